@@ -1,0 +1,3 @@
+from onenet_apply.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""Problems found in site files, each tied to a place in a file.
+
+Every check in the pipeline reports through `Problem`, so the command line can
+print them all in one format (`FILE:LINE:COL: dotted.path: message`) and in JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+Path = tuple[str | int, ...]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """A 1-based line and column in a file."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    position: Position
+    path: Path
+    message: str
+    hint: str | None = None
+    severity: Severity = Severity.ERROR
+
+    @property
+    def dotted_path(self) -> str:
+        return dotted(self.path)
+
+    def format(self) -> str:
+        where = f"{self.position.file}:{self.position.line}:{self.position.column}"
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        text = f"{where}: {self.dotted_path}: {prefix}{self.message}" if self.path else (
+            f"{where}: {prefix}{self.message}"
+        )
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.position.file,
+            "line": self.position.line,
+            "column": self.position.column,
+            "path": self.dotted_path,
+            "severity": str(self.severity),
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        p = self.position
+        return (p.file, p.line, p.column, self.message)
+
+
+def dotted(path: Path) -> str:
+    """`('hunt_groups', 'sales', 'members', 1)` -> `hunt_groups.sales.members[1]`."""
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        else:
+            out.append(f".{part}" if out else str(part))
+    return "".join(out)
+
+
+@dataclass(slots=True)
+class ProblemList:
+    """Collects problems, capped so a huge broken file cannot flood the terminal."""
+
+    limit: int = 1000
+    items: list[Problem] = field(default_factory=list)
+    dropped: int = 0
+
+    def add(self, problem: Problem) -> None:
+        if len(self.items) < self.limit:
+            self.items.append(problem)
+        else:
+            self.dropped += 1
+
+    @property
+    def has_errors(self) -> bool:
+        return self.dropped > 0 or any(p.severity is Severity.ERROR for p in self.items)

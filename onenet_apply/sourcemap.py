@@ -1,0 +1,88 @@
+"""Where each key and value of a loaded site came from.
+
+The loader returns plain dicts, lists and scalars (fast to validate) and records,
+beside them, the source marks of every container's entries, keyed by the
+container's identity. Positions are only looked up when a problem is reported,
+so the happy path pays for recording, never for searching.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from onenet_apply.problems import Path, Position
+
+Mark = tuple[int, int]  # 1-based line, column
+Anchor = Literal["key", "value"]
+
+
+@dataclass(slots=True)
+class ContainerMarks:
+    file: str
+    start: Mark
+    # mapping: key -> (key mark, value mark); sequence: index -> value mark
+    entries: dict[str, tuple[Mark, Mark]] | list[Mark]
+
+
+@dataclass(slots=True)
+class SourceMap:
+    root: Any = None
+    root_file: str = ""
+    containers: dict[int, ContainerMarks] = field(default_factory=dict)
+    # Original text of unquoted scalars that YAML turned into numbers or booleans,
+    # so a message can say "write it in quotes: "0221"".
+    raw_scalars: dict[tuple[int, str | int], str] = field(default_factory=dict)
+
+    def register(self, container: Any, marks: ContainerMarks) -> None:
+        self.containers[id(container)] = marks
+
+    def locate(self, path: Path, at: Anchor = "value") -> Position:
+        """The position of the value (or key) at `path`, or of its nearest ancestor."""
+        node = self.root
+        best = Position(self.root_file, 1, 1)
+        for part in path:
+            marks = self.containers.get(id(node))
+            if marks is None:
+                break
+            entry = _entry(marks, part)
+            if entry is None:
+                break
+            key_mark, value_mark = entry
+            mark = key_mark if at == "key" else value_mark
+            best = Position(marks.file, *mark)
+            node = node[part]
+        return best
+
+    def locate_container(self, path: Path) -> Position:
+        """The position where the container at `path` starts (for 'missing key')."""
+        node = self.root
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return self.locate(path, "key")
+        marks = self.containers.get(id(node))
+        if marks is None:
+            return self.locate(path, "key")
+        return Position(marks.file, *marks.start)
+
+    def raw_scalar(self, path: Path) -> str | None:
+        if not path:
+            return None
+        parent = self.root
+        for part in path[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return self.raw_scalars.get((id(parent), path[-1]))
+
+
+def _entry(marks: ContainerMarks, part: str | int) -> tuple[Mark, Mark] | None:
+    entries = marks.entries
+    if isinstance(entries, dict):
+        return entries.get(part) if isinstance(part, str) else None
+    if isinstance(part, int) and 0 <= part < len(entries):
+        return entries[part], entries[part]
+    return None
