@@ -1,0 +1,135 @@
+"""The desired site: typed, immutable, and already normalised.
+
+A `SiteSpec` is what validation hands to the planner: numbers in E.164,
+extensions filled in from their defaults, usernames defaulted to the user's id.
+Nothing here can be invalid; the loader and validator make sure of that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+ACTIVE = "active"
+DEACTIVATED = "deactivated"
+NO_DESK_PHONE = "none"
+
+
+def frozen_map(items: dict | None = None) -> Mapping:
+    return MappingProxyType(dict(items or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    allow_delete: bool = False
+    max_change_percent: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: str
+    name: str
+    country: str
+    extension_length: int = 4
+    number_pool: tuple[str, ...] = ()
+    licences: Mapping[str, int] = field(default_factory=frozen_map)
+    policy: Policy = Policy()
+    unmanaged: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mobile:
+    number: str
+    contract: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deactivation:
+    transfer_to: str
+    caller: str  # hears-number | presses-key
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    first_name: str
+    last_name: str
+    username: str
+    number: str
+    extension: str
+    package: str
+    email: str | None = None
+    options: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    desk_phone: str = NO_DESK_PHONE
+    mobile: Mobile | None = None
+    status: str = ACTIVE
+    deactivation: Deactivation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoAnswer:
+    rings: int | None = None
+    forward_to: str | None = None
+    timeout: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HuntGroup:
+    id: str
+    name: str
+    number: str
+    extension: str
+    policy: str
+    members: tuple[str, ...] = ()
+    weights: Mapping[str, int] = field(default_factory=frozen_map)
+    no_answer: NoAnswer | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallCentre:
+    id: str
+    name: str
+    number: str
+    extension: str
+    edition: str
+    agents: tuple[str, ...] = ()
+    supervisors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallPickupGroup:
+    id: str
+    name: str
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallParkGroup:
+    id: str
+    name: str
+    members: tuple[str, ...] = ()
+    recall_timer: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSpec:
+    site: Site
+    users: Mapping[str, User] = field(default_factory=frozen_map)
+    hunt_groups: Mapping[str, HuntGroup] = field(default_factory=frozen_map)
+    call_centres: Mapping[str, CallCentre] = field(default_factory=frozen_map)
+    call_pickup_groups: Mapping[str, CallPickupGroup] = field(default_factory=frozen_map)
+    call_park_groups: Mapping[str, CallParkGroup] = field(default_factory=frozen_map)
+
+    def summary(self) -> str:
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        return ", ".join([
+            count(len(self.users), "user"),
+            count(len(self.hunt_groups), "hunt group"),
+            count(len(self.call_centres), "call centre"),
+            count(len(self.call_pickup_groups), "pickup group"),
+            count(len(self.call_park_groups), "park group"),
+        ])
