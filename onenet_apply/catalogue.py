@@ -42,7 +42,9 @@ class Catalogue:
         return {
             "packages": sorted(self.packages),
             "options": {
-                name: ({"agent_level": self.agent_levels[name]} if name in self.agent_levels else {})
+                name: (
+                    {"agent_level": self.agent_levels[name]} if name in self.agent_levels else {}
+                )
                 for name in sorted(self.options)
             },
             "services": sorted(self.services),

@@ -28,8 +28,14 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("site_files", nargs=-1, required=True, metavar="SITE_FILE...")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json prints every problem as one JSON list on stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json prints every problem as one JSON list on stdout.",
+)
 def validate(site_files: tuple[str, ...], fmt: str) -> None:
     """Check site files offline: every problem of every file, with FILE:LINE:COL."""
     results = [validate_file(path) for path in site_files]
@@ -45,13 +51,18 @@ def validate(site_files: tuple[str, ...], fmt: str) -> None:
             if result.dropped:
                 click.echo(f"{result.path}: ... and {result.dropped} more problems", err=True)
             if result.spec is not None:
-                click.echo(f"{result.path}: site {result.spec.site.id} is valid: "
-                           f"{result.spec.summary()}")
+                click.echo(
+                    f"{result.path}: site {result.spec.site.id} is valid: {result.spec.summary()}"
+                )
         if failed:
             errors = sum(1 for p in problems if p.severity is Severity.ERROR) + sum(
-                r.dropped for r in results)
-            click.echo(f"{errors} error{'s' if errors != 1 else ''} in {len(failed)} of "
-                       f"{len(results)} file{'s' if len(results) != 1 else ''}", err=True)
+                r.dropped for r in results
+            )
+            click.echo(
+                f"{errors} error{'s' if errors != 1 else ''} in {len(failed)} of "
+                f"{len(results)} file{'s' if len(results) != 1 else ''}",
+                err=True,
+            )
     sys.exit(EXIT_ERROR if failed else EXIT_OK)
 
 

@@ -122,8 +122,7 @@ def load_site_file(path: str) -> LoadedFile:
             Problem(
                 Position(path, 1, 1),
                 (),
-                f"a site file must be a mapping (version, site, users, ...), "
-                f"not {_kind(data)}",
+                f"a site file must be a mapping (version, site, users, ...), not {_kind(data)}",
             )
         )
         return loaded
@@ -163,8 +162,12 @@ def _read_text(session: _Session, display: str, real: str) -> str:
         size = os.stat(real).st_size
         if size > MAX_FILE_BYTES or session.bytes_read + size > MAX_FILE_BYTES:
             raise LoadAborted(
-                Problem(start, (), f"the site is too large ({size:,} bytes); the limit is "
-                        f"{MAX_FILE_BYTES // (1024 * 1024)} MB in all")
+                Problem(
+                    start,
+                    (),
+                    f"the site is too large ({size:,} bytes); the limit is "
+                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB in all",
+                )
             )
         with open(real, "rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
@@ -264,10 +267,7 @@ class _Builder:
                 if len(stack) >= MAX_DEPTH:
                     self._abort(start, f"nesting is deeper than {MAX_DEPTH} levels")
                 self._check_collection_tag(event, start)
-                if cls is MappingStartEvent:
-                    frame = _Frame({}, {}, _NO_KEY)
-                else:
-                    frame = _Frame([], [])
+                frame = _Frame({}, {}, _NO_KEY) if cls is MappingStartEvent else _Frame([], [])
                 frame.bad_key = self._expecting_key()
                 stack.append(frame)
                 self.session.source.register(
@@ -351,9 +351,15 @@ class _Builder:
         real = os.path.realpath(os.path.join(including_dir, target))
         display = os.path.normpath(os.path.join(display_dir, target))
         path = self._path()
-        if os.path.isabs(target) or os.path.commonpath([session.root_dir, real]) != session.root_dir:
-            self._poison(where, f"!include {target}: included files must stay inside "
-                         f"the directory of the top site file")
+        if (
+            os.path.isabs(target)
+            or os.path.commonpath([session.root_dir, real]) != session.root_dir
+        ):
+            self._poison(
+                where,
+                f"!include {target}: included files must stay inside "
+                f"the directory of the top site file",
+            )
             return _POISON
         if real in session.include_stack:
             self._poison(where, f"!include {target}: include cycle ({target} includes itself)")
@@ -373,8 +379,10 @@ class _Builder:
 
     # -- building containers ------------------------------------------------
     def _expecting_key(self) -> bool:
-        return bool(self.stack) and isinstance(self.stack[-1].container, dict) and (
-            self.stack[-1].key is _NO_KEY
+        return (
+            bool(self.stack)
+            and isinstance(self.stack[-1].container, dict)
+            and (self.stack[-1].key is _NO_KEY)
         )
 
     def _add(self, value: Any, where: Mark) -> None:
@@ -405,7 +413,7 @@ class _Builder:
             self._problem(
                 frame.key_mark,
                 f"duplicate key `{key}` (first defined at line {first[0]})",
-                self._path() + (key,),
+                (*self._path(), key),
             )
             return
         if raw is not None:
@@ -439,8 +447,7 @@ class _Builder:
 
     def _problem(self, where: Mark, message: str, path: Path | None = None) -> None:
         self.session.problems.add(
-            Problem(Position(self.display, *where), self._path() if path is None else path,
-                    message)
+            Problem(Position(self.display, *where), self._path() if path is None else path, message)
         )
 
     def _poison(self, where: Mark, message: str) -> None:

@@ -59,7 +59,7 @@ def parse_pool_entry(text: str, region: str) -> NumberRange:
     for i, ch in enumerate(text):
         if ch != "-":
             continue
-        first, last = _try_number(text[:i], region), _try_number(text[i + 1:], region)
+        first, last = _try_number(text[:i], region), _try_number(text[i + 1 :], region)
         if first is None or last is None:
             continue
         if len(first) != len(last):

@@ -72,7 +72,7 @@ def _fast_parse(text: str, region: str) -> PhoneNumber | None:
     if not prefix or not digits.startswith(prefix) or digits.startswith("00"):
         return None
     cc = phonenumbers.country_code_for_region(region)
-    return _valid_or_none(cc, digits[len(prefix):], prefix)
+    return _valid_or_none(cc, digits[len(prefix) :], prefix)
 
 
 def _valid_or_none(cc: int, national: str, trunk_prefix: str | None) -> PhoneNumber | None:

@@ -42,8 +42,10 @@ class Problem:
     def format(self) -> str:
         where = f"{self.position.file}:{self.position.line}:{self.position.column}"
         prefix = "warning: " if self.severity is Severity.WARNING else ""
-        text = f"{where}: {self.dotted_path}: {prefix}{self.message}" if self.path else (
-            f"{where}: {prefix}{self.message}"
+        text = (
+            f"{where}: {self.dotted_path}: {prefix}{self.message}"
+            if self.path
+            else (f"{where}: {prefix}{self.message}")
         )
         if self.hint:
             text += f" ({self.hint})"

@@ -27,12 +27,33 @@ from onenet_apply.hints import did_you_mean
 
 Anchor = Literal["key", "value", "container"]
 
-_ANNOTATIONS = {"$schema", "$id", "title", "description", "default", "examples", "$defs",
-                "$comment"}
+_ANNOTATIONS = {
+    "$schema",
+    "$id",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "$defs",
+    "$comment",
+}
 _SUPPORTED = _ANNOTATIONS | {
-    "type", "properties", "additionalProperties", "propertyNames", "required", "enum",
-    "const", "pattern", "x-pattern-message", "minLength", "maxLength", "minimum", "maximum",
-    "items", "uniqueItems", "$ref",
+    "type",
+    "properties",
+    "additionalProperties",
+    "propertyNames",
+    "required",
+    "enum",
+    "const",
+    "pattern",
+    "x-pattern-message",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "items",
+    "uniqueItems",
+    "$ref",
 }
 
 
@@ -84,9 +105,15 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "array": lambda v: type(v) is list,
     "null": lambda v: v is None,
 }
-_TYPE_WORDS = {"string": "a string", "integer": "a whole number", "number": "a number",
-               "boolean": "true or false", "object": "a mapping", "array": "a list",
-               "null": "empty"}
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "empty",
+}
 
 
 class _Compiler:
@@ -121,8 +148,11 @@ class _Compiler:
         if "const" in schema:
             const = schema["const"]
             checks.append(
-                lambda v: None if (v == const and type(v) is type(const))
-                else [Violation(f"must be {json.dumps(const)}, not {describe(v)}")]
+                lambda v: (
+                    None
+                    if (v == const and type(v) is type(const))
+                    else [Violation(f"must be {json.dumps(const)}, not {describe(v)}")]
+                )
             )
         return _all_of(checks)
 
@@ -155,8 +185,11 @@ class _Compiler:
                 return [Violation(f"must be a string, not {describe(v)}", expected_string=True)]
             n = len(v)
             if n < lo:
-                return [Violation("must not be empty" if lo == 1 else
-                                  f"must be at least {lo} characters long")]
+                return [
+                    Violation(
+                        "must not be empty" if lo == 1 else f"must be at least {lo} characters long"
+                    )
+                ]
             if hi is not None and n > hi:
                 return [Violation(f"is {n} characters long; at most {hi} are allowed")]
             if pattern is not None and pattern(v) is None:
@@ -218,12 +251,10 @@ class _Compiler:
         return check
 
     def _object(self, schema: dict[str, Any]) -> Check:
-        properties = {name: self.compile(sub) for name, sub in
-                      schema.get("properties", {}).items()}
+        properties = {name: self.compile(sub) for name, sub in schema.get("properties", {}).items()}
         known = sorted(properties)
         additional_schema = schema.get("additionalProperties", True)
-        additional = (None if additional_schema is False
-                      else self.compile(additional_schema))
+        additional = None if additional_schema is False else self.compile(additional_schema)
         names = self.compile(schema["propertyNames"]) if "propertyNames" in schema else None
         required = tuple(schema.get("required", ()))
 
@@ -235,9 +266,17 @@ class _Compiler:
                 sub = properties.get(key)
                 if sub is None:
                     if additional is None:
-                        out = _prefixed(out, [Violation(
-                            f"unknown key `{key}`", "key", did_you_mean(key, known)
-                            or f"allowed keys: {', '.join(known)}")], key)
+                        out = _prefixed(
+                            out,
+                            [
+                                Violation(
+                                    f"unknown key `{key}`",
+                                    "key",
+                                    did_you_mean(key, known) or f"allowed keys: {', '.join(known)}",
+                                )
+                            ],
+                            key,
+                        )
                         continue
                     sub = additional
                 if names is not None:
@@ -275,8 +314,9 @@ def _all_of(checks: list[Check]) -> Check:
     return check
 
 
-def _prefixed(out: list[Violation] | None, found: list[Violation], part: str | int
-              ) -> list[Violation]:
+def _prefixed(
+    out: list[Violation] | None, found: list[Violation], part: str | int
+) -> list[Violation]:
     for violation in found:
         violation.reversed_path.append(part)
     if out is None:

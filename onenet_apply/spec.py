@@ -126,10 +126,12 @@ class SiteSpec:
         def count(n: int, word: str) -> str:
             return f"{n} {word}{'' if n == 1 else 's'}"
 
-        return ", ".join([
-            count(len(self.users), "user"),
-            count(len(self.hunt_groups), "hunt group"),
-            count(len(self.call_centres), "call centre"),
-            count(len(self.call_pickup_groups), "pickup group"),
-            count(len(self.call_park_groups), "park group"),
-        ])
+        return ", ".join(
+            [
+                count(len(self.users), "user"),
+                count(len(self.hunt_groups), "hunt group"),
+                count(len(self.call_centres), "call centre"),
+                count(len(self.call_pickup_groups), "pickup group"),
+                count(len(self.call_park_groups), "park group"),
+            ]
+        )
