@@ -147,13 +147,14 @@ def _gc_paused() -> Iterator[None]:
 
 def _load_file(session: _Session, display: str, real: str, at: Path) -> Any:
     text = _read_text(session, display, real)
-    if not text.strip():
-        raise LoadAborted(Problem(Position(display, 1, 1), at, "the file is empty"))
     session.include_stack.append(real)
     try:
-        return _Builder(session, display, at).build(text)
+        data = _Builder(session, display, at).build(text) if text.strip() else None
     finally:
         session.include_stack.pop()
+    if data is None:
+        raise LoadAborted(Problem(Position(display, 1, 1), at, "the file is empty"))
+    return data
 
 
 def _read_text(session: _Session, display: str, real: str) -> str:

@@ -54,19 +54,6 @@ class SourceMap:
             node = node[part]
         return best
 
-    def locate_container(self, path: Path) -> Position:
-        """The position where the container at `path` starts (for 'missing key')."""
-        node = self.root
-        for part in path:
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                return self.locate(path, "key")
-        marks = self.containers.get(id(node))
-        if marks is None:
-            return self.locate(path, "key")
-        return Position(marks.file, *marks.start)
-
     def raw_scalar(self, path: Path) -> str | None:
         if not path:
             return None

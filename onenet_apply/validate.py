@@ -101,11 +101,8 @@ class _Validator:
         hint: str | None = None,
         severity: Severity = Severity.ERROR,
     ) -> None:
-        position = (
-            self.source.locate_container(path)
-            if at == "container"
-            else self.source.locate(path, "key" if at == "key" else "value")
-        )
+        # a missing key is reported at the key of the mapping that lacks it
+        position = self.source.locate(path, "value" if at == "value" else "key")
         self.problems.add(Problem(position, path, message, hint, severity))
 
     def warning(self, path: Path, message: str) -> None:
@@ -300,10 +297,12 @@ class _Validator:
             username = uid
         folded = username.casefold()
         if folded in usernames:
+            explicit = "username" in u
             self.error(
-                (*base, "username") if "username" in u else base,
-                f"username {username} is already used by {usernames[folded]}",
-                at="value" if "username" in u else "key",
+                (*base, "username") if explicit else base,
+                f"username {username}{'' if explicit else ' (the default: the id)'} is "
+                f"already used by {usernames[folded]}; usernames are unique, ignoring case",
+                at="value" if explicit else "key",
             )
             ok = False
         usernames[folded] = owner
