@@ -1,0 +1,48 @@
+"""Shared helpers: run the real `onenet` entry point in-process or as a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from onenet_apply.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EXAMPLE = ROOT / "examples" / "site.yaml"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def onenet(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Run `onenet ARGS...` through the console entry point, in-process."""
+
+    def run(*args: str) -> Result:
+        monkeypatch.setattr(sys, "argv", ["onenet", *args])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as stop:
+            main()
+        captured = capsys.readouterr()
+        code = stop.value.code
+        return Result(code if isinstance(code, int) else 1, captured.out, captured.err)
+
+    return run
+
+
+def run_process(*args: str, cwd: Path | None = None, timeout: float = 60) -> Result:
+    """Run `python -m onenet_apply ARGS...` in a fresh interpreter."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "onenet_apply", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=timeout,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
