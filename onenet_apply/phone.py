@@ -59,7 +59,7 @@ def _fast_parse(text: str, region: str) -> PhoneNumber | None:
     digits = _SEPARATORS.sub("", text)
     if digits.startswith("+"):
         digits = digits[1:]
-        if not digits.isdigit():
+        if not digits.isdigit() or digits[0] == "0":  # country codes never start with 0
             return None
         for size in (1, 2, 3):
             cc = int(digits[:size])

@@ -238,12 +238,13 @@ class _Compiler:
                     if found:
                         out = _prefixed(out, found, i)
             if unique and len(v) > 1:
-                seen: set[Any] = set()
+                seen: set[tuple[type, Any]] = set()
                 for i, item in enumerate(v):
+                    marker = (type(item), item)  # JSON: 1 and true are different items
                     try:
-                        if item in seen:
+                        if marker in seen:
                             out = _prefixed(out, [Violation(f"`{item}` is listed twice")], i)
-                        seen.add(item)
+                        seen.add(marker)
                     except TypeError:  # unhashable items are reported by `items`
                         continue
             return out

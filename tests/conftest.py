@@ -43,6 +43,9 @@ def run_process(*args: str, cwd: Path | None = None, timeout: float = 60) -> Res
     """Run `python -m onenet_apply ARGS...` in a fresh interpreter."""
     proc = subprocess.run(
         [sys.executable, "-m", "onenet_apply", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

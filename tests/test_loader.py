@@ -40,7 +40,10 @@ def run_limited(path: Path, memory_mb: int = 400) -> tuple[int, str, float]:
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "onenet_apply", "validate", str(path)],
-        capture_output=True, text=True, preexec_fn=limit, timeout=60,
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        timeout=60,
     )
     return proc.returncode, proc.stderr, time.perf_counter() - start
 
@@ -118,11 +121,13 @@ def test_non_utf8_names_the_byte_and_its_place(tmp_path: Path) -> None:
 
 def test_python_tags_never_execute(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    for i, tag in enumerate([
-        f"!!python/object/apply:os.system ['touch {marker}']",
-        f"!!python/object/new:os.system ['touch {marker}']",
-        f"!!python/name:os.system ''",
-    ]):
+    for i, tag in enumerate(
+        [
+            f"!!python/object/apply:os.system ['touch {marker}']",
+            f"!!python/object/new:os.system ['touch {marker}']",
+            f"!!python/name:os.system ''",
+        ]
+    ):
         path = write(tmp_path, f"tag{i}.yaml", SITE_HEAD + f"users: {tag}\n")
         code, err, _ = run_limited(path)
         assert code == 1
@@ -180,9 +185,14 @@ def test_problems_are_capped(tmp_path: Path) -> None:
 
 # -- includes -----------------------------------------------------------------
 
+
 def test_include_positions_name_the_included_file(tmp_path: Path) -> None:
-    write(tmp_path, "users.yaml", "anna:\n  first_name: Anna\n  last_name: S\n"
-          '  number: "030 12345601"\n  package: professionel\n')
+    write(
+        tmp_path,
+        "users.yaml",
+        "anna:\n  first_name: Anna\n  last_name: S\n"
+        '  number: "030 12345601"\n  package: professionel\n',
+    )
     top = write(tmp_path, "site.yaml", SITE_HEAD + "users: !include users.yaml\n")
     from onenet_apply.validate import validate_file
 

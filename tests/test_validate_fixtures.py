@@ -23,7 +23,7 @@ VALID = sorted((FIXTURES / "valid").glob("*.yaml")) + [
 def expected_problems(path: Path) -> list[str]:
     prefix = "# expect: "
     return [
-        line[len(prefix):]
+        line[len(prefix) :]
         for line in path.read_text("utf-8").splitlines()
         if line.startswith(prefix)
     ]
@@ -41,9 +41,7 @@ def test_invalid_fixture_reports_exactly_its_problems(fixture: Path, onenet) -> 
     assert result.code == 1
     assert "Traceback" not in result.err
     prefix = f"{fixture}:"
-    reported = [
-        line[len(prefix):] for line in result.err.splitlines() if line.startswith(prefix)
-    ]
+    reported = [line[len(prefix) :] for line in result.err.splitlines() if line.startswith(prefix)]
     assert reported == expected
     assert result.out == ""
 
