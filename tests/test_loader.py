@@ -125,7 +125,7 @@ def test_python_tags_never_execute(tmp_path: Path) -> None:
         [
             f"!!python/object/apply:os.system ['touch {marker}']",
             f"!!python/object/new:os.system ['touch {marker}']",
-            f"!!python/name:os.system ''",
+            "!!python/name:os.system ''",
         ]
     ):
         path = write(tmp_path, f"tag{i}.yaml", SITE_HEAD + f"users: {tag}\n")

@@ -70,7 +70,7 @@ def test_unsupported_keywords_fail_to_compile() -> None:
 
 def loaded_fixtures() -> list[tuple[str, Any]]:
     out = []
-    paths = sorted(FIXTURES.rglob("*.yaml")) + [EXAMPLE]
+    paths = [*sorted(FIXTURES.rglob("*.yaml")), EXAMPLE]
     for path in paths:
         loaded = load_site_file(str(path))
         if loaded.data is not None and not loaded.problems.items:

@@ -14,7 +14,8 @@ import pytest
 from tests.conftest import EXAMPLE, FIXTURES
 
 INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
-VALID = sorted((FIXTURES / "valid").glob("*.yaml")) + [
+VALID = [
+    *sorted((FIXTURES / "valid").glob("*.yaml")),
     FIXTURES / "valid" / "split" / "site.yaml",
     EXAMPLE,
 ]
