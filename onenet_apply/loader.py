@@ -16,10 +16,7 @@ act *before* libyaml does the costly part:
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +34,7 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
+from onenet_apply.gcpause import gc_paused
 from onenet_apply.problems import Path, Position, Problem, ProblemList
 from onenet_apply.schema import describe
 from onenet_apply.sourcemap import ContainerMarks, Mark, SourceMap
@@ -112,7 +110,7 @@ def load_site_file(path: str) -> LoadedFile:
     real = os.path.realpath(path)
     session = _Session(os.path.dirname(real), source, problems, loaded.poisoned)
     try:
-        with _gc_paused():
+        with gc_paused():
             data = _load_file(session, path, real, ())
     except LoadAborted as stop:
         problems.add(stop.problem)
@@ -129,20 +127,6 @@ def load_site_file(path: str) -> LoadedFile:
     loaded.data = data
     source.root = data
     return loaded
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading makes hundreds of thousands of acyclic objects (dicts, lists, strings);
-    the cyclic collector would scan them again and again for nothing, which costs
-    more than the parse itself on large sites."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _load_file(session: _Session, display: str, real: str, at: Path) -> Any:

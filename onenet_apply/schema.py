@@ -65,6 +65,7 @@ class Violation:
     anchor: Anchor = "value"
     hint: str | None = None
     expected_string: bool = False  # a non-string where a string belongs: suggest quotes
+    missing: str | None = None  # the required key that is absent
     reversed_path: list[str | int] = field(default_factory=list)
 
     @property
@@ -293,7 +294,9 @@ class _Compiler:
             for name in required:
                 if name not in v:
                     out = out or []
-                    out.append(Violation(f"missing required key `{name}`", "container"))
+                    out.append(
+                        Violation(f"missing required key `{name}`", "container", missing=name)
+                    )
             return out
 
         return check

@@ -1,0 +1,56 @@
+"""Benchmark: whole-process `onenet validate` against a bare CSafeLoader parse.
+
+    python -m benchmarks.bench_validate [--users 10000] [--groups 2000] [--runs 5]
+
+Both commands start a fresh interpreter and read the same generated file; they
+run in alternation and the medians are compared. Target: ratio <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchmarks.common import (
+    baseline_argv,
+    interleaved_medians,
+    onenet_argv,
+    scratch_dir,
+    write_site,
+)
+
+TARGET = 1.5
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--groups", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with scratch_dir() as tmp:
+        site = write_site(Path(tmp), args.users, args.groups)
+        size = site.stat().st_size
+        medians = interleaved_medians(
+            {
+                "yaml.load (CSafeLoader)": baseline_argv(site),
+                "onenet validate": onenet_argv("validate", str(site)),
+            },
+            args.runs,
+        )
+    base, ours = medians.values()
+    ratio = ours / base
+    print(
+        f"site: {args.users:,} users, {args.groups:,} groups, {size / 1e6:.1f} MB; "
+        f"median of {args.runs} whole-process runs"
+    )
+    for name, seconds in medians.items():
+        print(f"  {name:<26} {seconds:7.3f} s")
+    print(
+        f"  ratio                      {ratio:7.2f}  (target <= {TARGET}: "
+        f"{'met' if ratio <= TARGET else 'NOT met'})"
+    )
+
+
+if __name__ == "__main__":
+    main()

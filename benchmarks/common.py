@@ -1,0 +1,66 @@
+"""Timing helpers shared by the benchmarks: whole processes, interleaved, medians.
+
+Every figure is a ratio to a baseline measured in the same run, in alternation
+with the measured command, so a noisy machine moves both the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.sitegen import generate
+
+BASELINE_CODE = "import sys, yaml; yaml.load(open(sys.argv[1], 'rb'), Loader=yaml.CSafeLoader)"
+
+
+def write_site(directory: Path, users: int, groups: int, name: str = "site.yaml") -> Path:
+    path = directory / name
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(generate(users, groups))
+    return path
+
+
+def time_process(
+    argv: Sequence[str],
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    expect: Sequence[int] = (0,),
+) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in expect:
+        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def baseline_argv(site: Path) -> list[str]:
+    return [sys.executable, "-c", BASELINE_CODE, str(site)]
+
+
+def onenet_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "onenet_apply", *args]
+
+
+def interleaved_medians(
+    commands: dict[str, list[str]], runs: int, cwd: Path | None = None, expect: Sequence[int] = (0,)
+) -> dict[str, float]:
+    """Run each command `runs` times, round-robin, and return the median seconds of each."""
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            samples[name].append(time_process(argv, cwd=cwd, expect=expect))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="onenet-bench-", dir=os.environ.get("TMPDIR"))
