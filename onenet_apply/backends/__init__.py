@@ -1,0 +1,29 @@
+"""Backends: where sites live. `open_backend` turns a --backend URL into one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from onenet_apply.backends.base import Backend, BackendError
+
+DEFAULT_SANDBOX = Path(".onenet") / "sandbox.db"
+ENV_VAR = "ONENET_BACKEND"
+
+
+def backend_url(option: str | None) -> str:
+    """--backend, else $ONENET_BACKEND, else the embedded sandbox in .onenet/."""
+    return option or os.environ.get(ENV_VAR) or f"sandbox:{DEFAULT_SANDBOX}"
+
+
+def open_backend(url: str | None = None) -> Backend:
+    url = backend_url(url)
+    scheme, sep, rest = url.partition(":")
+    if not sep or scheme not in ("sandbox",):
+        raise BackendError(
+            f"unknown backend {url!r}: use sandbox:PATH (e.g. sandbox:.onenet/sandbox.db)"
+        )
+    from onenet_apply.backends.sandbox import SandboxBackend
+
+    path = rest.removeprefix("//") or str(DEFAULT_SANDBOX)
+    return SandboxBackend(path)

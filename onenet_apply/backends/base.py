@@ -1,0 +1,120 @@
+"""The Backend protocol: what the planner and applier need from a platform.
+
+Small and storage-agnostic, so the embedded sandbox, a shared PostgreSQL store
+and BroadWorks OCI-P can all implement it. Secrets leave a backend only inside
+a `Credential`, handed to the caller once.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from onenet_apply.catalogue import Catalogue
+from onenet_apply.plan import Action
+from onenet_apply.state import SiteState
+
+
+class BackendError(Exception):
+    """Base of every error a backend raises on purpose."""
+
+
+class RefusedError(BackendError):
+    """A platform rule refuses the action; nothing was changed."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{message} [{rule}]")
+        self.rule = rule
+        self.detail = message
+
+
+class NotFoundError(BackendError):
+    """The site, user or group does not exist."""
+
+
+class ConflictError(BackendError):
+    """The platform's state is not what the action expected (someone else changed it)."""
+
+
+class TransientError(BackendError):
+    """A passing failure; the action may or may not have taken effect. Retry by re-reading."""
+
+
+class LockTimeout(BackendError):
+    def __init__(self, site_id: str, holder: LockHolder | None, waited: float) -> None:
+        who = holder.describe() if holder else "another process"
+        super().__init__(f"site {site_id} is locked by {who}; waited {waited:.0f}s")
+        self.holder = holder
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    pid: int
+    host: str
+    started_at: str  # ISO 8601, UTC
+    command: str = ""
+
+    def describe(self) -> str:
+        what = f" ({self.command})" if self.command else ""
+        return f"pid {self.pid} on {self.host}{what} since {self.started_at}"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """Desk phone login details, issued once. The password is never printed or logged."""
+
+    site: str
+    user_id: str
+    username: str
+    number: str
+    extension: str
+    device_type: str
+    login_username: str
+    password: str = field(repr=False)
+    issued_at: str
+    event: str  # created | reset | set
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    action_id: str
+    credential: Credential | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    seq: int
+    at: str
+    site: str
+    action_id: str
+    outcome: str  # ok | refused | failed
+    detail: str
+
+
+class Backend(Protocol):
+    """What onenet needs from a platform."""
+
+    def catalogue(self) -> Catalogue: ...
+
+    def read_state(self, site_id: str) -> SiteState: ...
+
+    def execute(self, site_id: str, action: Action) -> ActionResult:
+        """Carry out one action atomically, or refuse it and change nothing."""
+        ...
+
+    def reset_login(self, site_id: str, user_id: str) -> Credential:
+        """New desk phone login details for one user."""
+        ...
+
+    def set_password(self, site_id: str, user_id: str, password: str) -> Credential:
+        """Set a chosen desk phone password ("User Set Password")."""
+        ...
+
+    def lock(self, site_id: str, timeout: float, command: str = "") -> AbstractContextManager[None]:
+        """Hold the site's exclusive apply lock; wait up to `timeout`, then LockTimeout."""
+        ...
+
+    def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,245 @@
+"""The sandbox: an embedded One Net Business site emulator in one SQLite file.
+
+It enforces every rule of DOMAIN.md on its own and refuses illegal actions, so a
+planner bug shows up as a refusal in a test, never as a quietly broken site.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from onenet_apply.backends.base import (
+    ActionResult,
+    BackendError,
+    ConflictError,
+    Credential,
+    JournalEntry,
+    NotFoundError,
+    RefusedError,
+    TransientError,
+)
+from onenet_apply.backends.sandbox import carrier, groups, users
+from onenet_apply.backends.sandbox.context import SiteTx, require_state
+from onenet_apply.backends.sandbox.faults import Faults
+from onenet_apply.backends.sandbox.lock import current_holder, site_lock
+from onenet_apply.backends.sandbox.store import connect, now_iso, transaction
+from onenet_apply.catalogue import Catalogue, default_catalogue
+from onenet_apply.passwords import password_problems, verify_password
+from onenet_apply.plan import Action
+from onenet_apply.spec import frozen_map
+from onenet_apply.state import SECTION_OF, Lifecycle, SiteState
+
+
+class SandboxBackend:
+    def __init__(
+        self, path: str | Path, *, faults: Faults | None = None, catalogue: Catalogue | None = None
+    ) -> None:
+        self.path = Path(path)
+        try:
+            self.db = connect(self.path)
+        except sqlite3.DatabaseError as e:
+            raise BackendError(f"cannot open the sandbox {self.path}: {e}") from None
+        self.db.row_factory = sqlite3.Row
+        self.faults = faults if faults is not None else Faults.from_env()
+        self._catalogue = catalogue or default_catalogue()
+
+    # -- the Backend protocol ------------------------------------------------------------
+    def catalogue(self) -> Catalogue:
+        return self._catalogue
+
+    def read_state(self, site_id: str) -> SiteState:
+        self._tick(site_id)
+        db = self.db
+        db.execute("BEGIN")  # one snapshot for every table
+        try:
+            if db.execute("SELECT 1 FROM sites WHERE id = ?", (site_id,)).fetchone() is None:
+                return SiteState(site_id)
+            user_rows = db.execute("SELECT * FROM users WHERE site = ? ORDER BY id", (site_id,))
+            current_users = {row["id"]: users.to_current(row) for row in user_rows}
+            lists: dict[tuple[str, str], dict[str, list[tuple[str, int | None]]]] = defaultdict(
+                lambda: defaultdict(list)
+            )
+            for type_, group_id, role, user_id, weight in db.execute(
+                "SELECT type, group_id, role, user_id, weight FROM members WHERE site = ? "
+                "ORDER BY type, group_id, role, position",
+                (site_id,),
+            ):
+                lists[(type_, group_id)][role].append((user_id, weight))
+            sections: dict[str, dict[str, Any]] = {s: {} for s in SECTION_OF.values()}
+            for row in db.execute(
+                "SELECT * FROM groups WHERE site = ? ORDER BY type, id", (site_id,)
+            ):
+                current = groups.to_current(row, lists.get((row["type"], row["id"]), {}))
+                sections[SECTION_OF[row["type"]]][row["id"]] = current
+        finally:
+            db.execute("COMMIT")
+        return SiteState(
+            site_id,
+            True,
+            frozen_map(current_users),
+            **{name: frozen_map(items) for name, items in sections.items() if name != "users"},
+        )
+
+    def execute(self, site_id: str, action: Action) -> ActionResult:
+        fault = self.faults is not None and self.faults.strike()
+        if fault and self.faults.mode == "before":
+            self._journal(site_id, action.id, "failed", "injected transient failure")
+            raise TransientError(f"{action.id}: injected transient failure (nothing changed)")
+        try:
+            with transaction(self.db):
+                tx = self._site_tx(site_id, create=True)
+                if action.target.type == "user":
+                    credential = users.execute(tx, action)
+                elif action.target.type in groups.ROLES:
+                    groups.execute(tx, action)
+                    credential = None
+                else:
+                    raise ConflictError(f"unknown target type {action.target.type!r}")
+                self._journal_in_tx(site_id, action.id, "ok", _describe(action))
+        except (RefusedError, ConflictError, NotFoundError) as e:
+            self._journal(site_id, action.id, "refused", str(e))
+            raise
+        if fault:  # mode lost-reply: done, but the caller never hears of it
+            raise TransientError(f"{action.id}: injected transient failure (reply lost)")
+        return ActionResult(action.id, credential)
+
+    def reset_login(self, site_id: str, user_id: str) -> Credential:
+        return self._login(site_id, user_id, "reset", None)
+
+    def set_password(self, site_id: str, user_id: str, password: str) -> Credential:
+        problems = password_problems(password)
+        if problems:
+            raise RefusedError(
+                "password-rules", "the password breaks the portal's rules: " + "; ".join(problems)
+            )
+        return self._login(site_id, user_id, "set", password)
+
+    def lock(self, site_id: str, timeout: float, command: str = "") -> Iterator[None]:
+        return site_lock(self.db, site_id, timeout, command)
+
+    def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]:
+        rows = self.db.execute(
+            "SELECT seq, at, site, action_id, outcome, detail FROM journal WHERE site = ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (site_id, -1 if limit is None else limit),
+        ).fetchall()
+        return [JournalEntry(*row) for row in reversed(rows)]
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- the carrier and the sandbox's own controls ----------------------------------------
+    def activate(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
+        return self._settle(site_id, ids, Lifecycle.ACTIVATED)
+
+    def fail(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
+        return self._settle(site_id, ids, Lifecycle.FAILED)
+
+    def configure(
+        self, site_id: str, *, activation: str | None = None, licences: dict[str, int] | None = None
+    ) -> None:
+        with transaction(self.db):
+            self._site_tx(site_id, create=True)
+            if activation is not None:
+                self.db.execute(
+                    "UPDATE sites SET activation = ? WHERE id = ?",
+                    (carrier.check_mode(activation), site_id),
+                )
+            if licences is not None:
+                self.db.execute(
+                    "UPDATE sites SET licences = ? WHERE id = ?",
+                    (json.dumps(licences) if licences else None, site_id),
+                )
+
+    def settings(self, site_id: str) -> dict[str, Any]:
+        row = self.db.execute(
+            "SELECT activation, licences FROM sites WHERE id = ?", (site_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no site {site_id} in the sandbox {self.path}")
+        return {"activation": row[0], "licences": json.loads(row[1]) if row[1] else None}
+
+    def verify_login(self, site_id: str, user_id: str, password: str) -> bool:
+        """Whether `password` is the user's current desk phone password (for tests)."""
+        row = self.db.execute(
+            "SELECT secret_hash FROM logins WHERE site = ? AND user_id = ?", (site_id, user_id)
+        ).fetchone()
+        return row is not None and verify_password(password, row[0])
+
+    def lock_holder(self, site_id: str):
+        return current_holder(self.db, site_id)
+
+    def sites(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM sites ORDER BY id")]
+
+    # -- internals ----------------------------------------------------------------------
+    def _site_tx(self, site_id: str, create: bool = False) -> SiteTx:
+        row = self.db.execute(
+            "SELECT activation, licences FROM sites WHERE id = ?", (site_id,)
+        ).fetchone()
+        if row is None:
+            if not create:
+                raise NotFoundError(f"no site {site_id} in the sandbox {self.path}")
+            self.db.execute(
+                "INSERT INTO sites (id, created_at) VALUES (?, ?)", (site_id, now_iso())
+            )
+            row = ("manual", None)
+        activation, licences = row[0], json.loads(row[1]) if row[1] else None
+        if activation != "manual":
+            carrier.tick(self.db, site_id)
+        return SiteTx(self.db, site_id, self._catalogue, activation, licences)
+
+    def _tick(self, site_id: str) -> None:
+        row = self.db.execute("SELECT activation FROM sites WHERE id = ?", (site_id,)).fetchone()
+        if row is not None and row[0] != "manual":
+            with transaction(self.db):
+                carrier.tick(self.db, site_id)
+
+    def _settle(
+        self, site_id: str, ids: Iterable[str] | None, to: Lifecycle
+    ) -> carrier.CarrierOutcome:
+        with transaction(self.db):
+            self._site_tx(site_id)
+            outcome = carrier.settle(self.db, site_id, ids, to)
+            for key in outcome.changed:
+                self._journal_in_tx(site_id, f"{key}/carrier", "ok", f"carrier: {to}")
+        return outcome
+
+    def _login(self, site_id: str, user_id: str, event: str, password: str | None) -> Credential:
+        action_id = f"user/{user_id}/{'set-password' if password else 'reset-login'}"
+        try:
+            with transaction(self.db):
+                tx = self._site_tx(site_id)
+                row = tx.user(user_id)
+                require_state(
+                    row["lifecycle"],
+                    (Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED),
+                    "login",
+                    f"issue new login details to user {user_id}",
+                )
+                credential = users.issue_login(tx, row, event, password)
+                self._journal_in_tx(site_id, action_id, "ok", f"{event} login details")
+        except (RefusedError, NotFoundError) as e:
+            self._journal(site_id, action_id, "refused", str(e))
+            raise
+        return credential
+
+    def _journal_in_tx(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:
+        self.db.execute(
+            "INSERT INTO journal (at, site, action_id, outcome, detail) VALUES (?, ?, ?, ?, ?)",
+            (now_iso(), site_id, action_id, outcome, detail),
+        )
+
+    def _journal(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:
+        with transaction(self.db):
+            self._journal_in_tx(site_id, action_id, outcome, detail)
+
+
+def _describe(action: Action) -> str:
+    fields = ", ".join(c.field for c in action.changes)
+    return f"{action.kind} {action.target}" + (f" ({fields})" if fields else "")

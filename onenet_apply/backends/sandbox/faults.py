@@ -1,0 +1,54 @@
+"""Fault injection, so the applier's recovery is tested against the real sandbox.
+
+Set by the constructor or `ONENET_SANDBOX_FAULTS`, e.g. `nth=5`, `rate=0.1,seed=7`,
+or either with `,mode=lost-reply`. Mode `before` (default) fails an action
+before it changes anything; `lost-reply` carries it out and then fails, as when
+the platform's answer is lost on the way back.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+
+ENV_VAR = "ONENET_SANDBOX_FAULTS"
+
+
+@dataclass(slots=True)
+class Faults:
+    nth: int | None = None  # fail the Nth action (1-based) of this backend
+    rate: float = 0.0  # or each action with this probability
+    seed: int = 0
+    mode: str = "before"  # before | lost-reply
+    count: int = 0
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    @classmethod
+    def parse(cls, text: str | None) -> Faults | None:
+        if not text:
+            return None
+        fields: dict[str, str] = dict(part.split("=", 1) for part in text.split(",") if part)
+        unknown = set(fields) - {"nth", "rate", "seed", "mode"}
+        if unknown or fields.get("mode", "before") not in ("before", "lost-reply"):
+            raise ValueError(f"{ENV_VAR}={text!r}: use nth=N or rate=P[,seed=S][,mode=lost-reply]")
+        return cls(
+            nth=int(fields["nth"]) if "nth" in fields else None,
+            rate=float(fields.get("rate", 0)),
+            seed=int(fields.get("seed", 0)),
+            mode=fields.get("mode", "before"),
+        )
+
+    @classmethod
+    def from_env(cls) -> Faults | None:
+        return cls.parse(os.environ.get(ENV_VAR))
+
+    def strike(self) -> bool:
+        """Whether the next action fails."""
+        self.count += 1
+        if self.nth is not None and self.count == self.nth:
+            return True
+        return self.rate > 0 and self.rng.random() < self.rate

@@ -1,0 +1,306 @@
+"""Group actions in the sandbox: hunt groups, call centres, pickup and park groups.
+
+Member lists are written whole, as on the platform. Hunt groups and call centres
+are pending until the carrier activates them: their members and settings may be
+set meanwhile, their number, extension and deletion wait.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from onenet_apply.backends.base import ConflictError, RefusedError
+from onenet_apply.backends.sandbox.context import SiteTx, only_fields, require_state
+from onenet_apply.plan import Action, Kind
+from onenet_apply.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, NoAnswer
+from onenet_apply.state import ACTIVATED_GROUP_TYPES, Current, Lifecycle
+
+A, D, P = Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.PENDING
+SETTINGS = {
+    "hunt_group": ("policy", "no_answer"),
+    "call_centre": ("edition",),
+    "call_pickup_group": (),
+    "call_park_group": ("recall_timer",),
+}
+ROLES = {
+    "hunt_group": ("members",),
+    "call_centre": ("agents", "supervisors"),
+    "call_pickup_group": ("members",),
+    "call_park_group": ("members",),
+}
+_ONE_PER_USER = ("call_pickup_group", "call_park_group")
+_LABEL = {
+    "hunt_group": "hunt group",
+    "call_centre": "call centre",
+    "call_pickup_group": "call pickup group",
+    "call_park_group": "call park group",
+}
+
+
+def execute(tx: SiteTx, action: Action) -> None:
+    group_type, group_id = action.target.type, action.target.id
+    values = action.values()
+    numbered = group_type in ACTIVATED_GROUP_TYPES
+    if action.kind is Kind.CREATE:
+        create(tx, group_type, group_id, values)
+        return
+    row = tx.group(group_type, group_id)
+    who = f"{_LABEL[group_type]} {group_id}"
+    lifecycle = row["lifecycle"]
+    if action.kind is Kind.UPDATE:
+        allowed = {"name", *SETTINGS[group_type]} | ({"number", "extension"} if numbered else set())
+        only_fields(values, frozenset(allowed), f"a {_LABEL[group_type]} update")
+        require_state(lifecycle, (P, A), "group-change", f"change {who}")
+        if {"number", "extension"} & set(values):
+            require_state(
+                lifecycle, (A,), "group-number", f"change the number or extension of {who}"
+            )
+        _update(tx, row, values)
+    elif action.kind is Kind.SET_MEMBERS:
+        only_fields(values, frozenset({*ROLES[group_type], "weights"}), "a member list write")
+        require_state(lifecycle, (P, A), "group-change", f"change the members of {who}")
+        settings = json.loads(row["settings"])
+        write_members(tx, group_type, group_id, settings, values)
+    elif action.kind is Kind.DELETE:
+        require_state(lifecycle, (A,), "group-delete", f"delete {who}")
+        _refuse_if_referenced(tx, row)
+        tx.release("numbers", row["number"])
+        tx.release("extensions", row["extension"])
+        tx.db.execute(
+            "DELETE FROM groups WHERE site = ? AND type = ? AND id = ?",
+            (tx.site, group_type, group_id),
+        )
+    else:
+        raise ConflictError(f"groups have no {action.kind} action")
+
+
+def create(tx: SiteTx, group_type: str, group_id: str, values: dict[str, Any]) -> None:
+    numbered = group_type in ACTIVATED_GROUP_TYPES
+    allowed = {"name", *SETTINGS[group_type], *ROLES[group_type], "weights"}
+    if numbered:
+        allowed |= {"number", "extension"}
+    only_fields(values, frozenset(allowed), f"a {_LABEL[group_type]} creation")
+    settings = {key: values.get(key) for key in SETTINGS[group_type]}
+    if group_type == "call_centre" and settings["edition"] not in tx.catalogue.edition_levels:
+        raise RefusedError("catalogue", f"unknown call centre edition {settings['edition']!r}")
+    try:
+        tx.db.execute(
+            "INSERT INTO groups (site, type, id, lifecycle, name, number, extension, settings,"
+            " activate_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                tx.site,
+                group_type,
+                group_id,
+                "pending" if numbered else "activated",
+                values["name"],
+                values.get("number"),
+                values.get("extension"),
+                json.dumps(settings),
+                tx.activate_at() if numbered else None,
+            ),
+        )
+    except sqlite3.IntegrityError:
+        raise ConflictError(f"{_LABEL[group_type]} {group_id} already exists") from None
+    if numbered:
+        tx.claim("numbers", values["number"], group_type, group_id)
+        tx.claim("extensions", values["extension"], group_type, group_id)
+    lists = {k: v for k, v in values.items() if k in ROLES[group_type] or k == "weights"}
+    if lists or group_type == "hunt_group":
+        write_members(tx, group_type, group_id, settings, lists)
+
+
+def _update(tx: SiteTx, row: sqlite3.Row, values: dict[str, Any]) -> None:
+    group_type, group_id = row["type"], row["id"]
+    settings = json.loads(row["settings"])
+    settings.update({k: v for k, v in values.items() if k in SETTINGS[group_type]})
+    if group_type == "call_centre":
+        if settings["edition"] not in tx.catalogue.edition_levels:
+            raise RefusedError("catalogue", f"unknown call centre edition {settings['edition']!r}")
+        agents = _role(tx, group_type, group_id, "agents")
+        _check_agents(tx, group_id, settings["edition"], agents)
+    if group_type == "hunt_group":
+        members, weights = _hunt_members(tx, group_id)
+        _check_weights(settings.get("policy"), members, weights)
+    if "number" in values:
+        tx.move("numbers", row["number"], values["number"], group_type, group_id)
+    if "extension" in values:
+        tx.move("extensions", row["extension"], values["extension"], group_type, group_id)
+    tx.db.execute(
+        "UPDATE groups SET name = ?, number = ?, extension = ?, settings = ? "
+        "WHERE site = ? AND type = ? AND id = ?",
+        (
+            values.get("name", row["name"]),
+            values.get("number", row["number"]),
+            values.get("extension", row["extension"]),
+            json.dumps(settings),
+            tx.site,
+            group_type,
+            group_id,
+        ),
+    )
+
+
+def write_members(
+    tx: SiteTx, group_type: str, group_id: str, settings: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Replace whole member lists, after checking every platform rule on them."""
+    weights: Mapping[str, int] = values.get("weights") or {}
+    for role in ROLES[group_type]:
+        if role not in values:
+            continue
+        new = list(values[role])
+        if len(set(new)) != len(new):
+            raise RefusedError("members-unique", f"a user is listed twice in {role}")
+        old = set(_role(tx, group_type, group_id, role))
+        for user_id in new:
+            _check_new_member(tx, group_type, group_id, role, user_id, user_id in old)
+        if role == "agents":
+            _check_agents(tx, group_id, settings["edition"], new)
+        tx.db.execute(
+            "DELETE FROM members WHERE site = ? AND type = ? AND group_id = ? AND role = ?",
+            (tx.site, group_type, group_id, role),
+        )
+        tx.db.executemany(
+            "INSERT INTO members (site, type, group_id, role, position, user_id, weight)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (tx.site, group_type, group_id, role, i, u, weights.get(u))
+                for i, u in enumerate(new)
+            ],
+        )
+    if group_type == "hunt_group":
+        members, stored = _hunt_members(tx, group_id)
+        _check_weights(settings.get("policy"), members, stored)
+
+
+def _check_new_member(
+    tx: SiteTx, group_type: str, group_id: str, role: str, user_id: str, already: bool
+) -> None:
+    row = tx.db.execute(
+        "SELECT lifecycle FROM users WHERE site = ? AND id = ?", (tx.site, user_id)
+    ).fetchone()
+    if row is None:
+        raise RefusedError("unknown-member", f"no user {user_id} on site {tx.site}")
+    if already:
+        return  # kept members stay, whatever their state (a deactivated user is kept)
+    doing = f"add user {user_id} to {_LABEL[group_type]} {group_id}"
+    if group_type in ACTIVATED_GROUP_TYPES:
+        require_state(row["lifecycle"], (A,), "membership", doing)
+    else:
+        require_state(row["lifecycle"], (P, A, D), "membership", doing)
+        other = tx.db.execute(
+            "SELECT group_id FROM members WHERE site = ? AND type = ? AND user_id = ? "
+            "AND group_id != ?",
+            (tx.site, group_type, user_id, group_id),
+        ).fetchone()
+        if other:
+            raise RefusedError(
+                f"one-{group_type.replace('_', '-')}",
+                f"user {user_id} is already in {_LABEL[group_type]} {other[0]}",
+            )
+
+
+def _check_agents(tx: SiteTx, centre: str, edition: str, agents: Iterable[str]) -> None:
+    needed = tx.catalogue.edition_levels[edition]
+    for user_id in agents:
+        row = tx.db.execute(
+            "SELECT options FROM users WHERE site = ? AND id = ?", (tx.site, user_id)
+        ).fetchone()
+        if row and tx.catalogue.agent_level(tuple(json.loads(row[0]))) < needed:
+            raise RefusedError(
+                "agent-option",
+                f"user {user_id} lacks an agent option for the "
+                f"{edition} edition of call centre {centre}",
+            )
+
+
+def _check_weights(policy: str | None, members: list[str], weights: dict[str, int]) -> None:
+    if policy != "weighted":
+        return
+    if set(weights) != set(members) or (members and sum(weights.values()) != 100):
+        raise RefusedError(
+            "weights", "a weighted hunt group needs a weight for every member, summing to 100"
+        )
+
+
+def _refuse_if_referenced(tx: SiteTx, row: sqlite3.Row) -> None:
+    """Edge case 10: a group's number used as a forward or transfer target keeps it."""
+    number = row["number"]
+    if number is None:
+        return
+    for other, settings in tx.db.execute(
+        "SELECT id, settings FROM groups WHERE site = ? AND type = 'hunt_group' AND id != ?",
+        (tx.site, row["id"] if row["type"] == "hunt_group" else ""),
+    ):
+        forward = (json.loads(settings).get("no_answer") or {}).get("forward_to")
+        if forward == number:
+            raise RefusedError("referenced", f"hunt group {other} forwards to {number}")
+    for user_id, deactivation in tx.db.execute(
+        "SELECT id, deactivation FROM users WHERE site = ? AND deactivation IS NOT NULL",
+        (tx.site,),
+    ):
+        if json.loads(deactivation).get("transfer_to") == number:
+            raise RefusedError("referenced", f"deactivated user {user_id} transfers to {number}")
+
+
+def _role(tx: SiteTx, group_type: str, group_id: str, role: str) -> list[str]:
+    return [
+        r[0]
+        for r in tx.db.execute(
+            "SELECT user_id FROM members WHERE site = ? AND type = ? AND group_id = ? AND role = ? "
+            "ORDER BY position",
+            (tx.site, group_type, group_id, role),
+        )
+    ]
+
+
+def _hunt_members(tx: SiteTx, group_id: str) -> tuple[list[str], dict[str, int]]:
+    rows = tx.db.execute(
+        "SELECT user_id, weight FROM members WHERE site = ? AND type = 'hunt_group' "
+        "AND group_id = ? ORDER BY position",
+        (tx.site, group_id),
+    ).fetchall()
+    return [r[0] for r in rows], {r[0]: r[1] for r in rows if r[1] is not None}
+
+
+def to_current(row: sqlite3.Row, lists: dict[str, list[tuple[str, int | None]]]) -> Current[Any]:
+    group_type, group_id = row["type"], row["id"]
+    settings = json.loads(row["settings"])
+    lifecycle = Lifecycle(row["lifecycle"])
+
+    def ids(role: str) -> tuple[str, ...]:
+        return tuple(u for u, _ in lists.get(role, ()))
+
+    if group_type == "hunt_group":
+        no_answer = settings.get("no_answer")
+        weights = {u: w for u, w in lists.get("members", ()) if w is not None}
+        item: Any = HuntGroup(
+            group_id,
+            row["name"],
+            row["number"],
+            row["extension"],
+            settings["policy"],
+            ids("members"),
+            weights if settings["policy"] == "weighted" else {},
+            NoAnswer(no_answer.get("rings"), no_answer.get("forward_to"), no_answer.get("timeout"))
+            if no_answer
+            else None,
+        )
+    elif group_type == "call_centre":
+        item = CallCentre(
+            group_id,
+            row["name"],
+            row["number"],
+            row["extension"],
+            settings["edition"],
+            ids("agents"),
+            ids("supervisors"),
+        )
+    elif group_type == "call_pickup_group":
+        item = CallPickupGroup(group_id, row["name"], ids("members"))
+    else:
+        item = CallParkGroup(group_id, row["name"], ids("members"), settings.get("recall_timer"))
+    return Current(item, lifecycle)

@@ -1,0 +1,168 @@
+"""The sandbox's SQLite file: connection settings, schema and migrations.
+
+WAL mode with `synchronous=FULL`: every action is one transaction that is on
+disk when `execute` returns, and a process killed at any instant leaves either
+all of an action or none of it. Numbers and extensions live in tables of their
+own with primary keys, so "a number belongs to one user or group" holds even if
+a rule check in Python were wrong.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_V1 = """
+CREATE TABLE sites (
+    id          TEXT PRIMARY KEY,
+    activation  TEXT NOT NULL DEFAULT 'manual',  -- manual | immediate | after:SECONDS
+    licences    TEXT,                            -- JSON {package or option: owned}, NULL: unlimited
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE users (
+    site         TEXT NOT NULL REFERENCES sites(id),
+    id           TEXT NOT NULL,
+    lifecycle    TEXT NOT NULL
+                 CHECK (lifecycle IN ('pending', 'activated', 'deactivated', 'failed')),
+    first_name   TEXT NOT NULL,
+    last_name    TEXT NOT NULL,
+    username     TEXT NOT NULL,
+    email        TEXT,
+    number       TEXT NOT NULL,
+    extension    TEXT NOT NULL,
+    package      TEXT NOT NULL,
+    options      TEXT NOT NULL,  -- JSON list
+    services     TEXT NOT NULL,  -- JSON list
+    desk_phone   TEXT NOT NULL,
+    mobile       TEXT,           -- JSON {number, contract}
+    deactivation TEXT,           -- JSON {transfer_to, caller}
+    activate_at  REAL,           -- carrier: when a pending user activates by itself
+    PRIMARY KEY (site, id)
+);
+CREATE UNIQUE INDEX users_username ON users (site, username COLLATE NOCASE);
+CREATE INDEX users_due ON users (site, activate_at) WHERE activate_at IS NOT NULL;
+CREATE TABLE groups (
+    site         TEXT NOT NULL REFERENCES sites(id),
+    type         TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    lifecycle    TEXT NOT NULL
+                 CHECK (lifecycle IN ('pending', 'activated', 'failed')),
+    name         TEXT NOT NULL,
+    number       TEXT,
+    extension    TEXT,
+    settings     TEXT NOT NULL,  -- JSON: policy, no_answer, edition, recall_timer
+    activate_at  REAL,
+    PRIMARY KEY (site, type, id)
+);
+CREATE INDEX groups_due ON groups (site, activate_at) WHERE activate_at IS NOT NULL;
+CREATE TABLE numbers (
+    site        TEXT NOT NULL,
+    number      TEXT NOT NULL,
+    owner_type  TEXT NOT NULL,
+    owner_id    TEXT NOT NULL,
+    PRIMARY KEY (site, number)
+);
+CREATE TABLE extensions (
+    site        TEXT NOT NULL,
+    extension   TEXT NOT NULL,
+    owner_type  TEXT NOT NULL,
+    owner_id    TEXT NOT NULL,
+    PRIMARY KEY (site, extension)
+);
+CREATE TABLE members (
+    site      TEXT NOT NULL,
+    type      TEXT NOT NULL,
+    group_id  TEXT NOT NULL,
+    role      TEXT NOT NULL,  -- members | agents | supervisors
+    position  INTEGER NOT NULL,
+    user_id   TEXT NOT NULL,
+    weight    INTEGER,
+    PRIMARY KEY (site, type, group_id, role, user_id),
+    FOREIGN KEY (site, type, group_id) REFERENCES groups (site, type, id) ON DELETE CASCADE,
+    FOREIGN KEY (site, user_id) REFERENCES users (site, id) ON DELETE CASCADE
+);
+CREATE INDEX members_user ON members (site, user_id);
+CREATE TABLE logins (
+    site            TEXT NOT NULL,
+    user_id         TEXT NOT NULL,
+    login_username  TEXT NOT NULL,
+    secret_hash     TEXT NOT NULL,  -- salted hash; the password itself is never stored
+    issued_at       TEXT NOT NULL,
+    PRIMARY KEY (site, user_id),
+    FOREIGN KEY (site, user_id) REFERENCES users (site, id) ON DELETE CASCADE
+);
+CREATE TABLE journal (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    site       TEXT NOT NULL,
+    action_id  TEXT NOT NULL,
+    outcome    TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
+    detail     TEXT NOT NULL
+);
+CREATE INDEX journal_site ON journal (site, seq);
+CREATE TABLE locks (
+    site        TEXT PRIMARY KEY,
+    token       TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    host        TEXT NOT NULL,
+    proc_start  TEXT NOT NULL,  -- the holder's start time, so a reused pid is not mistaken
+    started_at  TEXT NOT NULL,
+    command     TEXT NOT NULL
+);
+"""
+
+# Each entry moves the schema one version up; never edit a released one.
+MIGRATIONS: tuple[str, ...] = (_V1,)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate a sandbox database."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    with transaction(db):
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"this sandbox was written by a newer onenet (schema {version}); upgrade onenet"
+            )
+        for script in MIGRATIONS[version:]:
+            for statement in script.split(";\n"):
+                if statement.strip():
+                    db.execute(statement)
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,231 @@
+"""User actions in the sandbox, each checked against DOMAIN.md's lifecycle table."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from onenet_apply.backends.base import ConflictError, Credential, RefusedError
+from onenet_apply.backends.sandbox.context import SiteTx, only_fields, require_state
+from onenet_apply.backends.sandbox.store import now_iso
+from onenet_apply.passwords import generate_password, hash_password
+from onenet_apply.plan import Action, Kind
+from onenet_apply.spec import DEACTIVATED, NO_DESK_PHONE, Deactivation, Mobile, User
+from onenet_apply.state import Current, Lifecycle
+
+A, D, P = Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.PENDING
+PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "services"})
+CONFIG_FIELDS = frozenset(
+    {"username", "number", "extension", "desk_phone", "package", "options", "mobile"}
+)
+DEACTIVATION_FIELDS = frozenset({"status", "deactivation"})
+_USER_FIELDS = PROFILE_FIELDS | CONFIG_FIELDS | {"status", "deactivation"}
+
+
+def execute(tx: SiteTx, action: Action) -> Credential | None:
+    user_id = action.target.id
+    values = action.values()
+    if action.kind is Kind.CREATE:
+        return create(tx, user_id, values)
+    row = tx.user(user_id)
+    who = f"user {user_id}"
+    lifecycle = row["lifecycle"]
+    if action.kind is Kind.UPDATE_PROFILE:
+        require_state(lifecycle, (P, A, D), "profile", f"change the profile of {who}")
+        only_fields(values, PROFILE_FIELDS, "a profile update")
+        tx.check_catalogue("service", values.get("services", ()), tx.catalogue.services)
+        _update_columns(tx, user_id, values)
+        return None
+    if action.kind is Kind.UPDATE_CONFIG:
+        require_state(lifecycle, (A, D), "config", f"change the configuration of {who}")
+        only_fields(values, CONFIG_FIELDS, "a configuration update")
+        return _update_config(tx, row, values)
+    if action.kind is Kind.DEACTIVATE:
+        require_state(lifecycle, (A, D), "deactivate", f"deactivate {who}")
+        only_fields(values, DEACTIVATION_FIELDS, "a deactivation")
+        deactivation = values.get("deactivation")
+        if not deactivation:
+            raise ConflictError("a deactivation needs transfer_to and caller")
+        tx.db.execute(
+            "UPDATE users SET lifecycle = 'deactivated', deactivation = ? WHERE site = ? AND id = ?",
+            (json.dumps(deactivation), tx.site, user_id),
+        )
+        return None
+    if action.kind is Kind.REACTIVATE:
+        require_state(lifecycle, (D,), "reactivate", f"reactivate {who}")
+        tx.db.execute(
+            "UPDATE users SET lifecycle = 'activated', deactivation = NULL "
+            "WHERE site = ? AND id = ?",
+            (tx.site, user_id),
+        )
+        return None
+    if action.kind is Kind.DELETE:
+        require_state(lifecycle, (A, D), "delete", f"delete {who}")
+        delete(tx, row)
+        return None
+    raise ConflictError(f"users have no {action.kind} action")
+
+
+def create(tx: SiteTx, user_id: str, values: dict[str, Any]) -> Credential | None:
+    if tx.db.execute(
+        "SELECT 1 FROM users WHERE site = ? AND id = ?", (tx.site, user_id)
+    ).fetchone():
+        raise ConflictError(f"user {user_id} already exists")
+    only_fields(values, _USER_FIELDS, "a user creation")
+    if values.get("status", "active") == DEACTIVATED:
+        raise RefusedError("lifecycle:create", "a new user starts pending, not deactivated")
+    cat = tx.catalogue
+    package, options = values["package"], list(values.get("options", ()))
+    services, desk_phone = list(values.get("services", ())), values.get("desk_phone", NO_DESK_PHONE)
+    tx.check_catalogue("package", [package], cat.packages)
+    tx.check_catalogue("option", options, cat.options)
+    tx.check_catalogue("service", services, cat.services)
+    tx.check_catalogue("desk phone", [desk_phone], cat.desk_phones)
+    username = values.get("username", user_id)
+    try:
+        tx.db.execute(
+            "INSERT INTO users (site, id, lifecycle, first_name, last_name, username, email, number,"
+            " extension, package, options, services, desk_phone, mobile, deactivation, activate_at)"
+            " VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+            (
+                tx.site,
+                user_id,
+                values["first_name"],
+                values["last_name"],
+                username,
+                values.get("email"),
+                values["number"],
+                values["extension"],
+                package,
+                json.dumps(options),
+                json.dumps(services),
+                desk_phone,
+                json.dumps(values["mobile"]) if values.get("mobile") else None,
+                tx.activate_at(),
+            ),
+        )
+    except sqlite3.IntegrityError:
+        raise RefusedError("username-unique", f"username {username} is taken") from None
+    tx.claim("numbers", values["number"], "user", user_id)
+    tx.claim("extensions", values["extension"], "user", user_id)
+    tx.check_licences([package, *options])
+    if desk_phone == NO_DESK_PHONE:
+        return None
+    return issue_login(tx, tx.user(user_id), "created")
+
+
+def _update_columns(tx: SiteTx, user_id: str, values: dict[str, Any]) -> None:
+    if not values:
+        return
+    columns = ", ".join(f"{name} = ?" for name in values)
+    encoded = [json.dumps(v) if isinstance(v, list | dict | tuple) else v for v in values.values()]
+    tx.db.execute(
+        f"UPDATE users SET {columns} WHERE site = ? AND id = ?", (*encoded, tx.site, user_id)
+    )
+
+
+def _update_config(tx: SiteTx, row: sqlite3.Row, values: dict[str, Any]) -> Credential | None:
+    user_id = row["id"]
+    cat = tx.catalogue
+    if "package" in values:
+        tx.check_catalogue("package", [values["package"]], cat.packages)
+    if "options" in values:
+        tx.check_catalogue("option", values["options"], cat.options)
+        _check_agent_options(tx, user_id, values["options"])
+    if "desk_phone" in values:
+        tx.check_catalogue("desk phone", [values["desk_phone"]], cat.desk_phones)
+    if "number" in values:
+        tx.move("numbers", row["number"], values["number"], "user", user_id)
+    if "extension" in values:
+        tx.move("extensions", row["extension"], values["extension"], "user", user_id)
+    try:
+        _update_columns(tx, user_id, values)
+    except sqlite3.IntegrityError:
+        raise RefusedError("username-unique", f"username {values['username']} is taken") from None
+    tx.check_licences([values.get("package", ""), *values.get("options", ())])
+    new_phone = values.get("desk_phone")
+    if new_phone is None or new_phone == row["desk_phone"]:
+        return None
+    if new_phone == NO_DESK_PHONE:
+        tx.db.execute("DELETE FROM logins WHERE site = ? AND user_id = ?", (tx.site, user_id))
+        return None
+    return issue_login(tx, tx.user(user_id), "created")  # a new phone gets new login details
+
+
+def _check_agent_options(tx: SiteTx, user_id: str, options: list[str]) -> None:
+    level = tx.catalogue.agent_level(tuple(options))
+    for centre, settings in tx.db.execute(
+        "SELECT g.id, g.settings FROM members m JOIN groups g ON g.site = m.site AND g.type = m.type"
+        " AND g.id = m.group_id WHERE m.site = ? AND m.user_id = ? AND m.role = 'agents'",
+        (tx.site, user_id),
+    ).fetchall():
+        edition = json.loads(settings)["edition"]
+        if level < tx.catalogue.edition_levels[edition]:
+            raise RefusedError(
+                "agent-option",
+                f"user {user_id} is an agent of call centre "
+                f"{centre} ({edition}) and needs its agent option",
+            )
+
+
+def delete(tx: SiteTx, row: sqlite3.Row) -> None:
+    """Irreversible: frees the number and extension at once; the platform removes the
+    user from every group (members rows cascade)."""
+    tx.release("numbers", row["number"])
+    tx.release("extensions", row["extension"])
+    tx.db.execute("DELETE FROM users WHERE site = ? AND id = ?", (tx.site, row["id"]))
+
+
+def issue_login(
+    tx: SiteTx, row: sqlite3.Row, event: str, password: str | None = None
+) -> Credential:
+    """New desk phone login details; the database keeps only a salted hash."""
+    if row["desk_phone"] == NO_DESK_PHONE:
+        raise RefusedError("desk-phone", f"user {row['id']} has no desk phone")
+    chosen = password is not None
+    secret = password if chosen else generate_password()
+    login_username = f"{row['username']}.{row['extension']}"
+    issued_at = now_iso()
+    tx.db.execute(
+        "INSERT OR REPLACE INTO logins (site, user_id, login_username, secret_hash, issued_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (tx.site, row["id"], login_username, hash_password(secret, chosen=chosen), issued_at),
+    )
+    return Credential(
+        tx.site,
+        row["id"],
+        row["username"],
+        row["number"],
+        row["extension"],
+        row["desk_phone"],
+        login_username,
+        secret,
+        issued_at,
+        event,
+    )
+
+
+def to_current(row: sqlite3.Row) -> Current[User]:
+    mobile = json.loads(row["mobile"]) if row["mobile"] else None
+    deactivation = json.loads(row["deactivation"]) if row["deactivation"] else None
+    lifecycle = Lifecycle(row["lifecycle"])
+    user = User(
+        id=row["id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        number=row["number"],
+        extension=row["extension"],
+        package=row["package"],
+        email=row["email"],
+        options=tuple(json.loads(row["options"])),
+        services=tuple(json.loads(row["services"])),
+        desk_phone=row["desk_phone"],
+        mobile=Mobile(mobile["number"], mobile["contract"]) if mobile else None,
+        status=DEACTIVATED if lifecycle is D else "active",
+        deactivation=Deactivation(deactivation["transfer_to"], deactivation["caller"])
+        if deactivation
+        else None,
+    )
+    return Current(user, lifecycle)

@@ -1,0 +1,74 @@
+"""Desk phone passwords: the portal's rules, generation, and salted hashes.
+
+Portal rules: at least 8 characters, at least two of upper case, lower case,
+digits and special characters, no more than two identical characters in a row,
+no white space.
+
+Generated passwords carry ~95 bits of entropy, so a salted SHA-256 protects them
+fully and costs microseconds (the sandbox issues thousands per apply). Chosen
+passwords ("User Set Password") can be weak, so they get scrypt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+
+SPECIALS = "!#$%&*+-./:;<=>?@^_~"
+_ALPHABET = string.ascii_letters + string.digits + SPECIALS
+_CLASSES = (string.ascii_uppercase, string.ascii_lowercase, string.digits, SPECIALS)
+GENERATED_LENGTH = 16
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def password_problems(password: str) -> list[str]:
+    """What is wrong with `password` under the portal's rules (empty: nothing)."""
+    problems = []
+    if len(password) < 8:
+        problems.append("it must have at least 8 characters")
+    if any(c.isspace() for c in password):
+        problems.append("it must not contain white space")
+    kinds = sum(any(c in cls for c in password) for cls in _CLASSES)
+    others = any(not any(c in cls for cls in _CLASSES) and not c.isspace() for c in password)
+    if kinds + others < 2:
+        problems.append(
+            "it must mix at least two of upper case, lower case, digits and special characters"
+        )
+    if any(password[i] == password[i + 1] == password[i + 2] for i in range(len(password) - 2)):
+        problems.append("it must not repeat a character more than twice in a row")
+    return problems
+
+
+def generate_password() -> str:
+    """A random password meeting the rules; it starts with a letter (spreadsheet-safe)."""
+    while True:
+        first = secrets.choice(string.ascii_letters)
+        rest = "".join(secrets.choice(_ALPHABET) for _ in range(GENERATED_LENGTH - 1))
+        password = first + rest
+        if all(any(c in cls for c in password) for cls in _CLASSES) and not password_problems(
+            password
+        ):
+            return password
+
+
+def hash_password(password: str, *, chosen: bool = False) -> str:
+    salt = secrets.token_bytes(16)
+    if chosen:
+        digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+        return f"scrypt${salt.hex()}${digest.hex()}"
+    digest = hashlib.sha256(salt + password.encode()).digest()
+    return f"sha256${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    scheme, salt_hex, digest_hex = stored.split("$")
+    salt = bytes.fromhex(salt_hex)
+    if scheme == "scrypt":
+        digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    elif scheme == "sha256":
+        digest = hashlib.sha256(salt + password.encode()).digest()
+    else:
+        return False
+    return hmac.compare_digest(digest, bytes.fromhex(digest_hex))

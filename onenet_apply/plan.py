@@ -1,0 +1,76 @@
+"""Actions: the steps of a plan, in the order they run.
+
+An action names what it does to which object and carries the fields it changes
+(before -> after, never a secret). Backends execute actions; the planner orders
+them and gives each a status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    READY = "ready"
+    DEFERRED = "deferred"
+    BLOCKED = "blocked"
+    GATED = "gated"
+
+
+class Kind(StrEnum):
+    CREATE = "create"
+    UPDATE_PROFILE = "update-profile"  # users: names, email, services
+    UPDATE_CONFIG = "update-config"  # users: username, number, extension, phone, licences
+    DEACTIVATE = "deactivate"
+    REACTIVATE = "reactivate"
+    UPDATE = "update"  # groups: name, number, extension, policy and other settings
+    SET_MEMBERS = "set-members"  # groups: the whole member list(s), written at once
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    type: str  # user | hunt_group | call_centre | call_pickup_group | call_park_group
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.type}/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: str
+    kind: Kind
+    target: Target
+    changes: tuple[Change, ...] = ()
+    status: Status = Status.READY
+    reason: str | None = None
+    follows: tuple[str, ...] = ()  # ids of actions that must run first
+    needs: str | None = None  # the lifecycle state it needs, e.g. "activated"
+    notes: tuple[str, ...] = field(default=())  # warnings shown with the action
+
+    @classmethod
+    def make(
+        cls,
+        kind: Kind,
+        target: Target,
+        changes: Mapping[str, tuple[Any, Any]] | None = None,
+        suffix: str = "",
+        **extra: Any,
+    ) -> Action:
+        changed = tuple(Change(k, b, a) for k, (b, a) in (changes or {}).items())
+        return cls(f"{target}/{kind}{suffix}", kind, target, changed, **extra)
+
+    def values(self) -> dict[str, Any]:
+        """The new value of every changed field."""
+        return {c.field: c.after for c in self.changes}

@@ -1,0 +1,66 @@
+"""The current site as a backend reports it: the desired model plus lifecycle.
+
+Each user and group carries the same typed record the SiteSpec uses (so the
+planner compares like with like) and its lifecycle state on the platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from onenet_apply.spec import (
+    CallCentre,
+    CallParkGroup,
+    CallPickupGroup,
+    HuntGroup,
+    User,
+    frozen_map,
+)
+
+
+class Lifecycle(StrEnum):
+    PENDING = "pending"
+    ACTIVATED = "activated"
+    DEACTIVATED = "deactivated"
+    FAILED = "failed"
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Current(Generic[T]):
+    """One user or group on the platform: its settings and its lifecycle state."""
+
+    item: T
+    lifecycle: Lifecycle
+
+
+@dataclass(frozen=True, slots=True)
+class SiteState:
+    site_id: str
+    exists: bool = False
+    users: Mapping[str, Current[User]] = field(default_factory=frozen_map)
+    hunt_groups: Mapping[str, Current[HuntGroup]] = field(default_factory=frozen_map)
+    call_centres: Mapping[str, Current[CallCentre]] = field(default_factory=frozen_map)
+    call_pickup_groups: Mapping[str, Current[CallPickupGroup]] = field(default_factory=frozen_map)
+    call_park_groups: Mapping[str, Current[CallParkGroup]] = field(default_factory=frozen_map)
+
+    def section(self, target_type: str) -> Mapping[str, Current]:
+        return getattr(self, SECTION_OF[target_type])
+
+
+# target type (singular, as in action ids) -> section name in site files and states
+SECTION_OF = {
+    "user": "users",
+    "hunt_group": "hunt_groups",
+    "call_centre": "call_centres",
+    "call_pickup_group": "call_pickup_groups",
+    "call_park_group": "call_park_groups",
+}
+GROUP_TYPES = ("hunt_group", "call_centre", "call_pickup_group", "call_park_group")
+# groups that go through the carrier's activation, like users
+ACTIVATED_GROUP_TYPES = ("hunt_group", "call_centre")
