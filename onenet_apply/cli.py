@@ -14,6 +14,7 @@ import sys
 import click
 
 from onenet_apply import __version__
+from onenet_apply.cli_sandbox import sandbox
 from onenet_apply.problems import Problem, Severity
 from onenet_apply.validate import validate_file
 
@@ -64,6 +65,9 @@ def validate(site_files: tuple[str, ...], fmt: str) -> None:
                 err=True,
             )
     sys.exit(EXIT_ERROR if failed else EXIT_OK)
+
+
+cli.add_command(sandbox)
 
 
 def main() -> None:

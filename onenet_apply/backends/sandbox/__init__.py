@@ -23,7 +23,7 @@ from onenet_apply.backends.base import (
     RefusedError,
     TransientError,
 )
-from onenet_apply.backends.sandbox import carrier, groups, users
+from onenet_apply.backends.sandbox import carrier, consistency, groups, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
 from onenet_apply.backends.sandbox.lock import current_holder, site_lock
@@ -174,6 +174,10 @@ class SandboxBackend:
     def lock_holder(self, site_id: str):
         return current_holder(self.db, site_id)
 
+    def check_consistency(self, site_id: str) -> list[str]:
+        """Every invariant of the stored site; empty when all hold."""
+        return consistency.check(self.db, site_id)
+
     def sites(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM sites ORDER BY id")]
 
@@ -206,6 +210,8 @@ class SandboxBackend:
         with transaction(self.db):
             self._site_tx(site_id)
             outcome = carrier.settle(self.db, site_id, ids, to)
+            if outcome.skipped:  # bad input changes nothing
+                raise BackendError("not pending: " + "; ".join(outcome.skipped))
             for key in outcome.changed:
                 self._journal_in_tx(site_id, f"{key}/carrier", "ok", f"carrier: {to}")
         return outcome

@@ -31,16 +31,24 @@ class Faults:
     def parse(cls, text: str | None) -> Faults | None:
         if not text:
             return None
-        fields: dict[str, str] = dict(part.split("=", 1) for part in text.split(",") if part)
-        unknown = set(fields) - {"nth", "rate", "seed", "mode"}
-        if unknown or fields.get("mode", "before") not in ("before", "lost-reply"):
-            raise ValueError(f"{ENV_VAR}={text!r}: use nth=N or rate=P[,seed=S][,mode=lost-reply]")
-        return cls(
-            nth=int(fields["nth"]) if "nth" in fields else None,
-            rate=float(fields.get("rate", 0)),
-            seed=int(fields.get("seed", 0)),
-            mode=fields.get("mode", "before"),
-        )
+        usage = f"{ENV_VAR}={text!r}: use nth=N or rate=P[,seed=S][,mode=lost-reply]"
+        fields: dict[str, str] = {}
+        for part in filter(None, text.split(",")):
+            key, sep, value = part.partition("=")
+            if not sep or key not in ("nth", "rate", "seed", "mode") or key in fields:
+                raise ValueError(usage)
+            fields[key] = value
+        if fields.get("mode", "before") not in ("before", "lost-reply"):
+            raise ValueError(usage)
+        try:
+            return cls(
+                nth=int(fields["nth"]) if "nth" in fields else None,
+                rate=float(fields.get("rate", 0)),
+                seed=int(fields.get("seed", 0)),
+                mode=fields.get("mode", "before"),
+            )
+        except ValueError:
+            raise ValueError(usage) from None
 
     @classmethod
     def from_env(cls) -> Faults | None:

@@ -1,0 +1,184 @@
+"""`onenet sandbox ...`: play the carrier's part and look inside the embedded sandbox."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from onenet_apply.backends import backend_url, open_backend
+from onenet_apply.backends.base import BackendError
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.state import SECTION_OF, SiteState
+
+backend_option = click.option(
+    "--backend",
+    "backend",
+    default=None,
+    metavar="URL",
+    help="Backend URL (default: $ONENET_BACKEND, else sandbox:.onenet/sandbox.db).",
+)
+site_option = click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+
+
+def open_sandbox(url: str | None) -> SandboxBackend:
+    backend = open_backend(url)
+    if not isinstance(backend, SandboxBackend):
+        raise click.ClickException(f"{backend_url(url)} is not a sandbox backend")
+    return backend
+
+
+@click.group()
+def sandbox() -> None:
+    """Control the embedded sandbox: activate or fail pending users and groups."""
+
+
+def _settle(verb: str, site: str, ids: tuple[str, ...], everything: bool, url: str | None) -> None:
+    if bool(ids) == everything:
+        raise click.UsageError("name the users and groups (ID... or TYPE/ID...), or give --all")
+    backend = open_sandbox(url)
+    try:
+        settle = backend.activate if verb == "activated" else backend.fail
+        outcome = settle(site, None if everything else ids)
+    except BackendError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        backend.close()
+    if not outcome.changed:
+        click.echo("nothing is pending", err=True)
+    for key in outcome.changed:
+        click.echo(f"{key}: {verb}")
+
+
+@sandbox.command()
+@site_option
+@click.argument("ids", nargs=-1, metavar="[ID...]")
+@click.option("--all", "everything", is_flag=True, help="Every pending user and group.")
+@backend_option
+def activate(site: str, ids: tuple[str, ...], everything: bool, backend: str | None) -> None:
+    """Activate pending users and groups, as the carrier would."""
+    _settle("activated", site, ids, everything, backend)
+
+
+@sandbox.command()
+@site_option
+@click.argument("ids", nargs=-1, metavar="[ID...]")
+@click.option("--all", "everything", is_flag=True, help="Every pending user and group.")
+@backend_option
+def fail(site: str, ids: tuple[str, ...], everything: bool, backend: str | None) -> None:
+    """Fail the activation of pending users and groups, as the carrier may."""
+    _settle("failed", site, ids, everything, backend)
+
+
+@sandbox.command()
+@site_option
+@click.option("--activation", metavar="MODE", help="manual (default), immediate, or after:SECONDS.")
+@click.option(
+    "--licence",
+    "licences",
+    multiple=True,
+    metavar="NAME=COUNT",
+    help="Licences the site owns (repeat); NAME=none removes a limit.",
+)
+@backend_option
+def configure(
+    site: str, activation: str | None, licences: tuple[str, ...], backend: str | None
+) -> None:
+    """Set a sandbox site's activation mode and owned licences."""
+    sandbox_backend = open_sandbox(backend)
+    try:
+        owned: dict[str, int] | None = None
+        if licences:
+            current = (
+                sandbox_backend.settings(site)["licences"]
+                if site in (sandbox_backend.sites())
+                else None
+            )
+            owned = dict(current or {})
+            for item in licences:
+                name, sep, count = item.partition("=")
+                if not sep or not (count.isdigit() or count == "none"):
+                    raise click.UsageError(f"--licence {item!r}: write NAME=COUNT")
+                if count == "none":
+                    owned.pop(name, None)
+                else:
+                    owned[name] = int(count)
+        sandbox_backend.configure(site, activation=activation, licences=owned)
+        settings = sandbox_backend.settings(site)
+    except BackendError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        sandbox_backend.close()
+    click.echo(
+        f"site {site}: activation {settings['activation']}, licences "
+        f"{settings['licences'] or 'unlimited'}"
+    )
+
+
+@sandbox.command()
+@site_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@backend_option
+def status(site: str, fmt: str, backend: str | None) -> None:
+    """Every user and group of a site with its lifecycle state."""
+    sandbox_backend = open_sandbox(backend)
+    try:
+        state = sandbox_backend.read_state(site)
+        if not state.exists:
+            raise click.ClickException(f"no site {site} in the sandbox {sandbox_backend.path}")
+        settings = sandbox_backend.settings(site)
+        holder = sandbox_backend.lock_holder(site)
+    finally:
+        sandbox_backend.close()
+    rows = status_rows(state)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "site": site,
+                    "activation": settings["activation"],
+                    "licences": settings["licences"],
+                    "lock": holder.describe() if holder else None,
+                    "objects": rows,
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(
+        f"site {site}: activation {settings['activation']}"
+        + (f"; locked by {holder.describe()}" if holder else "")
+    )
+    headers = ("TYPE", "ID", "STATE", "NUMBER", "EXTENSION", "NAME")
+    table = [headers] + [
+        tuple(str(r[k] or "") for k in ("type", "id", "state", "number", "extension", "name"))
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["state"]] = counts.get(r["state"], 0) + 1
+    click.echo(", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "empty")
+
+
+def status_rows(state: SiteState) -> list[dict[str, str | None]]:
+    rows: list[dict[str, str | None]] = []
+    for target_type in SECTION_OF:
+        for ident, current in sorted(state.section(target_type).items()):
+            item = current.item
+            name = f"{item.first_name} {item.last_name}" if target_type == "user" else item.name
+            rows.append(
+                {
+                    "type": target_type,
+                    "id": ident,
+                    "state": str(current.lifecycle),
+                    "number": getattr(item, "number", None),
+                    "extension": getattr(item, "extension", None),
+                    "name": name,
+                }
+            )
+    return rows

@@ -1,0 +1,85 @@
+"""Builders for sandbox tests: actions and users in a chosen lifecycle state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onenet_apply.backends.base import ActionResult
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.plan import Action, Kind, Target
+
+SITE = "berlin"
+
+
+def act(kind: Kind, target_type: str, target_id: str, **values: Any) -> Action:
+    return Action.make(
+        kind, Target(target_type, target_id), {k: (None, v) for k, v in values.items()}
+    )
+
+
+def user_values(n: int, **over: Any) -> dict[str, Any]:
+    values: dict[str, Any] = dict(
+        first_name=f"First{n}",
+        last_name=f"Last{n}",
+        username=f"user.{n}",
+        number=f"+4930123456{n:02d}",
+        extension=f"56{n:02d}",
+        package="standard",
+        options=["call-centre-standard"],
+        services=["voicemail"],
+        desk_phone="yealink-t54w",
+        email=None,
+        mobile=None,
+    )
+    values.update(over)
+    return values
+
+
+def create_user(backend: SandboxBackend, uid: str, n: int, **over: Any) -> ActionResult:
+    return backend.execute(SITE, act(Kind.CREATE, "user", uid, **user_values(n, **over)))
+
+
+def user_in_state(backend: SandboxBackend, uid: str, n: int, state: str, **over: Any) -> None:
+    """Create a user and walk it to `state`: pending, activated, deactivated or failed."""
+    create_user(backend, uid, n, **over)
+    if state == "failed":
+        backend.fail(SITE, [uid])
+    elif state in ("activated", "deactivated"):
+        backend.activate(SITE, [uid])
+    if state == "deactivated":
+        backend.execute(
+            SITE,
+            act(
+                Kind.DEACTIVATE,
+                "user",
+                uid,
+                status="deactivated",
+                deactivation={"transfer_to": "+493012345699", "caller": "hears-number"},
+            ),
+        )
+
+
+def group_values(group_type: str, n: int, **over: Any) -> dict[str, Any]:
+    numbered = {"number": f"+4930123457{n:02d}", "extension": f"57{n:02d}"}
+    values: dict[str, Any] = {
+        "hunt_group": {"name": f"Hunt {n}", **numbered, "policy": "circular", "no_answer": None},
+        "call_centre": {"name": f"Centre {n}", **numbered, "edition": "standard"},
+        "call_pickup_group": {"name": f"Pickup {n}"},
+        "call_park_group": {"name": f"Park {n}", "recall_timer": None},
+    }[group_type]
+    values.update(over)
+    return values
+
+
+def create_group(
+    backend: SandboxBackend,
+    group_type: str,
+    gid: str,
+    n: int,
+    *,
+    activate: bool = True,
+    **over: Any,
+) -> None:
+    backend.execute(SITE, act(Kind.CREATE, group_type, gid, **group_values(group_type, n, **over)))
+    if activate and group_type in ("hunt_group", "call_centre"):
+        backend.activate(SITE, [f"{group_type}/{gid}"])

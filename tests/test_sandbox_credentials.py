@@ -1,0 +1,131 @@
+"""Login details: the portal's password rules, one-time hand-over, hashes only at rest."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from onenet_apply.backends.base import RefusedError
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.passwords import generate_password, password_problems
+from tests.sandbox_kit import SITE, create_user, user_in_state
+
+
+@pytest.mark.parametrize(
+    "password,problem",
+    [
+        ("Ab1!", "at least 8 characters"),
+        ("abcdefgh", "mix at least two"),
+        ("Abcd efgh1", "white space"),
+        ("Abbb1234", "more than twice in a row"),
+    ],
+)
+def test_password_rules(password: str, problem: str) -> None:
+    assert any(problem in p for p in password_problems(password))
+
+
+@pytest.mark.parametrize("password", ["abcdefg1", "ABCDEFG!", "Aa345678", "Sommer2026!x"])
+def test_passwords_meeting_the_rules(password: str) -> None:
+    assert password_problems(password) == []
+
+
+def test_generated_passwords_meet_the_rules_and_differ() -> None:
+    passwords = {generate_password() for _ in range(2000)}
+    assert len(passwords) == 2000
+    for password in passwords:
+        assert password_problems(password) == []
+        assert password[0].isalpha()  # never starts a spreadsheet formula
+
+
+@given(st.text(max_size=20))
+def test_rules_are_total(password: str) -> None:
+    # any text gets a verdict, never an exception
+    assert isinstance(password_problems(password), list)
+
+
+def test_no_password_in_plain_text_in_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    backend = SandboxBackend(path)
+    issued = []
+    for n in range(1, 31):
+        issued.append(create_user(backend, f"u{n}", n).credential.password)
+    backend.activate(SITE)
+    for n in range(1, 31, 3):
+        issued.append(backend.reset_login(SITE, f"u{n}").password)
+    issued.append(backend.set_password(SITE, "u2", "Chosen-Pass-42").password)
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    backend.close()
+    stored += b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    for password in issued:
+        assert password.encode() not in stored
+        assert password.encode("utf-16-le") not in stored
+
+
+def test_reset_replaces_the_password(tmp_path: Path) -> None:
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    user_in_state(backend, "anna", 1, "activated")
+    first = backend.reset_login(SITE, "anna")
+    second = backend.reset_login(SITE, "anna")
+    assert (first.event, second.event) == ("reset", "reset")
+    assert second.login_username == first.login_username == "user.1.5601"
+    assert not backend.verify_login(SITE, "anna", first.password)
+    assert backend.verify_login(SITE, "anna", second.password)
+
+
+def test_set_password_checks_the_rules_and_uses_a_slow_hash(tmp_path: Path) -> None:
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    user_in_state(backend, "anna", 1, "activated")
+    with pytest.raises(RefusedError) as caught:
+        backend.set_password(SITE, "anna", "short")
+    assert caught.value.rule == "password-rules"
+    credential = backend.set_password(SITE, "anna", "Chosen-Pass-42")
+    assert credential.event == "set"
+    stored = backend.db.execute("SELECT secret_hash FROM logins").fetchone()[0]
+    assert stored.startswith("scrypt$")
+    assert backend.verify_login(SITE, "anna", "Chosen-Pass-42")
+
+
+def test_credential_repr_hides_the_password(tmp_path: Path) -> None:
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    credential = create_user(backend, "anna", 1).credential
+    assert credential.password not in repr(credential)
+    assert credential.password not in str(credential)
+
+
+def test_journal_records_every_action_and_no_secret(tmp_path: Path) -> None:
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    password = create_user(backend, "anna", 1).credential.password
+    with pytest.raises(RefusedError):
+        backend.reset_login(SITE, "anna")  # pending
+    backend.activate(SITE)
+    reset = backend.reset_login(SITE, "anna").password
+    entries = backend.journal(SITE)
+    assert [(e.action_id, e.outcome) for e in entries] == [
+        ("user/anna/create", "ok"),
+        ("user/anna/reset-login", "refused"),
+        ("user/anna/carrier", "ok"),
+        ("user/anna/reset-login", "ok"),
+    ]
+    text = repr(entries)
+    assert password not in text and reset not in text
+    assert backend.journal(SITE, limit=1) == entries[-1:]
+
+
+def test_activation_modes(tmp_path: Path) -> None:
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    backend.configure(SITE, activation="immediate")
+    create_user(backend, "anna", 1)
+    assert backend.read_state(SITE).users["anna"].lifecycle == "activated"
+    backend.configure(SITE, activation="after:0.3")
+    create_user(backend, "ben", 2)
+    assert backend.read_state(SITE).users["ben"].lifecycle == "pending"
+    time.sleep(0.35)
+    assert backend.read_state(SITE).users["ben"].lifecycle == "activated"
+    backend.configure(SITE, activation="manual")
+    create_user(backend, "carla", 3)
+    time.sleep(0.05)
+    assert backend.read_state(SITE).users["carla"].lifecycle == "pending"
