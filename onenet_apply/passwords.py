@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import string
 
@@ -21,6 +22,8 @@ _ALPHABET = string.ascii_letters + string.digits + SPECIALS
 _CLASSES = (string.ascii_uppercase, string.ascii_lowercase, string.digits, SPECIALS)
 GENERATED_LENGTH = 16
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_LIMIT = 256 - 256 % len(_ALPHABET)  # bytes at or above this would bias the choice
+_TRIPLE = re.compile(r"(.)\1\1", re.DOTALL)
 
 
 def password_problems(password: str) -> list[str]:
@@ -36,21 +39,30 @@ def password_problems(password: str) -> list[str]:
         problems.append(
             "it must mix at least two of upper case, lower case, digits and special characters"
         )
-    if any(password[i] == password[i + 1] == password[i + 2] for i in range(len(password) - 2)):
+    if _TRIPLE.search(password):
         problems.append("it must not repeat a character more than twice in a row")
     return problems
 
 
 def generate_password() -> str:
-    """A random password meeting the rules; it starts with a letter (spreadsheet-safe)."""
+    """A random password meeting the rules; it starts with a letter (spreadsheet-safe).
+
+    One `token_bytes` draw per password with rejection sampling (unbiased): a
+    `secrets.choice` per character reads the OS random source 16 times."""
     while True:
-        first = secrets.choice(string.ascii_letters)
-        rest = "".join(secrets.choice(_ALPHABET) for _ in range(GENERATED_LENGTH - 1))
-        password = first + rest
-        if all(any(c in cls for c in password) for cls in _CLASSES) and not password_problems(
-            password
-        ):
+        chars = []
+        for byte in secrets.token_bytes(48):
+            if byte < _LIMIT:
+                chars.append(_ALPHABET[byte % len(_ALPHABET)])
+        if len(chars) < GENERATED_LENGTH or not chars[0].isalpha():
+            continue
+        password = "".join(chars[:GENERATED_LENGTH])
+        if _all_classes(password) and not _TRIPLE.search(password):
             return password
+
+
+def _all_classes(password: str) -> bool:
+    return all(any(c in cls for c in password) for cls in _CLASSES)
 
 
 def hash_password(password: str, *, chosen: bool = False) -> str:

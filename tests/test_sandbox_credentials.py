@@ -84,7 +84,7 @@ def test_set_password_checks_the_rules_and_uses_a_slow_hash(tmp_path: Path) -> N
     assert caught.value.rule == "password-rules"
     credential = backend.set_password(SITE, "anna", "Chosen-Pass-42")
     assert credential.event == "set"
-    stored = backend.db.execute("SELECT secret_hash FROM logins").fetchone()[0]
+    stored = backend.db.execute("SELECT secret_hash FROM users WHERE id = 'anna'").fetchone()[0]
     assert stored.startswith("scrypt$")
     assert backend.verify_login(SITE, "anna", "Chosen-Pass-42")
 

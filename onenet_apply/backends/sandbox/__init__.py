@@ -167,9 +167,9 @@ class SandboxBackend:
     def verify_login(self, site_id: str, user_id: str, password: str) -> bool:
         """Whether `password` is the user's current desk phone password (for tests)."""
         row = self.db.execute(
-            "SELECT secret_hash FROM logins WHERE site = ? AND user_id = ?", (site_id, user_id)
+            "SELECT secret_hash FROM users WHERE site = ? AND id = ?", (site_id, user_id)
         ).fetchone()
-        return row is not None and verify_password(password, row[0])
+        return row is not None and row[0] is not None and verify_password(password, row[0])
 
     def lock_holder(self, site_id: str):
         return current_holder(self.db, site_id)

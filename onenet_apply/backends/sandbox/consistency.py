@@ -21,13 +21,14 @@ def check(db: sqlite3.Connection, site: str) -> list[str]:
         problems.append(f"foreign key broken: {tuple(row)}")
     problems += _held_values(db, site, "numbers", "number")
     problems += _held_values(db, site, "extensions", "extension")
-    for user_id, desk_phone in db.execute(
-        "SELECT u.id, u.desk_phone FROM users u JOIN logins l ON l.site = u.site "
-        "AND l.user_id = u.id WHERE u.site = ?",
-        (site,),
+    for user_id, desk_phone, secret in db.execute(
+        "SELECT id, desk_phone, secret_hash FROM users WHERE site = ?", (site,)
     ):
-        if desk_phone == NO_DESK_PHONE:
-            problems.append(f"user {user_id} has login details but no desk phone")
+        if (desk_phone == NO_DESK_PHONE) != (secret is None):
+            problems.append(
+                f"user {user_id}: desk phone {desk_phone}, login details "
+                f"{'none' if secret is None else 'issued'}"
+            )
     for group_type in ("call_pickup_group", "call_park_group"):
         for user_id, count in db.execute(
             "SELECT user_id, COUNT(*) FROM members WHERE site = ? AND type = ? "

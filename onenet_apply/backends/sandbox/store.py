@@ -10,9 +10,9 @@ a rule check in Python were wrong.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 SCHEMA_VERSION = 1
@@ -23,27 +23,30 @@ CREATE TABLE sites (
     activation  TEXT NOT NULL DEFAULT 'manual',  -- manual | immediate | after:SECONDS
     licences    TEXT,                            -- JSON {package or option: owned}, NULL: unlimited
     created_at  TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE TABLE users (
-    site         TEXT NOT NULL REFERENCES sites(id),
-    id           TEXT NOT NULL,
-    lifecycle    TEXT NOT NULL
-                 CHECK (lifecycle IN ('pending', 'activated', 'deactivated', 'failed')),
-    first_name   TEXT NOT NULL,
-    last_name    TEXT NOT NULL,
-    username     TEXT NOT NULL,
-    email        TEXT,
-    number       TEXT NOT NULL,
-    extension    TEXT NOT NULL,
-    package      TEXT NOT NULL,
-    options      TEXT NOT NULL,  -- JSON list
-    services     TEXT NOT NULL,  -- JSON list
-    desk_phone   TEXT NOT NULL,
-    mobile       TEXT,           -- JSON {number, contract}
-    deactivation TEXT,           -- JSON {transfer_to, caller}
-    activate_at  REAL,           -- carrier: when a pending user activates by itself
+    site            TEXT NOT NULL REFERENCES sites(id),
+    id              TEXT NOT NULL,
+    lifecycle       TEXT NOT NULL
+                    CHECK (lifecycle IN ('pending', 'activated', 'deactivated', 'failed')),
+    first_name      TEXT NOT NULL,
+    last_name       TEXT NOT NULL,
+    username        TEXT NOT NULL,
+    email           TEXT,
+    number          TEXT NOT NULL,
+    extension       TEXT NOT NULL,
+    package         TEXT NOT NULL,
+    options         TEXT NOT NULL,  -- JSON list
+    services        TEXT NOT NULL,  -- JSON list
+    desk_phone      TEXT NOT NULL,
+    mobile          TEXT,           -- JSON {number, contract}
+    deactivation    TEXT,           -- JSON {transfer_to, caller}
+    activate_at     REAL,           -- carrier: when a pending user activates by itself
+    login_username  TEXT,           -- desk phone login details, with a desk phone only
+    secret_hash     TEXT,           -- salted hash; the password itself is never stored
+    login_issued_at TEXT,
     PRIMARY KEY (site, id)
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX users_username ON users (site, username COLLATE NOCASE);
 CREATE INDEX users_due ON users (site, activate_at) WHERE activate_at IS NOT NULL;
 CREATE TABLE groups (
@@ -58,7 +61,7 @@ CREATE TABLE groups (
     settings     TEXT NOT NULL,  -- JSON: policy, no_answer, edition, recall_timer
     activate_at  REAL,
     PRIMARY KEY (site, type, id)
-);
+) WITHOUT ROWID;
 CREATE INDEX groups_due ON groups (site, activate_at) WHERE activate_at IS NOT NULL;
 CREATE TABLE numbers (
     site        TEXT NOT NULL,
@@ -66,14 +69,14 @@ CREATE TABLE numbers (
     owner_type  TEXT NOT NULL,
     owner_id    TEXT NOT NULL,
     PRIMARY KEY (site, number)
-);
+) WITHOUT ROWID;
 CREATE TABLE extensions (
     site        TEXT NOT NULL,
     extension   TEXT NOT NULL,
     owner_type  TEXT NOT NULL,
     owner_id    TEXT NOT NULL,
     PRIMARY KEY (site, extension)
-);
+) WITHOUT ROWID;
 CREATE TABLE members (
     site      TEXT NOT NULL,
     type      TEXT NOT NULL,
@@ -85,26 +88,16 @@ CREATE TABLE members (
     PRIMARY KEY (site, type, group_id, role, user_id),
     FOREIGN KEY (site, type, group_id) REFERENCES groups (site, type, id) ON DELETE CASCADE,
     FOREIGN KEY (site, user_id) REFERENCES users (site, id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE INDEX members_user ON members (site, user_id);
-CREATE TABLE logins (
-    site            TEXT NOT NULL,
-    user_id         TEXT NOT NULL,
-    login_username  TEXT NOT NULL,
-    secret_hash     TEXT NOT NULL,  -- salted hash; the password itself is never stored
-    issued_at       TEXT NOT NULL,
-    PRIMARY KEY (site, user_id),
-    FOREIGN KEY (site, user_id) REFERENCES users (site, id) ON DELETE CASCADE
-);
 CREATE TABLE journal (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq        INTEGER PRIMARY KEY,  -- rows are never deleted, so this only grows
     at         TEXT NOT NULL,
     site       TEXT NOT NULL,
     action_id  TEXT NOT NULL,
     outcome    TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
     detail     TEXT NOT NULL
 );
-CREATE INDEX journal_site ON journal (site, seq);
 CREATE TABLE locks (
     site        TEXT PRIMARY KEY,
     token       TEXT NOT NULL,
@@ -121,7 +114,7 @@ MIGRATIONS: tuple[str, ...] = (_V1,)
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

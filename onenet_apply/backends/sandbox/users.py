@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from functools import cache
 from typing import Any
 
 from onenet_apply.backends.base import ConflictError, Credential, RefusedError
@@ -15,6 +16,7 @@ from onenet_apply.spec import DEACTIVATED, NO_DESK_PHONE, Deactivation, Mobile, 
 from onenet_apply.state import Current, Lifecycle
 
 A, D, P = Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.PENDING
+_LIFECYCLES = {state.value: state for state in Lifecycle}
 PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "services"})
 CONFIG_FIELDS = frozenset(
     {"username", "number", "extension", "desk_phone", "package", "options", "mobile"}
@@ -68,10 +70,6 @@ def execute(tx: SiteTx, action: Action) -> Credential | None:
 
 
 def create(tx: SiteTx, user_id: str, values: dict[str, Any]) -> Credential | None:
-    if tx.db.execute(
-        "SELECT 1 FROM users WHERE site = ? AND id = ?", (tx.site, user_id)
-    ).fetchone():
-        raise ConflictError(f"user {user_id} already exists")
     only_fields(values, _USER_FIELDS, "a user creation")
     if values.get("status", "active") == DEACTIVATED:
         raise RefusedError("lifecycle:create", "a new user starts pending, not deactivated")
@@ -83,11 +81,17 @@ def create(tx: SiteTx, user_id: str, values: dict[str, Any]) -> Credential | Non
     tx.check_catalogue("service", services, cat.services)
     tx.check_catalogue("desk phone", [desk_phone], cat.desk_phones)
     username = values.get("username", user_id)
+    credential = None
+    if desk_phone != NO_DESK_PHONE:  # issued with the creation, in the same row write
+        credential, secret_hash = new_login(
+            tx, user_id, username, values["number"], values["extension"], desk_phone, "created"
+        )
     try:
         tx.db.execute(
             "INSERT INTO users (site, id, lifecycle, first_name, last_name, username, email, number,"
-            " extension, package, options, services, desk_phone, mobile, deactivation, activate_at)"
-            " VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+            " extension, package, options, services, desk_phone, mobile, deactivation, activate_at,"
+            " login_username, secret_hash, login_issued_at)"
+            " VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
             (
                 tx.site,
                 user_id,
@@ -103,16 +107,19 @@ def create(tx: SiteTx, user_id: str, values: dict[str, Any]) -> Credential | Non
                 desk_phone,
                 json.dumps(values["mobile"]) if values.get("mobile") else None,
                 tx.activate_at(),
+                credential.login_username if credential else None,
+                secret_hash if credential else None,
+                credential.issued_at if credential else None,
             ),
         )
-    except sqlite3.IntegrityError:
+    except sqlite3.IntegrityError as e:
+        if "users.id" in str(e):
+            raise ConflictError(f"user {user_id} already exists") from None
         raise RefusedError("username-unique", f"username {username} is taken") from None
     tx.claim("numbers", values["number"], "user", user_id)
     tx.claim("extensions", values["extension"], "user", user_id)
     tx.check_licences([package, *options])
-    if desk_phone == NO_DESK_PHONE:
-        return None
-    return issue_login(tx, tx.user(user_id), "created")
+    return credential
 
 
 def _update_columns(tx: SiteTx, user_id: str, values: dict[str, Any]) -> None:
@@ -148,7 +155,11 @@ def _update_config(tx: SiteTx, row: sqlite3.Row, values: dict[str, Any]) -> Cred
     if new_phone is None or new_phone == row["desk_phone"]:
         return None
     if new_phone == NO_DESK_PHONE:
-        tx.db.execute("DELETE FROM logins WHERE site = ? AND user_id = ?", (tx.site, user_id))
+        tx.db.execute(
+            "UPDATE users SET login_username = NULL, secret_hash = NULL, login_issued_at = NULL "
+            "WHERE site = ? AND id = ?",
+            (tx.site, user_id),
+        )
         return None
     return issue_login(tx, tx.user(user_id), "created")  # a new phone gets new login details
 
@@ -180,36 +191,65 @@ def delete(tx: SiteTx, row: sqlite3.Row) -> None:
 def issue_login(
     tx: SiteTx, row: sqlite3.Row, event: str, password: str | None = None
 ) -> Credential:
-    """New desk phone login details; the database keeps only a salted hash."""
+    """New desk phone login details for an existing user."""
     if row["desk_phone"] == NO_DESK_PHONE:
         raise RefusedError("desk-phone", f"user {row['id']} has no desk phone")
-    chosen = password is not None
-    secret = password if chosen else generate_password()
-    login_username = f"{row['username']}.{row['extension']}"
-    issued_at = now_iso()
-    tx.db.execute(
-        "INSERT OR REPLACE INTO logins (site, user_id, login_username, secret_hash, issued_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (tx.site, row["id"], login_username, hash_password(secret, chosen=chosen), issued_at),
-    )
-    return Credential(
-        tx.site,
+    credential, secret_hash = new_login(
+        tx,
         row["id"],
         row["username"],
         row["number"],
         row["extension"],
         row["desk_phone"],
-        login_username,
+        event,
+        password,
+    )
+    tx.db.execute(
+        "UPDATE users SET login_username = ?, secret_hash = ?, login_issued_at = ? "
+        "WHERE site = ? AND id = ?",
+        (credential.login_username, secret_hash, credential.issued_at, tx.site, row["id"]),
+    )
+    return credential
+
+
+def new_login(
+    tx: SiteTx,
+    user_id: str,
+    username: str,
+    number: str,
+    extension: str,
+    desk_phone: str,
+    event: str,
+    password: str | None = None,
+) -> tuple[Credential, str]:
+    """Login details and the salted hash to store; the password itself is never stored."""
+    chosen = password is not None
+    secret = password if chosen else generate_password()
+    credential = Credential(
+        tx.site,
+        user_id,
+        username,
+        number,
+        extension,
+        desk_phone,
+        f"{username}.{extension}",
         secret,
-        issued_at,
+        now_iso(),
         event,
     )
+    return credential, hash_password(secret, chosen=chosen)
+
+
+@cache
+def _names(encoded: str) -> tuple[str, ...]:
+    """Options and services lists repeat across a site: decode each distinct one once."""
+    return tuple(json.loads(encoded))
 
 
 def to_current(row: sqlite3.Row) -> Current[User]:
     mobile = json.loads(row["mobile"]) if row["mobile"] else None
     deactivation = json.loads(row["deactivation"]) if row["deactivation"] else None
-    lifecycle = Lifecycle(row["lifecycle"])
+    lifecycle = _LIFECYCLES[row["lifecycle"]]
     user = User(
         id=row["id"],
         first_name=row["first_name"],
@@ -219,8 +259,8 @@ def to_current(row: sqlite3.Row) -> Current[User]:
         extension=row["extension"],
         package=row["package"],
         email=row["email"],
-        options=tuple(json.loads(row["options"])),
-        services=tuple(json.loads(row["services"])),
+        options=_names(row["options"]),
+        services=_names(row["services"]),
         desk_phone=row["desk_phone"],
         mobile=Mobile(mobile["number"], mobile["contract"]) if mobile else None,
         status=DEACTIVATED if lifecycle is D else "active",
