@@ -14,6 +14,7 @@ import sys
 import click
 
 from onenet_apply import __version__
+from onenet_apply.backends.base import BackendError
 from onenet_apply.cli_sandbox import sandbox
 from onenet_apply.problems import Problem, Severity
 from onenet_apply.validate import validate_file
@@ -81,6 +82,9 @@ def main() -> None:
         code = EXIT_ERROR
     except click.ClickException as e:
         e.show()
+        code = EXIT_ERROR
+    except BackendError as e:  # expected: refused, locked, unreachable, corrupt ...
+        click.echo(f"Error: {e}", err=True)
         code = EXIT_ERROR
     except BrokenPipeError:
         code = EXIT_ERROR
