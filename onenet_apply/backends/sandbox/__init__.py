@@ -27,7 +27,7 @@ from onenet_apply.backends.sandbox import carrier, consistency, groups, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
 from onenet_apply.backends.sandbox.lock import current_holder, site_lock
-from onenet_apply.backends.sandbox.store import connect, now_iso, transaction
+from onenet_apply.backends.sandbox.store import StoreVersionError, connect, now_iso, transaction
 from onenet_apply.catalogue import Catalogue, default_catalogue
 from onenet_apply.passwords import password_problems, verify_password
 from onenet_apply.plan import Action
@@ -42,7 +42,7 @@ class SandboxBackend:
         self.path = Path(path)
         try:
             self.db = connect(self.path)
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, StoreVersionError) as e:
             raise BackendError(f"cannot open the sandbox {self.path}: {e}") from None
         self.db.row_factory = sqlite3.Row
         self.faults = faults if faults is not None else Faults.from_env()

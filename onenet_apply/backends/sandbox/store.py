@@ -113,6 +113,10 @@ CREATE TABLE locks (
 MIGRATIONS: tuple[str, ...] = (_V1,)
 
 
+class StoreVersionError(Exception):
+    """The file was written by a newer onenet."""
+
+
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -136,7 +140,7 @@ def migrate(db: sqlite3.Connection) -> None:
         row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
-            raise RuntimeError(
+            raise StoreVersionError(
                 f"this sandbox was written by a newer onenet (schema {version}); upgrade onenet"
             )
         for script in MIGRATIONS[version:]:

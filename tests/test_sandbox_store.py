@@ -1,0 +1,55 @@
+"""The sandbox file: versioned schema, migrations, refusal of newer files, durability settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.backends.sandbox.store import SCHEMA_VERSION, StoreVersionError, connect
+
+
+def test_new_file_is_created_at_the_current_version_with_durable_settings(tmp_path: Path) -> None:
+    db = connect(tmp_path / "deep" / "dir" / "sandbox.db")
+    version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert int(version) == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_opening_again_migrates_nothing_and_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    SandboxBackend(path).configure("berlin", activation="immediate")
+    backend = SandboxBackend(path)
+    assert backend.settings("berlin")["activation"] == "immediate"
+
+
+def test_a_file_from_a_newer_version_is_refused(tmp_path: Path, onenet) -> None:
+    path = tmp_path / "sandbox.db"
+    connect(path).execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(StoreVersionError, match="newer onenet"):
+        connect(path)
+    result = onenet("sandbox", "status", "--site", "x", "--backend", f"sandbox:{path}")
+    assert result.code == 1
+    assert "written by a newer onenet (schema 999)" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_an_old_unversioned_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    sqlite3.connect(path).close()  # an empty file: version 0
+    db = connect(path)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {
+        "sites",
+        "users",
+        "groups",
+        "numbers",
+        "extensions",
+        "members",
+        "journal",
+        "locks",
+    } <= tables
