@@ -74,3 +74,38 @@ class Action:
     def values(self) -> dict[str, Any]:
         """The new value of every changed field."""
         return {c.field: c.after for c in self.changes}
+
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Actions in execution order, and what they were planned from."""
+
+    site: str
+    spec_digest: str
+    state_digest: str
+    actions: tuple[Action, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def by_status(self, status: Status) -> list[Action]:
+        return [a for a in self.actions if a.status is status]
+
+    @property
+    def ready(self) -> list[Action]:
+        return self.by_status(Status.READY)
+
+    @property
+    def gated(self) -> list[Action]:
+        return self.by_status(Status.GATED)
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+    def counts(self) -> dict[str, int]:
+        counts = {str(s): 0 for s in Status}
+        for action in self.actions:
+            counts[str(action.status)] += 1
+        return counts

@@ -1,0 +1,44 @@
+"""Digests of the desired spec and the current state, so a saved plan can be checked.
+
+A digest is SHA-256 over a canonical JSON form (sorted keys, no spaces), so it
+depends on content only: reformatting a site file does not change it, any change
+of a user, group or lifecycle state does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from onenet_apply.spec import SiteSpec
+from onenet_apply.state import SiteState
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, mappings, tuples and enums as JSON-ready values."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def spec_digest(spec: SiteSpec) -> str:
+    return _digest(spec)
+
+
+def state_digest(state: SiteState) -> str:
+    return _digest(state)

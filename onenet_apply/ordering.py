@@ -1,0 +1,373 @@
+"""Ordering a plan: the dependency graph, swaps through temporary values, statuses.
+
+Edges (an action follows another) come from the platform's rules:
+- a number, extension or username is taken only after its holder gives it up
+  (its delete or its own change): deletes free values before creates reuse them;
+- a user leaves its old pickup or park group before joining a new one, and
+  leaves every group before it is deleted;
+- where the site owns a limited number of a licence, actions that free it come
+  before actions that use it;
+- a group is deleted only after the references to its number are gone.
+
+Swaps (A takes B's number while B takes A's) are cycles: one side first moves
+to a free temporary value (a pool number, an unused extension or username).
+The order is graphlib's, ties broken by kind then id, so plans are stable.
+Finally an action that waits on a non-ready one waits too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+from onenet_apply.numbering import NumberPool, parse_pool_entry
+from onenet_apply.phone import InvalidNumber
+from onenet_apply.plan import Action, Kind, Status
+from onenet_apply.planner import CLAIMED, Draft
+from onenet_apply.spec import SiteSpec
+from onenet_apply.state import SiteState
+
+KIND_RANK = {
+    Kind.DELETE: 0,
+    Kind.CREATE: 1,
+    Kind.UPDATE_PROFILE: 2,
+    Kind.UPDATE_CONFIG: 3,
+    Kind.DEACTIVATE: 4,
+    Kind.REACTIVATE: 5,
+    Kind.UPDATE: 6,
+    Kind.SET_MEMBERS: 7,
+}
+TYPE_RANK = {
+    "user": 0,
+    "hunt_group": 1,
+    "call_centre": 2,
+    "call_pickup_group": 3,
+    "call_park_group": 4,
+}
+
+
+class PlanError(Exception):
+    """The planner cannot order the changes (a bug, or an impossible site)."""
+
+
+def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
+    holders = _holders(state)
+    temps = _Temporaries(spec, state)
+    drafts = _break_swaps(drafts, holders, temps)
+    by_id = {d.id: d for d in drafts}
+    _claim_edges(drafts, holders, state)
+    _membership_edges(drafts, state)
+    _licence_edges(drafts, spec)
+    _reference_edges(drafts, state)
+    for draft in drafts:
+        draft.deps &= by_id.keys()  # a dependency on an action not planned is satisfied
+        draft.deps.discard(draft.id)
+    return _toposort(drafts, by_id)
+
+
+def freeze(draft: Draft) -> Action:
+    return replace(
+        Action.make(draft.kind, draft.target, draft.changes, draft.suffix),
+        status=draft.status,
+        reason=draft.reason,
+        follows=tuple(sorted(draft.deps)),
+        needs=draft.needs,
+        notes=tuple(draft.notes),
+    )
+
+
+# -- who holds what now ---------------------------------------------------------------------
+
+
+def _holders(state: SiteState) -> dict[str, dict[str, str]]:
+    """namespace -> value -> entity holding it on the platform now."""
+    holders: dict[str, dict[str, str]] = {ns: {} for ns in CLAIMED}
+    for uid, current in state.users.items():
+        user = current.item
+        holders["number"][user.number] = f"user/{uid}"
+        holders["extension"][user.extension] = f"user/{uid}"
+        holders["username"][user.username.casefold()] = f"user/{uid}"
+    for group_type in ("hunt_group", "call_centre"):
+        for gid, current in state.section(group_type).items():
+            holders["number"][current.item.number] = f"{group_type}/{gid}"
+            holders["extension"][current.item.extension] = f"{group_type}/{gid}"
+    return holders
+
+
+def _key(namespace: str, value: str) -> str:
+    return value.casefold() if namespace == "username" else value
+
+
+def _claim_edges(drafts: list[Draft], holders: dict[str, dict[str, str]], state: SiteState) -> None:
+    releasing: dict[tuple[str, str], Draft] = {}
+    for draft in drafts:
+        for namespace, value in draft.releases.items():
+            releasing[(namespace, _key(namespace, value))] = draft
+    for draft in drafts:
+        for namespace, value in draft.claims.items():
+            key = _key(namespace, value)
+            holder = holders[namespace].get(key)
+            if holder is None or holder == draft.entity:
+                continue
+            release = releasing.get((namespace, key))
+            if release is not None:
+                draft.deps.add(release.id)
+            else:
+                draft.hold(
+                    Status.BLOCKED,
+                    f"{namespace} {value} is held by {holder}, which "
+                    f"keeps it{_why_kept(holder, state)}",
+                )
+
+
+def _why_kept(holder: str, state: SiteState) -> str:
+    kind, ident = holder.split("/", 1)
+    current = state.section(kind).get(ident)
+    if current is not None and current.lifecycle == "failed":
+        return " (its activation failed: contact the One Net Business team)"
+    return " (it is not managed by this site file)"
+
+
+# -- swaps ------------------------------------------------------------------------------------
+
+
+class _Temporaries:
+    """Free values to park a swap on: never held now, never wanted by the spec."""
+
+    def __init__(self, spec: SiteSpec, state: SiteState) -> None:
+        self.spec = spec
+        self.taken: dict[str, set[str]] = defaultdict(set)
+        for ns, values in _holders(state).items():
+            self.taken[ns] |= set(values)
+        for user in spec.users.values():
+            self.taken["number"].add(user.number)
+            self.taken["extension"].add(user.extension)
+            self.taken["username"].add(user.username.casefold())
+        for group in (*spec.hunt_groups.values(), *spec.call_centres.values()):
+            self.taken["number"].add(group.number)
+            self.taken["extension"].add(group.extension)
+        self._pool: NumberPool | None = None
+
+    def take(self, namespace: str, current: str) -> str | None:
+        candidate = next(self._candidates(namespace, current), None)
+        if candidate is not None:
+            self.taken[namespace].add(_key(namespace, candidate))
+        return candidate
+
+    def _candidates(self, namespace: str, current: str):
+        taken = self.taken[namespace]
+        if namespace == "number":
+            for number in self._number_pool():
+                if number not in taken:
+                    yield number
+        elif namespace == "extension":
+            width = len(current)
+            for n in range(10**width - 1, -1, -1):
+                value = f"{n:0{width}d}"
+                if value not in taken:
+                    yield value
+        else:
+            n = 1
+            while True:
+                value = f"{current}.swap{n}"
+                if value.casefold() not in taken:
+                    yield value
+                n += 1
+
+    def _number_pool(self) -> NumberPool:
+        if self._pool is None:
+            ranges = []
+            for entry in self.spec.site.number_pool:
+                try:
+                    ranges.append(parse_pool_entry(entry, self.spec.site.country))
+                except InvalidNumber:
+                    continue
+            self._pool = NumberPool(ranges)
+        return self._pool
+
+
+def _break_swaps(
+    drafts: list[Draft], holders: dict[str, dict[str, str]], temps: _Temporaries
+) -> list[Draft]:
+    """Split one change of each claim cycle into 'park on a temporary value' + 'take'."""
+    while True:
+        cycle = _find_claim_cycle(drafts, holders)
+        if cycle is None:
+            return drafts
+        first = min(cycle, key=lambda d: d.id)
+        park = Draft(
+            first.kind,
+            first.target,
+            {},
+            suffix="-temporary",
+            needs=first.needs,
+            status=first.status,
+            reason=first.reason,
+        )
+        for namespace in [ns for ns in CLAIMED if ns in first.releases]:
+            old = first.releases[namespace]
+            temp = temps.take(namespace, old)
+            if temp is None:
+                first.hold(
+                    Status.BLOCKED,
+                    f"swapping {namespace}s needs a free {namespace} "
+                    "in site.number_pool to move through; the pool has none left",
+                )
+                first.claims.clear()  # blocked: no longer part of any cycle
+                break
+            park.changes[namespace] = (old, temp)
+            park.releases[namespace] = old
+            first.changes[namespace] = (temp, first.changes[namespace][1])
+            first.releases[namespace] = temp
+        else:
+            park.notes.append("temporary value, to swap with another user or group")
+            first.deps.add(park.id)
+            drafts.insert(drafts.index(first), park)
+
+
+def _find_claim_cycle(
+    drafts: list[Draft], holders: dict[str, dict[str, str]]
+) -> list[Draft] | None:
+    """A cycle of changes each waiting for another to give up a value (depth-first)."""
+    releasing: dict[tuple[str, str], Draft] = {}
+    for draft in drafts:
+        if draft.kind is not Kind.DELETE:
+            for ns, value in draft.releases.items():
+                releasing[(ns, _key(ns, value))] = draft
+    waits: dict[str, list[Draft]] = defaultdict(list)
+    for draft in drafts:
+        for ns, value in sorted(draft.claims.items()):
+            release = releasing.get((ns, _key(ns, value)))
+            holder = holders[ns].get(_key(ns, value))
+            if release is not None and holder == release.entity and release is not draft:
+                waits[draft.id].append(release)
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    for start in sorted(waits):
+        if state.get(start):
+            continue
+        path: list[str] = [start]
+        stack = [iter(sorted(waits[start], key=lambda d: d.id))]
+        state[start] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+                continue
+            if state.get(nxt.id) == 1:
+                by_id = {d.id: d for d in drafts}
+                return [by_id[n] for n in path[path.index(nxt.id) :]]
+            if not state.get(nxt.id):
+                state[nxt.id] = 1
+                path.append(nxt.id)
+                stack.append(iter(sorted(waits.get(nxt.id, ()), key=lambda d: d.id)))
+    return None
+
+
+# -- other rules ---------------------------------------------------------------------------------
+
+
+def _membership_edges(drafts: list[Draft], state: SiteState) -> None:
+    """Leave a pickup/park group before joining another; leave every group before deletion."""
+    leaving: dict[tuple[str, str], list[Draft]] = defaultdict(list)  # (type, user) -> drafts
+    for draft in drafts:
+        if draft.kind is not Kind.SET_MEMBERS:
+            continue
+        for role, (before, after) in draft.changes.items():
+            if role != "weights":
+                for uid in set(before or ()) - set(after or ()):
+                    leaving[(draft.target.type, uid)].append(draft)
+    for draft in drafts:
+        if draft.kind is Kind.SET_MEMBERS and draft.target.type in (
+            "call_pickup_group",
+            "call_park_group",
+        ):
+            for uid in set(draft.changes.get("members", (None, []))[1] or ()) - set(
+                draft.changes.get("members", ([], None))[0] or ()
+            ):
+                for other in leaving.get((draft.target.type, uid), ()):
+                    if other.target != draft.target:
+                        draft.deps.add(other.id)
+        if draft.kind is Kind.DELETE and draft.target.type == "user":
+            for (_, uid), removals in leaving.items():
+                if uid == draft.target.id:
+                    draft.deps.update(r.id for r in removals if r.status is Status.READY)
+
+
+def _licence_edges(drafts: list[Draft], spec: SiteSpec) -> None:
+    limited = set(spec.site.licences)
+    if not limited:
+        return
+    freeing: dict[str, list[str]] = defaultdict(list)
+    for draft in drafts:
+        for name in draft.licences_removed & limited:
+            freeing[name].append(draft.id)
+    for draft in drafts:
+        for name in draft.licences_added & limited:
+            draft.deps.update(freeing.get(name, ()))
+
+
+def _reference_edges(drafts: list[Draft], state: SiteState) -> None:
+    """A group's deletion follows the changes that stop others pointing at its number."""
+    numbers = {}
+    for draft in drafts:
+        if draft.kind is Kind.DELETE and draft.target.type in ("hunt_group", "call_centre"):
+            numbers[state.section(draft.target.type)[draft.target.id].item.number] = draft
+    if not numbers:
+        return
+    for draft in drafts:
+        before = _referenced(draft, 0)
+        for number in before - _referenced(draft, 1):
+            if number in numbers:
+                numbers[number].deps.add(draft.id)
+
+
+def _referenced(draft: Draft, side: int) -> set[str]:
+    out = set()
+    no_answer = draft.changes.get("no_answer")
+    if no_answer and no_answer[side]:
+        out.add(no_answer[side].get("forward_to"))
+    deactivation = draft.changes.get("deactivation")
+    if deactivation and deactivation[side]:
+        out.add(deactivation[side].get("transfer_to"))
+    return out
+
+
+# -- order and statuses ---------------------------------------------------------------------------
+
+
+def _rank(draft: Draft) -> tuple[Any, ...]:
+    return (KIND_RANK[draft.kind], TYPE_RANK[draft.target.type], draft.target.id, draft.id)
+
+
+def _toposort(drafts: list[Draft], by_id: dict[str, Draft]) -> list[Draft]:
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for draft in drafts:
+        sorter.add(draft.id, *sorted(draft.deps))
+    try:
+        sorter.prepare()
+    except CycleError as e:
+        raise PlanError(f"the changes depend on each other in a circle: {e.args[1]}") from None
+    ordered: list[Draft] = []
+    while sorter.is_active():
+        batch = sorted((by_id[i] for i in sorter.get_ready()), key=_rank)
+        ordered.extend(batch)
+        sorter.done(*(d.id for d in batch))
+    return ordered
+
+
+def propagate(ordered: list[Draft]) -> None:
+    """An action waiting on one that will not run now cannot run now either."""
+    by_id = {d.id: d for d in ordered}
+    for draft in ordered:
+        if draft.status is not Status.READY:
+            continue
+        for dep_id in sorted(draft.deps):
+            dep = by_id[dep_id]
+            if dep.status is Status.READY:
+                continue
+            status = Status.GATED if dep.status is Status.GATED else Status.DEFERRED
+            draft.hold(status, f"waits for {dep_id} ({dep.status})")
+            break

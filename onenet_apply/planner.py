@@ -1,0 +1,423 @@
+"""The planner: a pure function from (desired SiteSpec, current SiteState, options) to a Plan.
+
+It diffs every user and group into draft actions, gives each the status the
+platform's lifecycle allows (DOMAIN.md), and hands them to `ordering` for the
+dependency graph and to `gates` for the safety rules. No I/O, no clock, no
+randomness: the same inputs give a byte-identical plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from onenet_apply.fields import (
+    CONFIG,
+    GROUP_LISTS,
+    GROUP_SETTINGS,
+    PROFILE,
+    deactivation_fields,
+    group_fields,
+    user_fields,
+)
+from onenet_apply.plan import Kind, Plan, Status, Target
+from onenet_apply.spec import DEACTIVATED, SiteSpec, User
+from onenet_apply.state import ACTIVATED_GROUP_TYPES, GROUP_TYPES, SECTION_OF, Lifecycle, SiteState
+
+FAILED_REASON = "activation failed: contact the One Net Business team"
+P, A, D, F = Lifecycle.PENDING, Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.FAILED
+CLAIMED = ("number", "extension", "username")  # values no two objects may hold at once
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    allow_delete: bool = False  # --allow-delete (policy.allow_delete also allows)
+    force: bool = False  # --force: lift the max_change_percent gate
+
+
+@dataclass(slots=True)
+class Draft:
+    """An action while the plan is being built: mutable, with what ordering needs."""
+
+    kind: Kind
+    target: Target
+    changes: dict[str, tuple[Any, Any]]
+    suffix: str = ""
+    status: Status = Status.READY
+    reason: str | None = None
+    needs: str | None = None
+    deps: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    claims: dict[str, str] = field(default_factory=dict)  # namespace -> value it takes
+    releases: dict[str, str] = field(default_factory=dict)  # namespace -> value it gives up
+    licences_added: set[str] = field(default_factory=set)
+    licences_removed: set[str] = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        return f"{self.target}/{self.kind}{self.suffix}"
+
+    @property
+    def entity(self) -> str:
+        return str(self.target)
+
+    def hold(self, status: Status, reason: str) -> None:
+        """Lower the status (ready > deferred > gated > blocked) and say why."""
+        order = [Status.READY, Status.DEFERRED, Status.GATED, Status.BLOCKED]
+        if order.index(status) > order.index(self.status):
+            self.status, self.reason = status, reason
+
+
+def plan(spec: SiteSpec, state: SiteState, options: PlanOptions | None = None) -> Plan:
+    from onenet_apply import gates, ordering
+    from onenet_apply.digest import spec_digest, state_digest
+
+    options = options or PlanOptions()
+    builder = _Builder(spec, state)
+    drafts = builder.build()
+    ordered = ordering.order(drafts, spec, state)
+    gates.apply(ordered, spec, state, options)
+    ordering.propagate(ordered)
+    actions = tuple(ordering.freeze(d) for d in ordered)
+    return Plan(
+        spec.site.id, spec_digest(spec), state_digest(state), actions, tuple(builder.warnings)
+    )
+
+
+class _Builder:
+    def __init__(self, spec: SiteSpec, state: SiteState) -> None:
+        self.spec = spec
+        self.state = state
+        self.drafts: list[Draft] = []
+        self.warnings: list[str] = []
+        patterns = spec.site.unmanaged
+        self.unmanaged = (
+            (lambda ident: any(fnmatchcase(ident, p) for p in patterns))
+            if (patterns)
+            else (lambda ident: False)
+        )
+        self.creating: set[str] = set()  # user ids created by this plan
+        self.option_updates: dict[str, Draft] = {}  # user id -> its config update
+
+    def add(self, draft: Draft) -> Draft:
+        self.drafts.append(draft)
+        return draft
+
+    def build(self) -> list[Draft]:
+        self._users()
+        for group_type in GROUP_TYPES:
+            self._groups(group_type)
+        return self.drafts
+
+    # -- users -------------------------------------------------------------------------
+    def _users(self) -> None:
+        desired, current = self.spec.users, self.state.users
+        for uid in sorted(set(desired) | set(current)):
+            if self.unmanaged(uid):
+                continue
+            target = Target("user", uid)
+            if uid not in current:
+                self._create_user(target, desired[uid])
+            elif uid not in desired:
+                self._delete_user(target, current[uid].item, current[uid].lifecycle)
+            else:
+                self._update_user(target, desired[uid], current[uid].item, current[uid].lifecycle)
+
+    def _create_user(self, target: Target, user: User) -> None:
+        values = user_fields(user)
+        draft = self.add(
+            Draft(
+                Kind.CREATE,
+                target,
+                {k: (None, v) for k, v in values.items()},
+                claims=_claims(values),
+                licences_added=_licences(values),
+            )
+        )
+        if user.desk_phone != "none":
+            draft.notes.append("desk phone login details will be issued")
+        self.creating.add(target.id)
+        if user.status == DEACTIVATED:
+            later = self.add(
+                Draft(
+                    Kind.DEACTIVATE,
+                    target,
+                    {
+                        "status": ("active", DEACTIVATED),
+                        "deactivation": (None, deactivation_fields(user)),
+                    },
+                    needs=str(A),
+                )
+            )
+            later.deps.add(draft.id)
+            later.hold(Status.DEFERRED, f"until {target.id} is activated")
+
+    def _delete_user(self, target: Target, user: User, lifecycle: Lifecycle) -> None:
+        values = user_fields(user)
+        draft = self.add(
+            Draft(
+                Kind.DELETE,
+                target,
+                {},
+                needs="activated or deactivated",
+                releases=_claims(values),
+                licences_removed=_licences(values),
+            )
+        )
+        _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
+
+    def _update_user(self, target: Target, user: User, current: User, lifecycle: Lifecycle) -> None:
+        if lifecycle is F:
+            self.add(Draft(Kind.CREATE, target, {})).hold(Status.BLOCKED, FAILED_REASON)
+            return
+        want, have = user_fields(user), user_fields(current)
+        profile = {k: (have[k], want[k]) for k in PROFILE if have[k] != want[k]}
+        if profile:
+            self.add(Draft(Kind.UPDATE_PROFILE, target, profile))
+        config = {k: (have[k], want[k]) for k in CONFIG if have[k] != want[k]}
+        if config:
+            draft = self.add(
+                Draft(
+                    Kind.UPDATE_CONFIG,
+                    target,
+                    config,
+                    needs="activated or deactivated",
+                    claims={k: want[k] for k in CLAIMED if k in config},
+                    releases={k: have[k] for k in CLAIMED if k in config},
+                    licences_added=_licences(want) - _licences(have),
+                    licences_removed=_licences(have) - _licences(want),
+                )
+            )
+            if "desk_phone" in config and want["desk_phone"] != "none":
+                draft.notes.append("new desk phone login details will be issued")
+            _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
+            if "options" in config:
+                self.option_updates[target.id] = draft
+        self._user_status(target, user, current, lifecycle)
+
+    def _user_status(self, target: Target, user: User, current: User, lifecycle: Lifecycle) -> None:
+        want, have = deactivation_fields(user), deactivation_fields(current)
+        if user.status == DEACTIVATED and (lifecycle is not D or want != have):
+            draft = self.add(
+                Draft(
+                    Kind.DEACTIVATE,
+                    target,
+                    {"status": (current.status, DEACTIVATED), "deactivation": (have, want)},
+                    needs="activated or deactivated",
+                )
+            )
+            _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
+        elif user.status != DEACTIVATED and lifecycle is D:
+            self.add(
+                Draft(
+                    Kind.REACTIVATE,
+                    target,
+                    {"status": (DEACTIVATED, "active"), "deactivation": (have, None)},
+                    needs="deactivated",
+                )
+            )
+
+    # -- groups --------------------------------------------------------------------------
+    def _groups(self, group_type: str) -> None:
+        section = SECTION_OF[group_type]
+        desired: Mapping[str, Any] = getattr(self.spec, section)
+        current: Mapping[str, Any] = getattr(self.state, section)
+        for gid in sorted(set(desired) | set(current)):
+            if self.unmanaged(gid):
+                continue
+            target = Target(group_type, gid)
+            if gid not in current:
+                want = group_fields(group_type, desired[gid])
+                self._create_group(target, want)
+                self._lists(target, want, None, P if group_type in ACTIVATED_GROUP_TYPES else A)
+            elif gid not in desired:
+                self._delete_group(
+                    target, group_fields(group_type, current[gid].item), current[gid].lifecycle
+                )
+            elif current[gid].lifecycle is F:
+                self.add(Draft(Kind.CREATE, target, {})).hold(Status.BLOCKED, FAILED_REASON)
+            else:
+                want = group_fields(group_type, desired[gid])
+                have = group_fields(group_type, current[gid].item)
+                self._update_group(target, want, have, current[gid].lifecycle)
+                self._lists(target, want, have, current[gid].lifecycle)
+
+    def _create_group(self, target: Target, want: dict[str, Any]) -> None:
+        settings = {k: (None, want[k]) for k in GROUP_SETTINGS[target.type]}
+        self.add(
+            Draft(
+                Kind.CREATE,
+                target,
+                settings,
+                claims={k: want[k] for k in ("number", "extension") if k in want},
+            )
+        )
+
+    def _delete_group(self, target: Target, have: dict[str, Any], lifecycle: Lifecycle) -> None:
+        numbered = target.type in ACTIVATED_GROUP_TYPES
+        draft = self.add(
+            Draft(
+                Kind.DELETE,
+                target,
+                {},
+                releases={k: have[k] for k in ("number", "extension") if k in have},
+                needs="activated" if numbered else None,
+            )
+        )
+        if numbered:
+            _lifecycle(draft, lifecycle, (A,), f"until {target.id} is activated")
+            self._references(draft, have["number"])
+
+    def _references(self, draft: Draft, number: str) -> None:
+        """Edge case 10: a group whose number is still a forward or transfer target stays."""
+        for gid, group in self.spec.hunt_groups.items():
+            if group.no_answer and group.no_answer.forward_to == number:
+                draft.hold(Status.BLOCKED, f"hunt group {gid} still forwards to {number}")
+        for uid, user in self.spec.users.items():
+            if user.deactivation and user.deactivation.transfer_to == number:
+                draft.hold(Status.BLOCKED, f"deactivated user {uid} still transfers to {number}")
+
+    def _update_group(
+        self, target: Target, want: dict[str, Any], have: dict[str, Any], lifecycle: Lifecycle
+    ) -> None:
+        changes = {k: (have[k], want[k]) for k in GROUP_SETTINGS[target.type] if have[k] != want[k]}
+        if not changes:
+            return
+        claimed = {k: want[k] for k in ("number", "extension") if k in changes}
+        draft = self.add(
+            Draft(
+                Kind.UPDATE, target, changes, claims=claimed, releases={k: have[k] for k in claimed}
+            )
+        )
+        if claimed:
+            draft.needs = str(A)
+            _lifecycle(draft, lifecycle, (A,), f"until {target.id} is activated")
+        if changes.get("edition") and target.type == "call_centre":
+            for uid in want["agents"]:
+                if uid in self.option_updates:
+                    draft.deps.add(self.option_updates[uid].id)
+
+    def _lists(
+        self,
+        target: Target,
+        want: dict[str, Any],
+        have: dict[str, Any] | None,
+        lifecycle: Lifecycle,
+    ) -> None:
+        """Member lists, written whole: what can be written now, and what must wait."""
+        roles = [r for r in GROUP_LISTS[target.type] if r != "weights"]
+        now: dict[str, list[str]] = {}
+        waiting: dict[str, list[str]] = {}
+        blocked: list[str] = []
+        for role in roles:
+            current = list(have[role]) if have else []
+            desired = list(want[role])
+            eligible = [u for u in desired if u in current or self._can_join(target, u)]
+            now[role] = eligible
+            waiting[role] = [u for u in desired if u not in eligible]
+            blocked += [u for u in waiting[role] if self._failed(u)]
+        weighted = target.type == "hunt_group" and want["policy"] == "weighted"
+        if weighted and any(waiting.values()) and have is not None:
+            now = {r: list(have[r]) for r in roles}  # weights must cover the whole list
+        current_lists = {r: (list(have[r]) if have else []) for r in roles}
+        weights_now = (
+            {u: want["weights"][u] for u in now["members"] if u in want["weights"]}
+            if target.type == "hunt_group"
+            else None
+        )
+        have_weights = have["weights"] if have and target.type == "hunt_group" else {}
+        write_now = {r: (current_lists[r], now[r]) for r in roles if now[r] != current_lists[r]}
+        if (
+            target.type == "hunt_group"
+            and (write_now or weights_now != have_weights)
+            and (weights_now or have_weights)
+        ):
+            write_now["weights"] = (have_weights, weights_now)
+            write_now.setdefault("members", (current_lists["members"], now["members"]))
+        if write_now:
+            self._list_draft(target, write_now, "", lifecycle)
+        if any(waiting.values()):
+            later = {r: (now[r], list(want[r])) for r in roles if waiting[r]}
+            if target.type == "hunt_group" and want["weights"]:
+                later["weights"] = (weights_now, want["weights"])
+            draft = self._list_draft(target, later, "-later" if write_now else "", lifecycle)
+            names = sorted({u for r in roles for u in waiting[r]})
+            if blocked:
+                draft.hold(Status.BLOCKED, f"{', '.join(sorted(set(blocked)))}: {FAILED_REASON}")
+            else:
+                draft.hold(
+                    Status.DEFERRED,
+                    f"until {', '.join(names)} {'is' if len(names) == 1 else 'are'} activated",
+                )
+
+    def _list_draft(
+        self, target: Target, changes: dict[str, tuple[Any, Any]], suffix: str, lifecycle: Lifecycle
+    ) -> Draft:
+        draft = self.add(Draft(Kind.SET_MEMBERS, target, changes, suffix=suffix))
+        if target.id not in (self.state.section(target.type)):
+            draft.deps.add(f"{target}/{Kind.CREATE}")
+        added: set[str] = set()
+        for role, (before, after) in changes.items():
+            if role == "weights":
+                continue
+            added |= set(after) - set(before or [])
+            if role == "agents":
+                for uid in set(after) - set(before or []):
+                    if uid in self.option_updates:
+                        draft.deps.add(self.option_updates[uid].id)
+        for uid in sorted(added):
+            if uid in self.creating:
+                draft.deps.add(f"user/{uid}/{Kind.CREATE}")
+        draft.notes += self._deactivated_members(target, changes)
+        return draft
+
+    def _deactivated_members(
+        self, target: Target, changes: dict[str, tuple[Any, Any]]
+    ) -> list[str]:
+        """Edge case 7: a deactivated user kept in a hunt group is kept, with a warning."""
+        if target.type != "hunt_group":
+            return []
+        notes = []
+        for uid in (changes.get("members") or (None, []))[1] or []:
+            user = self.spec.users.get(uid)
+            if user is not None and user.status == DEACTIVATED:
+                note = f"{uid} is deactivated and stays in hunt group {target.id}"
+                notes.append(note)
+                if note not in self.warnings:
+                    self.warnings.append(note)
+        return notes
+
+    def _can_join(self, target: Target, uid: str) -> bool:
+        current = self.state.users.get(uid)
+        if target.type in ACTIVATED_GROUP_TYPES:
+            return current is not None and current.lifecycle is A
+        if uid in self.creating:
+            return True
+        return current is not None and current.lifecycle is not F
+
+    def _failed(self, uid: str) -> bool:
+        current = self.state.users.get(uid)
+        return current is not None and current.lifecycle is F
+
+
+def _lifecycle(
+    draft: Draft, lifecycle: Lifecycle, allowed: tuple[Lifecycle, ...], waiting: str
+) -> None:
+    if lifecycle in allowed:
+        return
+    if lifecycle is F:
+        draft.hold(Status.BLOCKED, FAILED_REASON)
+    elif lifecycle is P:
+        draft.hold(Status.DEFERRED, waiting)
+    else:
+        draft.hold(Status.BLOCKED, f"not possible while {draft.target.id} is {lifecycle}")
+
+
+def _claims(values: dict[str, Any]) -> dict[str, str]:
+    return {k: values[k] for k in CLAIMED if values.get(k) is not None}
+
+
+def _licences(values: dict[str, Any]) -> set[str]:
+    return {values["package"], *values["options"]}
