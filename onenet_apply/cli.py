@@ -8,16 +8,24 @@ a mistyped command for "changes found".
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import tempfile
 
 import click
 
 from onenet_apply import __version__
+from onenet_apply.backends import open_backend
 from onenet_apply.backends.base import BackendError
-from onenet_apply.cli_sandbox import sandbox
-from onenet_apply.problems import Problem, Severity
-from onenet_apply.validate import validate_file
+from onenet_apply.cli_sandbox import backend_option, sandbox
+from onenet_apply.ordering import PlanError
+from onenet_apply.planner import PlanOptions
+from onenet_apply.planner import plan as make_plan
+from onenet_apply.problems import Severity
+from onenet_apply.render import RENDERERS, render_json, render_text
+from onenet_apply.validate import Validation, validate_file
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PENDING = 0, 1, 2, 3
 
@@ -41,31 +49,112 @@ def cli() -> None:
 def validate(site_files: tuple[str, ...], fmt: str) -> None:
     """Check site files offline: every problem of every file, with FILE:LINE:COL."""
     results = [validate_file(path) for path in site_files]
-    problems: list[Problem] = [p for r in results for p in r.problems]
     failed = [r for r in results if not r.ok]
     if fmt == "json":
+        problems = [p for r in results for p in r.problems]
         click.echo(json.dumps([p.to_json() for p in problems], indent=2, ensure_ascii=False))
     else:
-        for problem in problems:
-            colour = "yellow" if problem.severity is Severity.WARNING else "red"
-            click.echo(click.style(problem.format(), fg=colour), err=True)
+        report_problems(results)
         for result in results:
-            if result.dropped:
-                click.echo(f"{result.path}: ... and {result.dropped} more problems", err=True)
             if result.spec is not None:
                 click.echo(
                     f"{result.path}: site {result.spec.site.id} is valid: {result.spec.summary()}"
                 )
-        if failed:
-            errors = sum(1 for p in problems if p.severity is Severity.ERROR) + sum(
-                r.dropped for r in results
-            )
-            click.echo(
-                f"{errors} error{'s' if errors != 1 else ''} in {len(failed)} of "
-                f"{len(results)} file{'s' if len(results) != 1 else ''}",
-                err=True,
-            )
     sys.exit(EXIT_ERROR if failed else EXIT_OK)
+
+
+def report_problems(results: list[Validation]) -> None:
+    """Problems to stderr, coloured on a terminal, with a closing count if any failed."""
+    for result in results:
+        for problem in result.problems:
+            colour = "yellow" if problem.severity is Severity.WARNING else "red"
+            click.secho(problem.format(), fg=colour, err=True)
+        if result.dropped:
+            click.echo(f"{result.path}: ... and {result.dropped} more problems", err=True)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        errors = sum(1 for r in results for p in r.problems if p.severity is Severity.ERROR)
+        errors += sum(r.dropped for r in results)
+        click.echo(
+            f"{errors} error{'s' if errors != 1 else ''} in {len(failed)} of "
+            f"{len(results)} file{'s' if len(results) != 1 else ''}",
+            err=True,
+        )
+
+
+@cli.command("plan")
+@click.argument("site_file", metavar="SITE_FILE")
+@backend_option
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    metavar="PLAN_FILE",
+    help="Save the plan as JSON, for `onenet apply PLAN_FILE`.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to print the plan on stdout.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the plan has changes, 0 when it has none.",
+)
+@click.option("--allow-delete", is_flag=True, help="Plan deletions as ready, not gated.")
+@click.option("--force", is_flag=True, help="Lift the policy.max_change_percent gate.")
+def plan_command(
+    site_file: str,
+    backend: str | None,
+    out: str | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    allow_delete: bool,
+    force: bool,
+) -> None:
+    """Show what applying SITE_FILE would change, in the order it would run."""
+    site_backend = open_backend(backend)
+    try:
+        result = validate_file(site_file, site_backend.catalogue())
+        if not result.ok:
+            report_problems([result])
+            sys.exit(EXIT_ERROR)
+        report_problems([result])  # warnings
+        state = site_backend.read_state(result.spec.site.id)
+    finally:
+        site_backend.close()
+    try:
+        the_plan = make_plan(result.spec, state, PlanOptions(allow_delete, force))
+    except PlanError as e:
+        raise click.ClickException(str(e)) from None
+    if fmt == "text":
+        click.echo(render_text(the_plan, click.style), nl=False)
+    else:
+        click.echo(RENDERERS[fmt](the_plan), nl=False)
+    if out:
+        write_plan_file(out, render_json(the_plan))
+        click.echo(f"Saved the plan to {out}; apply it with: onenet apply {out}", err=True)
+    sys.exit(EXIT_CHANGES if detailed_exitcode and not the_plan.empty else EXIT_OK)
+
+
+def write_plan_file(path: str, text: str) -> None:
+    """Write atomically: a reader never sees half a plan."""
+    target = os.path.abspath(path)
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".plan-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 cli.add_command(sandbox)

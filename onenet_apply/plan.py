@@ -109,3 +109,77 @@ class Plan:
         for action in self.actions:
             counts[str(action.status)] += 1
         return counts
+
+
+class PlanFileError(ValueError):
+    """A saved plan that cannot be read (wrong format, version or shape)."""
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "site": plan.site,
+        "spec_digest": plan.spec_digest,
+        "state_digest": plan.state_digest,
+        "summary": plan.counts(),
+        "warnings": list(plan.warnings),
+        "actions": [
+            {
+                "id": a.id,
+                "kind": str(a.kind),
+                "target": {"type": a.target.type, "id": a.target.id},
+                "status": str(a.status),
+                "reason": a.reason,
+                "needs": a.needs,
+                "follows": list(a.follows),
+                "notes": list(a.notes),
+                "changes": [
+                    {"field": c.field, "before": c.before, "after": c.after} for c in a.changes
+                ],
+            }
+            for a in plan.actions
+        ],
+    }
+
+
+def plan_from_json(document: Any) -> Plan:
+    """Read a saved plan back, checking its shape; raise PlanFileError if it is not one."""
+    try:
+        if document.get("format_version") != FORMAT_VERSION:
+            raise PlanFileError(
+                f"unsupported plan format_version {document.get('format_version')!r} "
+                f"(this onenet reads {FORMAT_VERSION})"
+            )
+        actions = tuple(
+            Action(
+                id=_str(a["id"]),
+                kind=Kind(a["kind"]),
+                target=Target(_str(a["target"]["type"]), _str(a["target"]["id"])),
+                changes=tuple(
+                    Change(_str(c["field"]), c["before"], c["after"]) for c in a["changes"]
+                ),
+                status=Status(a["status"]),
+                reason=a["reason"],
+                follows=tuple(_str(f) for f in a["follows"]),
+                needs=a["needs"],
+                notes=tuple(_str(n) for n in a["notes"]),
+            )
+            for a in document["actions"]
+        )
+        return Plan(
+            _str(document["site"]),
+            _str(document["spec_digest"]),
+            _str(document["state_digest"]),
+            actions,
+            tuple(_str(w) for w in document.get("warnings", ())),
+        )
+    except PlanFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise PlanFileError(f"not a valid onenet plan ({type(e).__name__}: {e})") from None
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value

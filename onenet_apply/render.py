@@ -1,0 +1,155 @@
+"""Plans for people and machines: text like Terraform's, JSON, and Markdown for PRs.
+
+Renderings only read the plan; they never see a secret because plans hold none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from onenet_apply.plan import Action, Kind, Plan, Status, plan_to_json
+
+MARKS = {Kind.CREATE: "+", Kind.DELETE: "-"}  # everything else updates: "~"
+COLOURS = {"+": "green", "-": "red", "~": "yellow"}
+STATUS_COLOURS = {Status.DEFERRED: "cyan", Status.BLOCKED: "red", Status.GATED: "magenta"}
+MARKDOWN_FOLD_AFTER = 20  # objects: longer plans are folded into <details>
+
+Style = Callable[..., str]
+
+
+def _plain_style(text: str, **_: Any) -> str:
+    return text
+
+
+def mark(action: Action) -> str:
+    return MARKS.get(action.kind, "~")
+
+
+def value(v: Any) -> str:
+    if v is None:
+        return "(none)"
+    if isinstance(v, list):
+        return "[" + ", ".join(value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def summary_line(plan: Plan) -> str:
+    c = plan.counts()
+    if plan.empty:
+        return f"No changes. Site {plan.site} matches the site file."
+    return (
+        f"Plan: {c['ready']} ready, {c['deferred']} deferred, {c['blocked']} blocked, "
+        f"{c['gated']} gated."
+    )
+
+
+def render_text(plan: Plan, style: Style = _plain_style) -> str:
+    lines: list[str] = []
+    if plan.empty:
+        return summary_line(plan) + "\n"
+    lines.append(f"onenet plan for site {plan.site}, in the order it runs:")
+    lines.append("")
+    for action in plan.actions:
+        m = mark(action)
+        head = style(f"  {m} {action.target} {action.kind}", fg=COLOURS[m], bold=True)
+        if action.status is not Status.READY:
+            tag = f"[{action.status}: {action.reason}]"
+            head += " " + style(tag, fg=STATUS_COLOURS[action.status])
+        lines.append(head)
+        for change in action.changes:
+            if action.kind is Kind.CREATE:
+                if change.after is not None and change.after != [] and change.after != {}:
+                    lines.append(f"      {change.field}: {value(change.after)}")
+            else:
+                lines.append(
+                    f"      {change.field}: {value(change.before)} -> {value(change.after)}"
+                )
+        for note in action.notes:
+            lines.append(style(f"      # {note}", dim=True))
+    if plan.warnings:
+        lines.append("")
+        lines += [style(f"Warning: {w}", fg="yellow") for w in plan.warnings]
+    lines.append("")
+    lines.append(style(summary_line(plan), bold=True))
+    gated = plan.gated
+    if gated:
+        reasons = sorted({a.reason for a in gated if a.reason})
+        lines += [style(f"Gated: {r}", fg="magenta") for r in reasons]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_markdown(plan: Plan) -> str:
+    out = [f"### onenet plan: site `{plan.site}`", ""]
+    if plan.empty:
+        return "\n".join([*out, "No changes: the site matches the site file.", ""])
+    counts = plan.counts()
+    kinds = {"create": 0, "update": 0, "delete": 0}
+    for action in plan.actions:
+        kinds[{"+": "create", "-": "delete"}.get(mark(action), "update")] += 1
+    out += [
+        "| ready | deferred | blocked | gated | to create | to update | to delete |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {counts['ready']} | {counts['deferred']} | {counts['blocked']} | "
+        f"{counts['gated']} | {kinds['create']} | {kinds['update']} | {kinds['delete']} |",
+        "",
+    ]
+    held = [a for a in plan.actions if a.status is not Status.READY]
+    if held:
+        out += ["| action | status | why |", "|---|---|---|"]
+        out += [f"| `{a.id}` | {a.status} | {_md(a.reason or '')} |" for a in held]
+        out.append("")
+    out += [f"> :warning: {_md(w)}" for w in plan.warnings]
+    objects: dict[str, list[Action]] = {}
+    for action in plan.actions:
+        objects.setdefault(str(action.target), []).append(action)
+    details = []
+    for target, actions in objects.items():
+        body = []
+        for action in actions:
+            status = "" if action.status is Status.READY else f"  ({action.status})"
+            body.append(f"{mark(action)} {action.kind}{status}")
+            for change in action.changes:
+                if action.kind is Kind.CREATE:
+                    body.append(f"    {change.field}: {value(change.after)}")
+                else:
+                    body.append(
+                        f"    {change.field}: {value(change.before)} -> {value(change.after)}"
+                    )
+        details += [
+            f"<details><summary><code>{target}</code> "
+            f"({', '.join(str(a.kind) for a in actions)})</summary>",
+            "",
+            "```diff",
+            *body,
+            "```",
+            "</details>",
+        ]
+    if len(objects) > MARKDOWN_FOLD_AFTER:
+        out += [
+            f"<details><summary>All {len(objects)} objects, in the order they run</summary>",
+            "",
+            *details,
+            "",
+            "</details>",
+        ]
+    else:
+        out += details
+    out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
