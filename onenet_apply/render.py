@@ -39,6 +39,15 @@ def value(v: Any) -> str:
     return str(v)
 
 
+def change_lines(action: Action) -> list[str]:
+    """`field: value` for a creation (empty fields left out), `field: old -> new` otherwise."""
+    if action.kind is Kind.CREATE:
+        return [
+            f"{c.field}: {value(c.after)}" for c in action.changes if c.after not in (None, [], {})
+        ]
+    return [f"{c.field}: {value(c.before)} -> {value(c.after)}" for c in action.changes]
+
+
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
     if plan.empty:
@@ -62,14 +71,7 @@ def render_text(plan: Plan, style: Style = _plain_style) -> str:
             tag = f"[{action.status}: {action.reason}]"
             head += " " + style(tag, fg=STATUS_COLOURS[action.status])
         lines.append(head)
-        for change in action.changes:
-            if action.kind is Kind.CREATE:
-                if change.after is not None and change.after != [] and change.after != {}:
-                    lines.append(f"      {change.field}: {value(change.after)}")
-            else:
-                lines.append(
-                    f"      {change.field}: {value(change.before)} -> {value(change.after)}"
-                )
+        lines += [f"      {line}" for line in change_lines(action)]
         for note in action.notes:
             lines.append(style(f"      # {note}", dim=True))
     if plan.warnings:
@@ -118,13 +120,7 @@ def render_markdown(plan: Plan) -> str:
         for action in actions:
             status = "" if action.status is Status.READY else f"  ({action.status})"
             body.append(f"{mark(action)} {action.kind}{status}")
-            for change in action.changes:
-                if action.kind is Kind.CREATE:
-                    body.append(f"    {change.field}: {value(change.after)}")
-                else:
-                    body.append(
-                        f"    {change.field}: {value(change.before)} -> {value(change.after)}"
-                    )
+            body += [f"    {line}" for line in change_lines(action)]
         details += [
             f"<details><summary><code>{target}</code> "
             f"({', '.join(str(a.kind) for a in actions)})</summary>",
