@@ -368,6 +368,6 @@ def propagate(ordered: list[Draft]) -> None:
             dep = by_id[dep_id]
             if dep.status is Status.READY:
                 continue
-            status = Status.GATED if dep.status is Status.GATED else Status.DEFERRED
-            draft.hold(status, f"waits for {dep_id} ({dep.status})")
+            # it shares the fate of what it waits for: deferred, gated or blocked alike
+            draft.hold(dep.status, f"waits for {dep_id} ({dep.status}: {dep.reason})")
             break

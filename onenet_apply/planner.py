@@ -319,15 +319,16 @@ class _Builder:
             waiting[role] = [u for u in desired if u not in eligible]
             blocked += [u for u in waiting[role] if self._failed(u)]
         weighted = target.type == "hunt_group" and want["policy"] == "weighted"
-        if weighted and any(waiting.values()) and have is not None:
-            now = {r: list(have[r]) for r in roles}  # weights must cover the whole list
         current_lists = {r: (list(have[r]) if have else []) for r in roles}
+        have_weights = have["weights"] if have and target.type == "hunt_group" else {}
         weights_now = (
             {u: want["weights"][u] for u in now["members"] if u in want["weights"]}
             if target.type == "hunt_group"
             else None
         )
-        have_weights = have["weights"] if have and target.type == "hunt_group" else {}
+        if weighted and any(waiting.values()):
+            # weights must cover the whole list and sum to 100: no partial write
+            now, weights_now = current_lists, have_weights
         write_now = {r: (current_lists[r], now[r]) for r in roles if now[r] != current_lists[r]}
         if (
             target.type == "hunt_group"
