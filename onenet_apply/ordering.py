@@ -22,6 +22,7 @@ from dataclasses import replace
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
+from onenet_apply.catalogue import default_catalogue
 from onenet_apply.numbering import NumberPool, parse_pool_entry
 from onenet_apply.phone import InvalidNumber
 from onenet_apply.plan import Action, Kind, Status
@@ -29,6 +30,7 @@ from onenet_apply.planner import CLAIMED, Draft
 from onenet_apply.spec import SiteSpec
 from onenet_apply.state import SiteState
 
+_ONE_GROUP_TYPES = ("call_pickup_group", "call_park_group")  # a user is in at most one
 KIND_RANK = {
     Kind.DELETE: 0,
     Kind.CREATE: 1,
@@ -56,15 +58,62 @@ def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
     holders = _holders(state)
     temps = _Temporaries(spec, state)
     drafts = _break_swaps(drafts, holders, temps)
-    by_id = {d.id: d for d in drafts}
-    _claim_edges(drafts, holders, state)
-    _membership_edges(drafts, state)
-    _licence_edges(drafts, spec)
-    _reference_edges(drafts, state)
-    for draft in drafts:
-        draft.deps &= by_id.keys()  # a dependency on an action not planned is satisfied
-        draft.deps.discard(draft.id)
-    return _toposort(drafts, by_id)
+    drafts = _split_group_moves(drafts)
+    own_deps = {d.id: set(d.deps) for d in drafts}  # what the planner itself set
+    for _ in range(len(drafts) + 1):
+        for draft in drafts:
+            draft.deps = set(own_deps.get(draft.id, ()))
+        by_id = {d.id: d for d in drafts}
+        _claim_edges(drafts, holders, state)
+        _membership_edges(drafts)
+        _policy_edges(drafts)
+        _agent_edges(drafts, state)
+        _licence_edges(drafts, spec)
+        _reference_edges(drafts, state)
+        _leave_before_delete(drafts)  # last: it must see every other edge
+        for draft in drafts:
+            draft.deps &= by_id.keys()  # a dependency on an action not planned is satisfied
+            draft.deps.discard(draft.id)
+        try:
+            return _toposort(drafts, by_id)
+        except CycleError as e:
+            split = _split_for(e.args[1], by_id)
+            if split is None:
+                raise PlanError(
+                    f"the changes depend on each other in a circle: {e.args[1]}"
+                ) from None
+            drafts, numbers = _split_config(drafts, split)
+            own_deps[numbers.id] = set(own_deps.get(split.id, ()))
+    raise PlanError("the changes could not be put in order")
+
+
+def _split_for(cycle: list[str], by_id: dict[str, Draft]) -> Draft | None:
+    """A configuration change in the circle that hands over values and changes more."""
+    for draft_id in sorted(set(cycle)):
+        draft = by_id[draft_id]
+        if draft.kind is Kind.UPDATE_CONFIG and draft.claims and set(draft.changes) - set(CLAIMED):
+            return draft
+    return None
+
+
+def _split_config(drafts: list[Draft], whole: Draft) -> tuple[list[Draft], Draft]:
+    """One configuration change becomes two: its numbers, extension and username first,
+    then the rest (options, package, phone), so each can wait for different things."""
+    numbers = Draft(
+        whole.kind,
+        whole.target,
+        {k: v for k, v in whole.changes.items() if k in CLAIMED},
+        suffix=whole.suffix + "-numbers",
+        status=whole.status,
+        reason=whole.reason,
+        needs=whole.needs,
+        claims=whole.claims,
+        releases=whole.releases,
+    )
+    whole.changes = {k: v for k, v in whole.changes.items() if k not in CLAIMED}
+    whole.claims, whole.releases = {}, {}
+    index = drafts.index(whole)
+    return [*drafts[:index], numbers, *drafts[index:]], numbers
 
 
 def freeze(draft: Draft) -> Action:
@@ -269,9 +318,66 @@ def _find_claim_cycle(
 # -- other rules ---------------------------------------------------------------------------------
 
 
-def _membership_edges(drafts: list[Draft], state: SiteState) -> None:
-    """Leave a pickup/park group before joining another; leave every group before deletion."""
-    leaving: dict[tuple[str, str], list[Draft]] = defaultdict(list)  # (type, user) -> drafts
+def _split_group_moves(drafts: list[Draft]) -> list[Draft]:
+    """Users trading pickup (or park) groups: each list write would wait for the other.
+    A write that lets someone go to another group and takes someone in from one first
+    writes the list without its leavers (a removal-only step), breaking the circle."""
+    joins: dict[tuple[str, str], str] = {}  # (type, user) -> group joined
+    for draft in drafts:
+        if draft.kind is Kind.SET_MEMBERS and draft.target.type in _ONE_GROUP_TYPES:
+            before, after = draft.changes.get("members", ([], []))
+            for uid in set(after or ()) - set(before or ()):
+                joins[(draft.target.type, uid)] = draft.target.id
+    out: list[Draft] = []
+    for draft in drafts:
+        if (
+            draft.kind is Kind.SET_MEMBERS
+            and draft.target.type in _ONE_GROUP_TYPES
+            and (draft.status is Status.READY)
+        ):
+            before, after = (list(v or ()) for v in draft.changes.get("members", ([], [])))
+            gone = [u for u in before if u not in after]
+            came = [u for u in after if u not in before]
+            moves_out = any(
+                joins.get((draft.target.type, u), draft.target.id) != draft.target.id for u in gone
+            )
+            if gone and came and moves_out:
+                kept = [u for u in before if u in after]
+                leave = Draft(
+                    Kind.SET_MEMBERS, draft.target, {"members": (before, kept)}, suffix="-leave"
+                )
+                leave.notes.append("first let members go to their new group")
+                draft.changes["members"] = (kept, after)
+                draft.deps.add(leave.id)
+                out.append(leave)
+        out.append(draft)
+    return out
+
+
+def _policy_edges(drafts: list[Draft]) -> None:
+    """Weights must cover the members whenever the policy is weighted: switching to
+    weighted writes the weights first, switching away changes the policy first."""
+    lists = {
+        d.target: d
+        for d in drafts
+        if d.kind is Kind.SET_MEMBERS and d.target.type == "hunt_group" and not d.suffix
+    }
+    for draft in drafts:
+        if draft.kind is not Kind.UPDATE or "policy" not in draft.changes:
+            continue
+        write = lists.get(draft.target)
+        if write is None:
+            continue
+        before, after = draft.changes["policy"]
+        if after == "weighted":
+            draft.deps.add(write.id)
+        elif before == "weighted":
+            write.deps.add(draft.id)
+
+
+def _leaving(drafts: list[Draft]) -> dict[tuple[str, str], list[Draft]]:
+    """(group type, user id) -> the list writes that take the user out of a group."""
+    leaving: dict[tuple[str, str], list[Draft]] = defaultdict(list)
     for draft in drafts:
         if draft.kind is not Kind.SET_MEMBERS:
             continue
@@ -279,21 +385,106 @@ def _membership_edges(drafts: list[Draft], state: SiteState) -> None:
             if role != "weights":
                 for uid in set(before or ()) - set(after or ()):
                     leaving[(draft.target.type, uid)].append(draft)
+    return leaving
+
+
+def _membership_edges(drafts: list[Draft]) -> None:
+    """Leave a pickup/park group before joining another of the same kind."""
+    leaving = _leaving(drafts)
     for draft in drafts:
-        if draft.kind is Kind.SET_MEMBERS and draft.target.type in (
+        if draft.kind is not Kind.SET_MEMBERS or draft.target.type not in (
             "call_pickup_group",
             "call_park_group",
         ):
-            for uid in set(draft.changes.get("members", (None, []))[1] or ()) - set(
-                draft.changes.get("members", ([], None))[0] or ()
-            ):
-                for other in leaving.get((draft.target.type, uid), ()):
-                    if other.target != draft.target:
-                        draft.deps.add(other.id)
-        if draft.kind is Kind.DELETE and draft.target.type == "user":
-            for (_, uid), removals in leaving.items():
-                if uid == draft.target.id:
-                    draft.deps.update(r.id for r in removals if r.status is Status.READY)
+            continue
+        before, after = draft.changes.get("members", ([], []))
+        for uid in set(after or ()) - set(before or ()):
+            for other in leaving.get((draft.target.type, uid), ()):
+                if other.target != draft.target:
+                    draft.deps.add(other.id)
+    _join_before_deactivation(drafts)
+
+
+def _leave_before_delete(drafts: list[Draft]) -> None:
+    """A user leaves its groups before it is deleted, unless that would close a circle
+    (the list write waits for a user who takes the deleted one's number): the platform
+    removes a deleted user from every group itself, so then the delete may go first."""
+    by_id = {d.id: d for d in drafts}
+    leaving = _leaving(drafts)
+    for draft in drafts:
+        if draft.kind is not Kind.DELETE or draft.target.type != "user":
+            continue
+        for (_, uid), removals in sorted(leaving.items()):
+            if uid != draft.target.id:
+                continue
+            for removal in removals:
+                if removal.status is Status.READY and not _reaches(removal, draft.id, by_id):
+                    draft.deps.add(removal.id)
+
+
+def _reaches(start: Draft, goal: str, by_id: dict[str, Draft]) -> bool:
+    seen: set[str] = set()
+    stack = [start.id]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        if node in seen or node not in by_id:
+            continue
+        seen.add(node)
+        stack.extend(by_id[node].deps)
+    return False
+
+
+def _join_before_deactivation(drafts: list[Draft]) -> None:
+    """A deactivated user is kept in hunt groups and call centres but cannot be added:
+    a user joining one in the same plan as its deactivation joins first."""
+    deactivations = {d.target.id: d for d in drafts if d.kind is Kind.DEACTIVATE}
+    if not deactivations:
+        return
+    for draft in drafts:
+        if draft.kind is not Kind.SET_MEMBERS or draft.target.type not in (
+            "hunt_group",
+            "call_centre",
+        ):
+            continue
+        for role, (before, after) in draft.changes.items():
+            if role == "weights":
+                continue
+            for uid in set(after or ()) - set(before or ()):
+                if uid in deactivations:
+                    deactivations[uid].deps.add(draft.id)
+
+
+def _agent_edges(drafts: list[Draft], state: SiteState) -> None:
+    """An agent keeps the option its call centre needs until it has left the centre
+    (or the centre is gone or downgraded)."""
+    levels = default_catalogue()
+    centres: dict[str, list[Draft]] = defaultdict(list)  # centre -> what frees its agents
+    for draft in drafts:
+        failed_marker = draft.kind is Kind.CREATE and draft.status is Status.BLOCKED
+        if draft.target.type == "call_centre" and (
+            draft.kind is Kind.DELETE
+            or "edition" in draft.changes
+            or "agents" in draft.changes
+            or failed_marker  # a failed centre keeps its agents: their options must stay
+        ):
+            centres[draft.target.id].append(draft)
+    for draft in drafts:
+        options = draft.changes.get("options")
+        if draft.kind is not Kind.UPDATE_CONFIG or options is None:
+            continue
+        before, after = (tuple(v or ()) for v in options)
+        if levels.agent_level(after) >= levels.agent_level(before):
+            continue
+        uid = draft.target.id
+        for cid, current in state.call_centres.items():
+            if uid not in current.item.agents:
+                continue
+            for centre in centres.get(cid, ()):
+                agents = centre.changes.get("agents")
+                if agents is None or (uid in (agents[0] or ()) and uid not in (agents[1] or ())):
+                    draft.deps.add(centre.id)
 
 
 def _licence_edges(drafts: list[Draft], spec: SiteSpec) -> None:
@@ -346,10 +537,7 @@ def _toposort(drafts: list[Draft], by_id: dict[str, Draft]) -> list[Draft]:
     sorter: TopologicalSorter[str] = TopologicalSorter()
     for draft in drafts:
         sorter.add(draft.id, *sorted(draft.deps))
-    try:
-        sorter.prepare()
-    except CycleError as e:
-        raise PlanError(f"the changes depend on each other in a circle: {e.args[1]}") from None
+    sorter.prepare()  # CycleError: the caller splits a change and tries again
     ordered: list[Draft] = []
     while sorter.is_active():
         batch = sorted((by_id[i] for i in sorter.get_ready()), key=_rank)

@@ -317,7 +317,7 @@ class _Builder:
             eligible = [u for u in desired if u in current or self._can_join(target, u)]
             now[role] = eligible
             waiting[role] = [u for u in desired if u not in eligible]
-            blocked += [u for u in waiting[role] if self._failed(u)]
+            blocked += [u for u in waiting[role] if self._never_joins(target, u)]
         weighted = target.type == "hunt_group" and want["policy"] == "weighted"
         current_lists = {r: (list(have[r]) if have else []) for r in roles}
         have_weights = have["weights"] if have and target.type == "hunt_group" else {}
@@ -346,7 +346,10 @@ class _Builder:
             draft = self._list_draft(target, later, "-later" if write_now else "", lifecycle)
             names = sorted({u for r in roles for u in waiting[r]})
             if blocked:
-                draft.hold(Status.BLOCKED, f"{', '.join(sorted(set(blocked)))}: {FAILED_REASON}")
+                draft.hold(
+                    Status.BLOCKED,
+                    "; ".join(self._why_never(target, u) for u in sorted(set(blocked))),
+                )
             else:
                 draft.hold(
                     Status.DEFERRED,
@@ -371,6 +374,9 @@ class _Builder:
         for uid in sorted(added):
             if uid in self.creating:
                 draft.deps.add(f"user/{uid}/{Kind.CREATE}")
+            current = self.state.users.get(uid)
+            if current is not None and current.lifecycle is D:
+                draft.deps.add(f"user/{uid}/{Kind.REACTIVATE}")
         draft.notes += self._deactivated_members(target, changes)
         return draft
 
@@ -393,14 +399,37 @@ class _Builder:
     def _can_join(self, target: Target, uid: str) -> bool:
         current = self.state.users.get(uid)
         if target.type in ACTIVATED_GROUP_TYPES:
+            if current is not None and current.lifecycle is D and self._reactivating(uid):
+                return True  # joins right after its reactivation (see _list_draft)
             return current is not None and current.lifecycle is A
         if uid in self.creating:
             return True
         return current is not None and current.lifecycle is not F
 
-    def _failed(self, uid: str) -> bool:
+    def _reactivating(self, uid: str) -> bool:
+        user = self.spec.users.get(uid)
+        return user is not None and user.status != DEACTIVATED
+
+    def _never_joins(self, target: Target, uid: str) -> bool:
+        """Failed users never join; deactivated ones stay out of hunt groups and centres."""
         current = self.state.users.get(uid)
-        return current is not None and current.lifecycle is F
+        if current is None:
+            return False
+        if current.lifecycle is F:
+            return True
+        return (
+            target.type in ACTIVATED_GROUP_TYPES
+            and current.lifecycle is D
+            and not self._reactivating(uid)
+        )
+
+    def _why_never(self, target: Target, uid: str) -> str:
+        if self.state.users[uid].lifecycle is F:
+            return f"{uid}: {FAILED_REASON}"
+        return (
+            f"{uid} is deactivated: a deactivated user stays in, but cannot join, a "
+            f"{target.type.replace('_', ' ')}; reactivate it or take it off the list"
+        )
 
 
 def _lifecycle(

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from onenet_apply.cli import main
+
+# CI runs the same examples every time (a red build is then always reproducible);
+# developers get fresh random examples, and `HYPOTHESIS_PROFILE=deep` searches ten
+# times harder before a release.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("deep", max_examples=600)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default")
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

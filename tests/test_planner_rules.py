@@ -65,7 +65,7 @@ EXPECTED = {  # DOMAIN.md's lifecycle table, as plan statuses
     "hunt group membership": {
         "pending": "deferred",
         "activated": "ready",
-        "deactivated": "deferred",
+        "deactivated": "blocked",  # kept, never added
         "failed": "blocked",
     },
     "pickup membership": {
@@ -100,7 +100,11 @@ def test_lifecycle_cell(change: str, lifecycle: str) -> None:
     assert (action_id, expected) in summary(p)
     held = next(a for a in p.actions if a.id == action_id)
     if expected == "deferred":
-        assert held.reason.startswith("until anna is") or "deactivated" in held.reason
+        assert held.reason == "until anna is activated"
+    if expected == "blocked" and lifecycle == "deactivated":
+        assert held.reason.startswith(
+            "anna is deactivated: a deactivated user stays in, but cannot join, a hunt group"
+        )
 
 
 def test_deactivate_and_reactivate() -> None:

@@ -121,7 +121,9 @@ def _update(tx: SiteTx, row: sqlite3.Row, values: dict[str, Any]) -> None:
             raise RefusedError("catalogue", f"unknown call centre edition {settings['edition']!r}")
         agents = _role(tx, group_type, group_id, "agents")
         _check_agents(tx, group_id, settings["edition"], agents)
-    if group_type == "hunt_group":
+    if group_type == "hunt_group" and "policy" in values:
+        # switching to weighted needs the weights in place; other settings changes do not
+        # re-check them (a deleted member leaves the rest short until the next list write)
         members, weights = _hunt_members(tx, group_id)
         _check_weights(settings.get("policy"), members, weights)
     if "number" in values:
