@@ -39,6 +39,11 @@ def value(v: Any) -> str:
     return str(v)
 
 
+def step(action: Action) -> str:
+    """The action's own name: its kind, and a suffix for a second step (`-later`)."""
+    return action.id.rsplit("/", 1)[1]
+
+
 def change_lines(action: Action) -> list[str]:
     """`field: value` for a creation (empty fields left out), `field: old -> new` otherwise."""
     if action.kind is Kind.CREATE:
@@ -66,7 +71,7 @@ def render_text(plan: Plan, style: Style = _plain_style) -> str:
     lines.append("")
     for action in plan.actions:
         m = mark(action)
-        head = style(f"  {m} {action.target} {action.kind}", fg=COLOURS[m], bold=True)
+        head = style(f"  {m} {action.target} {step(action)}", fg=COLOURS[m], bold=True)
         if action.status is not Status.READY:
             tag = f"[{action.status}: {action.reason}]"
             head += " " + style(tag, fg=STATUS_COLOURS[action.status])
@@ -119,11 +124,11 @@ def render_markdown(plan: Plan) -> str:
         body = []
         for action in actions:
             status = "" if action.status is Status.READY else f"  ({action.status})"
-            body.append(f"{mark(action)} {action.kind}{status}")
+            body.append(f"{mark(action)} {step(action)}{status}")
             body += [f"    {line}" for line in change_lines(action)]
         details += [
             f"<details><summary><code>{target}</code> "
-            f"({', '.join(str(a.kind) for a in actions)})</summary>",
+            f"({', '.join(step(a) for a in actions)})</summary>",
             "",
             "```diff",
             *body,

@@ -1,0 +1,112 @@
+"""`onenet plan` through the real entry point: exit codes, streams, formats, --out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.plan import plan_from_json
+from tests.conftest import EXAMPLE, FIXTURES
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ONENET_BACKEND", raising=False)
+    return tmp_path
+
+
+def test_plan_against_an_empty_sandbox(onenet, workdir: Path) -> None:
+    result = onenet("plan", str(EXAMPLE))
+    assert result.code == 0
+    assert result.out.startswith("onenet plan for site berlin-hq, in the order it runs:")
+    assert result.out.splitlines()[-1] == "Plan: 19 ready, 4 deferred, 0 blocked, 0 gated."
+    assert result.err == ""
+    assert (workdir / ".onenet" / "sandbox.db").exists()  # created on first use
+
+
+def test_detailed_exitcode(onenet, workdir: Path) -> None:
+    assert onenet("plan", str(EXAMPLE), "--detailed-exitcode").code == 2
+    # apply everything, activate, apply again: then no changes, exit 0
+    from onenet_apply.planner import plan
+    from onenet_apply.validate import validate_file
+
+    spec = validate_file(str(EXAMPLE)).spec
+    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    for _ in range(2):
+        for action in plan(spec, backend.read_state("berlin-hq")).ready:
+            backend.execute("berlin-hq", action)
+        backend.activate("berlin-hq")
+    backend.close()
+    result = onenet("plan", str(EXAMPLE), "--detailed-exitcode")
+    assert result.code == 0
+    assert result.out == "No changes. Site berlin-hq matches the site file.\n"
+
+
+def test_json_format_is_exactly_one_document(onenet, workdir: Path) -> None:
+    result = onenet("plan", str(EXAMPLE), "--format", "json")
+    document = json.loads(result.out)  # fails on anything but one document
+    assert document["format_version"] == 1 and document["site"] == "berlin-hq"
+    assert document["summary"] == {"ready": 19, "deferred": 4, "blocked": 0, "gated": 0}
+    assert document["actions"][0]["id"] == "user/anna/create"
+
+
+def test_markdown_format(onenet, workdir: Path) -> None:
+    result = onenet("plan", str(EXAMPLE), "--format", "markdown")
+    assert result.code == 0
+    assert result.out.startswith("### onenet plan: site `berlin-hq`")
+    assert "<details>" in result.out
+
+
+def test_out_saves_a_plan_that_reads_back(onenet, workdir: Path) -> None:
+    result = onenet("plan", str(EXAMPLE), "--out", "plan.json")
+    assert result.code == 0
+    assert "Saved the plan to plan.json; apply it with: onenet apply plan.json" in result.err
+    saved = plan_from_json(json.loads((workdir / "plan.json").read_text()))
+    assert len(saved.actions) == 23
+    assert saved.spec_digest.startswith("sha256:") and saved.state_digest.startswith("sha256:")
+    assert not list(workdir.glob(".plan-*"))  # no temporary file left behind
+
+
+def test_invalid_site_exits_1_with_problems_and_no_plan(onenet, workdir: Path) -> None:
+    fixture = FIXTURES / "invalid" / "status-typo.yaml"
+    result = onenet("plan", str(fixture), "--detailed-exitcode", "--out", "plan.json")
+    assert result.code == 1
+    assert f"{fixture}:12:13: users.anna.status:" in result.err
+    assert result.out == ""
+    assert not (workdir / "plan.json").exists()
+
+
+def test_usage_errors_never_exit_2(onenet, workdir: Path) -> None:
+    for args in (
+        ["plan"],
+        ["plan", str(EXAMPLE), "--format", "yaml"],
+        ["plan", str(EXAMPLE), "--detailed-exitcode", "--bogus"],
+    ):
+        result = onenet(*args)
+        assert result.code == 1, args
+        assert "Traceback" not in result.err
+
+
+def test_catalogue_comes_from_the_backend(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onenet_apply.catalogue import Catalogue, default_catalogue
+
+    narrow = Catalogue.from_dict(
+        {**default_catalogue().to_dict(), "desk_phones": ["none", "cisco-8841"]}
+    )
+    monkeypatch.setattr(SandboxBackend, "catalogue", lambda self: narrow)
+    result = onenet("plan", str(EXAMPLE))
+    assert result.code == 1
+    assert "users.anna.desk_phone: unknown desk phone type `yealink-t54w`" in result.err
+
+
+def test_warnings_go_to_stderr_and_do_not_fail(onenet, workdir: Path) -> None:
+    warned = FIXTURES / "valid" / "deactivated-in-hunt-group.yaml"
+    result = onenet("plan", str(warned))
+    assert result.code == 0
+    assert "warning: karl is deactivated and stays in this hunt group" in result.err

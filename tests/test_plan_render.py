@@ -1,0 +1,79 @@
+"""Golden files for the plan renderings, and the plan file's JSON round trip.
+
+Regenerate after an intended change with `ONENET_UPDATE_GOLDEN=1 python3 -m pytest
+tests/test_plan_render.py`, and review the diff like any other change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.plan import Plan, PlanFileError, plan_from_json, plan_to_json
+from onenet_apply.planner import PlanOptions, plan
+from onenet_apply.render import render_json, render_markdown, render_text
+from onenet_apply.state import SiteState
+from onenet_apply.validate import validate_file
+from tests.conftest import EXAMPLE
+
+GOLDEN = Path(__file__).parent / "golden"
+SITE = "berlin-hq"
+
+
+def example_plans(tmp_path: Path) -> dict[str, Plan]:
+    spec = validate_file(str(EXAMPLE)).spec
+    empty = plan(spec, SiteState(SITE))
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    for action in empty.ready:
+        backend.execute(SITE, action)
+    backend.activate(SITE, ["anna", "ben", "deniz", "georg", "karl", "hunt_group/sales"])
+    partly = plan(spec, backend.read_state(SITE), PlanOptions())
+    backend.close()
+    return {"empty": empty, "partly-built": partly}
+
+
+RENDERINGS = {"txt": render_text, "json": render_json, "md": render_markdown}
+
+
+@pytest.mark.parametrize("suffix", list(RENDERINGS))
+@pytest.mark.parametrize("case", ["empty", "partly-built"])
+def test_golden_renderings(tmp_path: Path, case: str, suffix: str) -> None:
+    rendered = RENDERINGS[suffix](example_plans(tmp_path)[case])
+    golden = GOLDEN / f"example-{case}.{suffix}"
+    if os.environ.get("ONENET_UPDATE_GOLDEN"):
+        golden.write_text(rendered, "utf-8")
+    assert rendered == golden.read_text("utf-8")
+
+
+def test_json_round_trip(tmp_path: Path) -> None:
+    for the_plan in example_plans(tmp_path).values():
+        again = plan_from_json(json.loads(render_json(the_plan)))
+        assert again == the_plan
+        assert plan_to_json(again) == plan_to_json(the_plan)
+
+
+@pytest.mark.parametrize(
+    "document,message",
+    [
+        ({"format_version": 99}, "unsupported plan format_version 99"),
+        ({"format_version": 1}, "not a valid onenet plan"),
+        (
+            {"format_version": 1, "site": 5, "spec_digest": "", "state_digest": "", "actions": []},
+            "not a valid onenet plan",
+        ),
+        ([], "not a valid onenet plan"),
+    ],
+)
+def test_bad_plan_files(document: object, message: str) -> None:
+    with pytest.raises(PlanFileError, match=message):
+        plan_from_json(document)
+
+
+def test_text_has_no_colour_codes_unless_styled(tmp_path: Path) -> None:
+    text = render_text(example_plans(tmp_path)["empty"])
+    assert "\x1b[" not in text
+    assert text.splitlines()[-1] == "Plan: 19 ready, 4 deferred, 0 blocked, 0 gated."
