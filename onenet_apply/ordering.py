@@ -18,14 +18,13 @@ Finally an action that waits on a non-ready one waits too.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from onenet_apply.catalogue import default_catalogue
 from onenet_apply.numbering import NumberPool, parse_pool_entry
 from onenet_apply.phone import InvalidNumber
-from onenet_apply.plan import Action, Kind, Status
+from onenet_apply.plan import Action, Change, Kind, Status
 from onenet_apply.planner import CLAIMED, Draft
 from onenet_apply.spec import SiteSpec
 from onenet_apply.state import SiteState
@@ -117,8 +116,11 @@ def _split_config(drafts: list[Draft], whole: Draft) -> tuple[list[Draft], Draft
 
 
 def freeze(draft: Draft) -> Action:
-    return replace(
-        Action.make(draft.kind, draft.target, draft.changes, draft.suffix),
+    return Action(
+        id=draft.id,
+        kind=draft.kind,
+        target=draft.target,
+        changes=tuple(Change(k, b, a) for k, (b, a) in draft.changes.items()),
         status=draft.status,
         reason=draft.reason,
         follows=tuple(sorted(draft.deps)),

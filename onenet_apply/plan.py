@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Status(StrEnum):
@@ -40,8 +40,9 @@ class Target:
         return f"{self.type}/{self.id}"
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
+    """One field's change. A named tuple: plans hold hundreds of thousands of them."""
+
     field: str
     before: Any
     after: Any

@@ -22,6 +22,7 @@ from onenet_apply.fields import (
     group_fields,
     user_fields,
 )
+from onenet_apply.gcpause import gc_paused
 from onenet_apply.plan import Kind, Plan, Status, Target
 from onenet_apply.spec import DEACTIVATED, SiteSpec, User
 from onenet_apply.state import ACTIVATED_GROUP_TYPES, GROUP_TYPES, SECTION_OF, Lifecycle, SiteState
@@ -55,9 +56,10 @@ class Draft:
     licences_added: set[str] = field(default_factory=set)
     licences_removed: set[str] = field(default_factory=set)
 
-    @property
-    def id(self) -> str:
-        return f"{self.target}/{self.kind}{self.suffix}"
+    id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.id = f"{self.target}/{self.kind}{self.suffix}"
 
     @property
     def entity(self) -> str:
@@ -77,13 +79,13 @@ def plan(spec: SiteSpec, state: SiteState, options: PlanOptions | None = None) -
     options = options or PlanOptions()
     builder = _Builder(spec, state)
     drafts = builder.build()
-    ordered = ordering.order(drafts, spec, state)
-    gates.apply(ordered, spec, state, options)
-    ordering.propagate(ordered)
-    actions = tuple(ordering.freeze(d) for d in ordered)
-    return Plan(
-        spec.site.id, spec_digest(spec), state_digest(state), actions, tuple(builder.warnings)
-    )
+    with gc_paused():  # tens of thousands of acyclic drafts: nothing for the collector
+        ordered = ordering.order(drafts, spec, state)
+        gates.apply(ordered, spec, state, options)
+        ordering.propagate(ordered)
+        actions = tuple(ordering.freeze(d) for d in ordered)
+        digests = spec_digest(spec), state_digest(state)
+    return Plan(spec.site.id, *digests, actions, tuple(builder.warnings))
 
 
 class _Builder:

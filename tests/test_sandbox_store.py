@@ -53,3 +53,17 @@ def test_an_old_unversioned_file_is_migrated(tmp_path: Path) -> None:
         "journal",
         "locks",
     } <= tables
+
+
+def test_seed_loads_a_site_that_plans_to_nothing(tmp_path: Path) -> None:
+    from onenet_apply.planner import plan
+    from onenet_apply.validate import validate_file
+    from tests.conftest import EXAMPLE
+
+    spec = validate_file(str(EXAMPLE)).spec
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    backend.seed(spec)
+    assert backend.check_consistency(spec.site.id) == []
+    state = backend.read_state(spec.site.id)
+    assert state.users["karl"].lifecycle == "deactivated"
+    assert plan(spec, state).empty

@@ -23,7 +23,7 @@ from onenet_apply.backends.base import (
     RefusedError,
     TransientError,
 )
-from onenet_apply.backends.sandbox import carrier, consistency, groups, users
+from onenet_apply.backends.sandbox import carrier, consistency, groups, seed, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
 from onenet_apply.backends.sandbox.lock import current_holder, site_lock
@@ -31,7 +31,7 @@ from onenet_apply.backends.sandbox.store import StoreVersionError, connect, now_
 from onenet_apply.catalogue import Catalogue, default_catalogue
 from onenet_apply.passwords import password_problems, verify_password
 from onenet_apply.plan import Action
-from onenet_apply.spec import frozen_map
+from onenet_apply.spec import SiteSpec, frozen_map
 from onenet_apply.state import SECTION_OF, Lifecycle, SiteState
 
 
@@ -173,6 +173,10 @@ class SandboxBackend:
 
     def lock_holder(self, site_id: str):
         return current_holder(self.db, site_id)
+
+    def seed(self, spec: SiteSpec) -> None:
+        """Load a validated site whole, as activated (benchmarks and fixtures)."""
+        seed.seed(self.db, spec)
 
     def check_consistency(self, site_id: str) -> list[str]:
         """Every invariant of the stored site; empty when all hold."""
