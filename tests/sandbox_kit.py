@@ -17,6 +17,16 @@ def act(kind: Kind, target_type: str, target_id: str, **values: Any) -> Action:
     )
 
 
+def deactivate(uid: str, transfer_to: str = "+493012345699", caller: str = "presses-key") -> Action:
+    return act(
+        Kind.DEACTIVATE,
+        "user",
+        uid,
+        status="deactivated",
+        deactivation={"transfer_to": transfer_to, "caller": caller},
+    )
+
+
 def user_values(n: int, **over: Any) -> dict[str, Any]:
     values: dict[str, Any] = dict(
         first_name=f"First{n}",
@@ -47,16 +57,7 @@ def user_in_state(backend: SandboxBackend, uid: str, n: int, state: str, **over:
     elif state in ("activated", "deactivated"):
         backend.activate(SITE, [uid])
     if state == "deactivated":
-        backend.execute(
-            SITE,
-            act(
-                Kind.DEACTIVATE,
-                "user",
-                uid,
-                status="deactivated",
-                deactivation={"transfer_to": "+493012345699", "caller": "hears-number"},
-            ),
-        )
+        backend.execute(SITE, deactivate(uid, caller="hears-number"))
 
 
 def group_values(group_type: str, n: int, **over: Any) -> dict[str, Any]:

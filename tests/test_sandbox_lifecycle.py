@@ -14,7 +14,7 @@ import pytest
 from onenet_apply.backends.base import RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.plan import Kind
-from tests.sandbox_kit import SITE, act, create_group, create_user, user_in_state
+from tests.sandbox_kit import SITE, act, create_group, create_user, deactivate, user_in_state
 
 STATES = ("pending", "activated", "deactivated", "failed")
 Change = Callable[[SandboxBackend, str], object]
@@ -121,13 +121,7 @@ def test_deactivated_user_stays_in_its_groups(site: SandboxBackend) -> None:
         CHANGES[change](site, "anna")
     site.execute(
         SITE,
-        act(
-            Kind.DEACTIVATE,
-            "user",
-            "anna",
-            status="deactivated",
-            deactivation={"transfer_to": "+493012345699", "caller": "presses-key"},
-        ),
+        deactivate("anna", "+493012345699", "presses-key"),
     )
     state = site.read_state(SITE)
     assert "anna" in state.hunt_groups["sales"].item.members
@@ -147,13 +141,7 @@ def test_reactivate_only_a_deactivated_user(site: SandboxBackend) -> None:
     assert refused.value.rule == "lifecycle:reactivate"
     site.execute(
         SITE,
-        act(
-            Kind.DEACTIVATE,
-            "user",
-            "anna",
-            status="deactivated",
-            deactivation={"transfer_to": "+493012345699", "caller": "presses-key"},
-        ),
+        deactivate("anna", "+493012345699", "presses-key"),
     )
     assert site.read_state(SITE).users["anna"].lifecycle == "deactivated"
     assert site.read_state(SITE).users["anna"].item.deactivation.caller == "presses-key"
@@ -168,13 +156,7 @@ def test_deactivate_needs_an_active_user(site: SandboxBackend, state: str) -> No
     with pytest.raises(RefusedError) as refused:
         site.execute(
             SITE,
-            act(
-                Kind.DEACTIVATE,
-                "user",
-                "anna",
-                status="deactivated",
-                deactivation={"transfer_to": "+493012345699", "caller": "presses-key"},
-            ),
+            deactivate("anna", "+493012345699", "presses-key"),
         )
     assert refused.value.rule == "lifecycle:deactivate"
 

@@ -9,7 +9,15 @@ import pytest
 from onenet_apply.backends.base import ConflictError, NotFoundError, RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.plan import Action, Kind
-from tests.sandbox_kit import SITE, act, create_group, create_user, user_in_state, user_values
+from tests.sandbox_kit import (
+    SITE,
+    act,
+    create_group,
+    create_user,
+    deactivate,
+    user_in_state,
+    user_values,
+)
 
 
 @pytest.fixture
@@ -222,13 +230,7 @@ def test_a_referenced_group_cannot_be_deleted(site: SandboxBackend) -> None:
     site.execute(SITE, act(Kind.UPDATE, "hunt_group", "front", no_answer=None))
     site.execute(
         SITE,
-        act(
-            Kind.DEACTIVATE,
-            "user",
-            "anna",
-            status="deactivated",
-            deactivation={"transfer_to": "+493012345701", "caller": "hears-number"},
-        ),
+        deactivate("anna", "+493012345701", "hears-number"),
     )
     error = refused(site, act(Kind.DELETE, "hunt_group", "target"), "referenced")
     assert "deactivated user anna transfers to" in str(error)
