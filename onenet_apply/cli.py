@@ -132,7 +132,9 @@ def plan_command(
     except PlanError as e:
         raise click.ClickException(str(e)) from None
     if fmt == "text":
-        click.echo(render_text(the_plan, click.style), nl=False)
+        # colour only on a terminal (click strips it elsewhere), and never with NO_COLOR
+        style = click.style if not os.environ.get("NO_COLOR") else (lambda text, **_: text)
+        click.echo(render_text(the_plan, style), nl=False)
     else:
         click.echo(RENDERERS[fmt](the_plan), nl=False)
     if out:

@@ -110,3 +110,13 @@ def test_warnings_go_to_stderr_and_do_not_fail(onenet, workdir: Path) -> None:
     result = onenet("plan", str(warned))
     assert result.code == 0
     assert "warning: karl is deactivated and stays in this hunt group" in result.err
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "\x1b[" not in onenet("plan", str(EXAMPLE)).out  # captured: not a terminal
+    monkeypatch.setattr("click.utils.should_strip_ansi", lambda stream=None, color=None: False)
+    assert "\x1b[" in onenet("plan", str(EXAMPLE)).out
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in onenet("plan", str(EXAMPLE)).out
