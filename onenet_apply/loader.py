@@ -37,7 +37,8 @@ from yaml.nodes import ScalarNode
 from onenet_apply.gcpause import gc_paused
 from onenet_apply.problems import Path, Position, Problem, ProblemList
 from onenet_apply.schema import describe
-from onenet_apply.sourcemap import ContainerMarks, Mark, SourceMap
+from onenet_apply.sourcemap import ContainerMarks, Mark, SourceMap, line_col, pair
+from onenet_apply.sourcemap import mark as pack
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 32
@@ -80,9 +81,9 @@ class LoadedFile:
 @dataclass(slots=True)
 class _Frame:
     container: dict[str, Any] | list[Any]
-    marks: dict[str, tuple[Mark, Mark]] | list[Mark]
+    marks: dict[str, int] | list[Mark]
     key: Any = None  # mappings: the pending key, or _NO_KEY when a key is expected
-    key_mark: Mark = (0, 0)
+    key_mark: Mark = 0
     bad_key: bool = False
 
 
@@ -244,11 +245,11 @@ class _Builder:
             event = get_event()
             cls = type(event)
             if cls is ScalarEvent:
-                mark = event.start_mark
-                self._add(self._scalar(event), (mark.line + 1, mark.column + 1))
+                start_mark = event.start_mark
+                self._add(self._scalar(event), pack(start_mark.line + 1, start_mark.column + 1))
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
-                mark = event.start_mark
-                start = (mark.line + 1, mark.column + 1)
+                start_mark = event.start_mark
+                start = pack(start_mark.line + 1, start_mark.column + 1)
                 if len(stack) >= MAX_DEPTH:
                     self._abort(start, f"nesting is deeper than {MAX_DEPTH} levels")
                 self._check_collection_tag(event, start)
@@ -272,8 +273,7 @@ class _Builder:
                 else:
                     root = frame.container
             elif cls is AliasEvent:
-                mark = event.start_mark
-                where = (mark.line + 1, mark.column + 1)
+                where = pack(event.start_mark.line + 1, event.start_mark.column + 1)
                 self._poison(
                     where,
                     f"YAML aliases (*{event.anchor}) are not supported: write the value out",
@@ -282,9 +282,8 @@ class _Builder:
             elif cls is DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    mark = event.start_mark
                     self._abort(
-                        (mark.line + 1, mark.column + 1),
+                        pack(event.start_mark.line + 1, event.start_mark.column + 1),
                         "a site file holds one YAML document; found a second one",
                     )
             elif cls is StreamEndEvent:
@@ -309,8 +308,7 @@ class _Builder:
         if tag == _TIMESTAMP:
             return value  # dates are not site values; keep the text as written
         convert = _CONVERT.get(tag)
-        mark = event.start_mark
-        where = (mark.line + 1, mark.column + 1)
+        where = pack(event.start_mark.line + 1, event.start_mark.column + 1)
         if convert is not None:
             try:
                 result = convert(ScalarNode(tag, value))
@@ -394,7 +392,7 @@ class _Builder:
         if key is _BAD_KEY:
             return
         if key in container:
-            first = frame.marks[key][0]  # type: ignore[call-overload]
+            first = line_col(frame.marks[key] >> 64)  # type: ignore[call-overload]
             self._problem(
                 frame.key_mark,
                 f"duplicate key `{key}` (first defined at line {first[0]})",
@@ -404,7 +402,7 @@ class _Builder:
         if raw is not None:
             self.session.source.raw_scalars[(id(container), key)] = raw
         container[key] = None if value is _POISON else value  # type: ignore[index]
-        frame.marks[key] = (frame.key_mark, where)  # type: ignore[index]
+        frame.marks[key] = pair(frame.key_mark, where)  # type: ignore[index]
 
     def _bad_key(self, value: Any, where: Mark, raw: str | None) -> None:
         frame = self.stack[-1]
@@ -432,7 +430,11 @@ class _Builder:
 
     def _problem(self, where: Mark, message: str, path: Path | None = None) -> None:
         self.session.problems.add(
-            Problem(Position(self.display, *where), self._path() if path is None else path, message)
+            Problem(
+                Position(self.display, *line_col(where)),
+                self._path() if path is None else path,
+                message,
+            )
         )
 
     def _poison(self, where: Mark, message: str) -> None:
@@ -442,7 +444,7 @@ class _Builder:
         self._problem(where, message, path)
 
     def _abort(self, where: Mark, message: str) -> None:
-        raise LoadAborted(Problem(Position(self.display, *where), self._path(), message))
+        raise LoadAborted(Problem(Position(self.display, *line_col(where)), self._path(), message))
 
 
 def frame_start(source: SourceMap, container: Any) -> Mark:

@@ -13,16 +13,33 @@ from typing import Any, Literal
 
 from onenet_apply.problems import Path, Position
 
-Mark = tuple[int, int]  # 1-based line, column
+# A position packed in one int, `line << 32 | column` (both 1-based): a large site has
+# over a million of them, and a tuple of tuples costs six times the memory.
+Mark = int
 Anchor = Literal["key", "value"]
+_LOW = (1 << 32) - 1
+_WIDE = (1 << 64) - 1
+
+
+def mark(line: int, column: int) -> Mark:
+    return (line << 32) | column
+
+
+def line_col(packed: Mark) -> tuple[int, int]:
+    return packed >> 32, packed & _LOW
+
+
+def pair(key: Mark, value: Mark) -> int:
+    """A mapping entry's key and value marks, in one int."""
+    return (key << 64) | value
 
 
 @dataclass(slots=True)
 class ContainerMarks:
     file: str
     start: Mark
-    # mapping: key -> (key mark, value mark); sequence: index -> value mark
-    entries: dict[str, tuple[Mark, Mark]] | list[Mark]
+    # mapping: key -> pair(key mark, value mark); sequence: index -> value mark
+    entries: dict[str, int] | list[Mark]
 
 
 @dataclass(slots=True)
@@ -49,8 +66,7 @@ class SourceMap:
             if entry is None:
                 break
             key_mark, value_mark = entry
-            mark = key_mark if at == "key" else value_mark
-            best = Position(marks.file, *mark)
+            best = Position(marks.file, *line_col(key_mark if at == "key" else value_mark))
             node = node[part]
         return best
 
@@ -69,7 +85,8 @@ class SourceMap:
 def _entry(marks: ContainerMarks, part: str | int) -> tuple[Mark, Mark] | None:
     entries = marks.entries
     if isinstance(entries, dict):
-        return entries.get(part) if isinstance(part, str) else None
+        packed = entries.get(part) if isinstance(part, str) else None
+        return None if packed is None else (packed >> 64, packed & _WIDE)
     if isinstance(part, int) and 0 <= part < len(entries):
         return entries[part], entries[part]
     return None
