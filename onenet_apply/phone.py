@@ -18,7 +18,6 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
 
 _SEPARATORS = re.compile(r"[ ()/.\-]")
-_E164 = phonenumbers.PhoneNumberFormat.E164
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
@@ -133,7 +132,3 @@ def _invalid_message(text: str, region: str, number: PhoneNumber) -> str:
     }.get(possible, "no such number range")
     where = phonenumbers.region_code_for_country_code(number.country_code)
     return f"{text!r} is not a valid phone number in {where or region} ({why})"
-
-
-def format_e164(number: PhoneNumber) -> str:
-    return phonenumbers.format_number(number, _E164)

@@ -49,13 +49,6 @@ class SiteTx:
             raise NotFoundError(f"no {group_type} {group_id} on site {self.site}")
         return row
 
-    def owner_of_number(self, number: str) -> str | None:
-        row = self.db.execute(
-            "SELECT owner_type, owner_id FROM numbers WHERE site = ? AND number = ?",
-            (self.site, number),
-        ).fetchone()
-        return f"{row[0]}/{row[1]}" if row else None
-
     # -- numbers and extensions ----------------------------------------------------------
     def claim(self, table: str, value: str, owner_type: str, owner_id: str) -> None:
         column = "number" if table == "numbers" else "extension"
