@@ -129,3 +129,36 @@ def test_activation_modes(tmp_path: Path) -> None:
     create_user(backend, "carla", 3)
     time.sleep(0.05)
     assert backend.read_state(SITE).users["carla"].lifecycle == "pending"
+
+
+def test_credentials_are_recorded_before_the_platform_commits(tmp_path: Path) -> None:
+    """The write-ahead hook: when `record` runs, no other reader sees the user yet;
+    when it fails, nothing is committed. So a CSV written there can never miss a
+    credential the platform holds."""
+    from onenet_apply.plan import Kind
+    from tests.sandbox_kit import act, user_values
+
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    other = SandboxBackend(tmp_path / "sandbox.db")  # another process's view
+    seen: list[tuple[str, bool]] = []
+
+    def record(credential) -> None:
+        visible = credential.user_id in other.read_state(SITE).users
+        seen.append((credential.user_id, visible))
+
+    backend.execute(SITE, act(Kind.CREATE, "user", "anna", **user_values(1)), record)
+    assert seen == [("anna", False)]
+    assert "anna" in other.read_state(SITE).users
+
+    def broken_disk(credential) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        backend.execute(SITE, act(Kind.CREATE, "user", "ben", **user_values(2)), broken_disk)
+    assert "ben" not in backend.read_state(SITE).users  # nothing committed
+    backend.activate(SITE)
+    with pytest.raises(OSError):
+        backend.reset_login(SITE, "anna", broken_disk)
+    recorded = []
+    reset = backend.reset_login(SITE, "anna", recorded.append)
+    assert recorded == [reset] and backend.verify_login(SITE, "anna", reset.password)

@@ -7,6 +7,7 @@ a `Credential`, handed to the caller once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -92,6 +93,9 @@ class JournalEntry:
     detail: str
 
 
+Recorder = Callable[[Credential], None]
+
+
 class Backend(Protocol):
     """What onenet needs from a platform."""
 
@@ -99,15 +103,21 @@ class Backend(Protocol):
 
     def read_state(self, site_id: str) -> SiteState: ...
 
-    def execute(self, site_id: str, action: Action) -> ActionResult:
-        """Carry out one action atomically, or refuse it and change nothing."""
+    def execute(self, site_id: str, action: Action, record: Recorder | None = None) -> ActionResult:
+        """Carry out one action atomically, or refuse it and change nothing.
+
+        A credential the action issues is passed to `record` *before* the platform
+        commits it; if `record` raises, nothing is committed. So a caller that writes
+        the credential to disk in `record` can never lose one, wherever it is killed."""
         ...
 
-    def reset_login(self, site_id: str, user_id: str) -> Credential:
-        """New desk phone login details for one user."""
+    def reset_login(self, site_id: str, user_id: str, record: Recorder | None = None) -> Credential:
+        """New desk phone login details for one user (recorded as for `execute`)."""
         ...
 
-    def set_password(self, site_id: str, user_id: str, password: str) -> Credential:
+    def set_password(
+        self, site_id: str, user_id: str, password: str, record: Recorder | None = None
+    ) -> Credential:
         """Set a chosen desk phone password ("User Set Password")."""
         ...
 

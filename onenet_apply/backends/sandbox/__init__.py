@@ -20,6 +20,7 @@ from onenet_apply.backends.base import (
     Credential,
     JournalEntry,
     NotFoundError,
+    Recorder,
     RefusedError,
     TransientError,
 )
@@ -85,7 +86,7 @@ class SandboxBackend:
             **{name: frozen_map(items) for name, items in sections.items() if name != "users"},
         )
 
-    def execute(self, site_id: str, action: Action) -> ActionResult:
+    def execute(self, site_id: str, action: Action, record: Recorder | None = None) -> ActionResult:
         fault = self.faults is not None and self.faults.strike()
         if fault and self.faults.mode == "before":
             self._journal(site_id, action.id, "failed", "injected transient failure")
@@ -100,6 +101,8 @@ class SandboxBackend:
                     credential = None
                 else:
                     raise ConflictError(f"unknown target type {action.target.type!r}")
+                if credential is not None and record is not None:
+                    record(credential)  # on disk before the commit below
                 self._journal_in_tx(site_id, action.id, "ok", _describe(action))
         except (RefusedError, ConflictError, NotFoundError) as e:
             self._journal(site_id, action.id, "refused", str(e))
@@ -108,16 +111,18 @@ class SandboxBackend:
             raise TransientError(f"{action.id}: injected transient failure (reply lost)")
         return ActionResult(action.id, credential)
 
-    def reset_login(self, site_id: str, user_id: str) -> Credential:
-        return self._login(site_id, user_id, "reset", None)
+    def reset_login(self, site_id: str, user_id: str, record: Recorder | None = None) -> Credential:
+        return self._login(site_id, user_id, "reset", None, record)
 
-    def set_password(self, site_id: str, user_id: str, password: str) -> Credential:
+    def set_password(
+        self, site_id: str, user_id: str, password: str, record: Recorder | None = None
+    ) -> Credential:
         problems = password_problems(password)
         if problems:
             raise RefusedError(
                 "password-rules", "the password breaks the portal's rules: " + "; ".join(problems)
             )
-        return self._login(site_id, user_id, "set", password)
+        return self._login(site_id, user_id, "set", password, record)
 
     def lock(self, site_id: str, timeout: float, command: str = "") -> Iterator[None]:
         return site_lock(self.db, site_id, timeout, command)
@@ -220,7 +225,14 @@ class SandboxBackend:
                 self._journal_in_tx(site_id, f"{key}/carrier", "ok", f"carrier: {to}")
         return outcome
 
-    def _login(self, site_id: str, user_id: str, event: str, password: str | None) -> Credential:
+    def _login(
+        self,
+        site_id: str,
+        user_id: str,
+        event: str,
+        password: str | None,
+        record: Recorder | None = None,
+    ) -> Credential:
         action_id = f"user/{user_id}/{'set-password' if password else 'reset-login'}"
         try:
             with transaction(self.db):
@@ -233,6 +245,8 @@ class SandboxBackend:
                     f"issue new login details to user {user_id}",
                 )
                 credential = users.issue_login(tx, row, event, password)
+                if record is not None:
+                    record(credential)  # on disk before the commit
                 self._journal_in_tx(site_id, action_id, "ok", f"{event} login details")
         except (RefusedError, NotFoundError) as e:
             self._journal(site_id, action_id, "refused", str(e))
