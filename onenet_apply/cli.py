@@ -17,14 +17,24 @@ import tempfile
 import click
 
 from onenet_apply import __version__
+from onenet_apply.applier import (
+    ApplyReport,
+    GatedError,
+    StalePlanError,
+    apply_saved,
+    apply_site,
+)
 from onenet_apply.backends import open_backend
-from onenet_apply.backends.base import BackendError
+from onenet_apply.backends.base import Backend, BackendError
 from onenet_apply.cli_sandbox import backend_option, sandbox
+from onenet_apply.credentials import CredentialsFileError, CredentialsSink
 from onenet_apply.ordering import PlanError
+from onenet_apply.plan import Action, Plan, PlanFileError, plan_from_json
 from onenet_apply.planner import PlanOptions
 from onenet_apply.planner import plan as make_plan
 from onenet_apply.problems import Severity
 from onenet_apply.render import RENDERERS, render_json, render_text
+from onenet_apply.spec import SiteSpec
 from onenet_apply.validate import Validation, validate_file
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PENDING = 0, 1, 2, 3
@@ -141,6 +151,148 @@ def plan_command(
         write_plan_file(out, render_json(the_plan))
         click.echo(f"Saved the plan to {out}; apply it with: onenet apply {out}", err=True)
     sys.exit(EXIT_CHANGES if detailed_exitcode and not the_plan.empty else EXIT_OK)
+
+
+@cli.command("apply")
+@click.argument("source", metavar="SITE_FILE|PLAN_FILE")
+@backend_option
+@click.option("--yes", is_flag=True, help="Apply without asking (needed without a terminal).")
+@click.option("--allow-delete", is_flag=True, help="Allow deletions.")
+@click.option("--force", is_flag=True, help="Lift the policy.max_change_percent gate.")
+@click.option(
+    "--credentials-out",
+    type=click.Path(dir_okay=False),
+    metavar="CSV_FILE",
+    help="Write issued login details here (must not exist). Default: a new "
+    "onenet-credentials-SITE-TIME.csv in the current directory.",
+)
+@click.option(
+    "--wait-activation",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Keep applying while deferred actions wait for activation, up to SECONDS.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=30,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another apply of the site.",
+)
+def apply_command(
+    source: str,
+    backend: str | None,
+    yes: bool,
+    allow_delete: bool,
+    force: bool,
+    credentials_out: str | None,
+    wait_activation: float,
+    lock_timeout: float,
+) -> None:
+    """Carry out a site file's plan (or a saved plan) against the backend."""
+    saved = _read_saved_plan(source)
+    site_backend = open_backend(backend)
+    try:
+        if saved is None:
+            spec = _valid_spec(source, site_backend)
+            site = spec.site.id
+            preview = make_plan(
+                spec, site_backend.read_state(site), PlanOptions(allow_delete, force)
+            )
+        else:
+            site, preview = saved.site, saved
+        click.echo(render_text(preview, click.style), nl=False)
+        if preview.gated:
+            raise GatedError(preview.gated)
+        if not preview.ready and not wait_activation:
+            sys.exit(EXIT_PENDING if preview.actions else EXIT_OK)
+        _confirm(yes, len(preview.ready))
+        try:
+            sink = CredentialsSink(site, credentials_out)
+        except CredentialsFileError as e:
+            raise click.ClickException(str(e)) from None
+        with sink:
+            progress = _progress if sys.stderr.isatty() else None
+            if saved is None:
+                report = apply_site(
+                    site_backend,
+                    spec,
+                    PlanOptions(allow_delete, force),
+                    sink.write,
+                    lock_timeout=lock_timeout,
+                    wait_activation=wait_activation,
+                    progress=progress,
+                )
+            else:
+                report = apply_saved(
+                    site_backend, saved, sink.write, lock_timeout=lock_timeout, progress=progress
+                )
+    except (GatedError, StalePlanError) as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        site_backend.close()
+    sys.exit(_summarise(report, sink))
+
+
+def _read_saved_plan(source: str) -> Plan | None:
+    """A saved plan is a JSON file; anything else is read as a site file."""
+    if not source.endswith(".json"):
+        return None
+    try:
+        with open(source, encoding="utf-8") as f:
+            return plan_from_json(json.load(f))
+    except OSError as e:
+        raise click.ClickException(f"cannot read {source}: {e.strerror}") from None
+    except (ValueError, PlanFileError) as e:
+        raise click.ClickException(f"{source}: {e}") from None
+
+
+def _valid_spec(path: str, backend: Backend) -> SiteSpec:
+    result = validate_file(path, backend.catalogue())
+    report_problems([result])
+    if result.spec is None:
+        sys.exit(EXIT_ERROR)
+    return result.spec
+
+
+def _confirm(yes: bool, count: int) -> None:
+    if yes:
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise click.ClickException(
+            "apply asks for confirmation on a terminal; without one, add --yes"
+        )
+    if not click.confirm(f"Apply {count} action{'s' if count != 1 else ''}?", err=True):
+        raise click.ClickException("nothing applied")
+
+
+def _progress(index: int, total: int, action: Action) -> None:
+    click.echo(f"[{index}/{total}] {action.id}", err=True)
+
+
+def _summarise(report: ApplyReport, sink: CredentialsSink) -> int:
+    last = report.last_plan
+    counts = last.counts() if last else {}
+    click.echo(
+        f"Apply: {len(report.applied)} applied, {counts.get('deferred', 0)} deferred, "
+        f"{counts.get('blocked', 0)} blocked, {counts.get('gated', 0)} gated, "
+        f"{len(report.failed)} failed.",
+        err=True,
+    )
+    for action_id, why in report.failed:
+        click.secho(f"Failed: {action_id}: {why}", fg="red", err=True)
+    if sink.written:
+        click.echo(
+            f"Wrote {sink.written} desk phone login detail"
+            f"{'s' if sink.written != 1 else ''} to {sink.path}; keep it safe, it is "
+            "written nowhere else.",
+            err=True,
+        )
+    if report.failed:
+        return EXIT_ERROR
+    return EXIT_PENDING if report.pending_work else EXIT_OK
 
 
 def write_plan_file(path: str, text: str) -> None:

@@ -1,0 +1,150 @@
+"""The applier: carry a plan out against a backend, under the site's lock.
+
+Apply takes the lock first, then reads the current state and plans (or checks a
+saved plan's digest), so an apply that waited for another never runs actions
+planned against an old state. Ready actions run in plan order, each one atomic on
+the backend, which refuses (and changes nothing) if its precondition no longer
+holds. On a refusal the applier stops; on a transient failure it re-reads the
+state and plans again, which also covers a change that took effect but whose
+answer was lost. Deferred and blocked actions stay for a later run; a gated
+action stops the whole apply before anything changes.
+
+Every credential the backend issues is written to the credentials CSV by the
+backend's recorder hook, before the platform commits it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from onenet_apply.backends.base import Backend, BackendError, Recorder, TransientError
+from onenet_apply.digest import state_digest
+from onenet_apply.plan import Action, Plan, Status
+from onenet_apply.planner import PlanOptions, plan
+from onenet_apply.spec import SiteSpec
+
+POLL_SECONDS = 1.0
+MAX_TRANSIENT_RETRIES = 3
+
+
+class GatedError(Exception):
+    """The plan holds gated actions: nothing was applied."""
+
+    def __init__(self, gated: list[Action]) -> None:
+        reasons = sorted({a.reason or "" for a in gated})
+        super().__init__(
+            f"{len(gated)} gated action{'s' if len(gated) != 1 else ''}; "
+            f"nothing was applied: " + "; ".join(reasons)
+        )
+        self.gated = gated
+
+
+class StalePlanError(Exception):
+    """The site changed since the saved plan was made."""
+
+
+@dataclass
+class ApplyReport:
+    applied: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    last_plan: Plan | None = None
+
+    def remaining(self, status: Status) -> list[Action]:
+        return self.last_plan.by_status(status) if self.last_plan else []
+
+    @property
+    def pending_work(self) -> bool:
+        return bool(self.remaining(Status.DEFERRED) or self.remaining(Status.BLOCKED))
+
+
+Progress = Callable[[int, int, Action], None]
+
+
+def apply_site(
+    backend: Backend,
+    spec: SiteSpec,
+    options: PlanOptions,
+    record: Recorder,
+    *,
+    lock_timeout: float = 30.0,
+    wait_activation: float = 0.0,
+    progress: Progress | None = None,
+    command: str = "onenet apply",
+) -> ApplyReport:
+    """Plan and apply a site file until nothing ready is left (or the wait is over)."""
+    report = ApplyReport()
+    deadline = time.monotonic() + wait_activation
+    with backend.lock(spec.site.id, lock_timeout, command):
+        transient = 0
+        while True:
+            current = plan(spec, backend.read_state(spec.site.id), options)
+            report.last_plan = current
+            if current.gated:
+                raise GatedError(current.gated)
+            try:
+                _run(backend, current, record, report, progress)
+            except TransientError as e:
+                transient += 1
+                if transient > MAX_TRANSIENT_RETRIES:
+                    report.failed.append(("(backend)", str(e)))
+                    return report
+                continue  # re-read and re-plan: the change may or may not have happened
+            if report.failed:
+                return report
+            if current.ready:
+                continue  # what just ran may have made more actions ready
+            waiting = current.by_status(Status.DEFERRED)
+            if not waiting or time.monotonic() >= deadline:
+                return report
+            time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def apply_saved(
+    backend: Backend,
+    saved: Plan,
+    record: Recorder,
+    *,
+    lock_timeout: float = 30.0,
+    progress: Progress | None = None,
+    command: str = "onenet apply",
+) -> ApplyReport:
+    """Apply exactly a reviewed plan, refusing it if the site has moved since."""
+    report = ApplyReport(last_plan=saved)
+    with backend.lock(saved.site, lock_timeout, command):
+        now = state_digest(backend.read_state(saved.site))
+        if now != saved.state_digest:
+            raise StalePlanError(
+                f"stale plan: site {saved.site} changed since the plan was made "
+                f"(state {saved.state_digest[:19]}..., now {now[:19]}...); "
+                "run onenet plan again and review the new plan"
+            )
+        if saved.gated:
+            raise GatedError(saved.gated)
+        try:
+            _run(backend, saved, record, report, progress)
+        except TransientError as e:
+            report.failed.append(("(backend)", f"{e}; run onenet plan again"))
+    return report
+
+
+def _run(
+    backend: Backend,
+    current: Plan,
+    record: Recorder,
+    report: ApplyReport,
+    progress: Progress | None,
+) -> None:
+    ready = current.ready
+    for index, action in enumerate(ready, 1):
+        if progress is not None:
+            progress(index, len(ready), action)
+        try:
+            backend.execute(current.site, action, record)
+        except TransientError:
+            raise
+        except BackendError as e:  # refused, conflict, not found: stop; the next run re-plans
+            report.failed.append((action.id, str(e)))
+            return
+        report.applied.append(action.id)

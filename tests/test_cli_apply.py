@@ -1,0 +1,148 @@
+"""`onenet apply` end to end through the real entry point (the README walkthrough)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.credentials import read_rows
+from tests.conftest import EXAMPLE, FIXTURES, ROOT
+
+SITE = "berlin-hq"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ONENET_BACKEND", raising=False)
+    return tmp_path
+
+
+def sandbox(workdir: Path) -> SandboxBackend:
+    return SandboxBackend(workdir / ".onenet" / "sandbox.db")
+
+
+def test_readme_walkthrough(onenet, workdir: Path) -> None:
+    first = onenet("apply", str(EXAMPLE), "--yes")
+    assert first.code == 3  # users pending, memberships deferred
+    assert "Apply: 19 applied, 4 deferred, 0 blocked, 0 gated, 0 failed." in first.err
+    [csv_file] = workdir.glob("onenet-credentials-berlin-hq-*.csv")
+    rows = read_rows(csv_file)
+    assert len(rows) == 11 and {r["event"] for r in rows} == {"created"}
+    backend = sandbox(workdir)
+    for row in rows:  # every issued password is the one the platform holds
+        assert backend.verify_login(SITE, row["user_id"], row["password"])
+    assert onenet("sandbox", "activate", "--site", SITE, "--all").code == 0
+    second = onenet("apply", str(EXAMPLE), "--yes")
+    assert second.code == 0
+    assert "Apply: 4 applied, 0 deferred" in second.err
+    assert len(list(workdir.glob("onenet-credentials-*.csv"))) == 1  # nothing new issued
+    converged = onenet("plan", str(EXAMPLE), "--detailed-exitcode")
+    assert converged.code == 0
+    assert backend.check_consistency(SITE) == []
+
+
+def test_passwords_appear_only_in_the_csv(onenet, workdir: Path) -> None:
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "c.csv")
+    passwords = [r["password"].lstrip("'") for r in read_rows(workdir / "c.csv")]
+    assert passwords
+    for password in passwords:
+        assert password not in result.out and password not in result.err
+        journal = repr(sandbox(workdir).journal(SITE))
+        assert password not in journal
+
+
+def test_refuses_without_a_terminal_unless_yes(onenet, workdir: Path) -> None:
+    result = onenet("apply", str(EXAMPLE))
+    assert result.code == 1
+    assert "without one, add --yes" in result.err
+    assert not sandbox(workdir).read_state(SITE).exists  # nothing changed
+
+
+def test_gated_delete_changes_nothing_without_allow_delete(
+    onenet, workdir: Path, tmp_path: Path
+) -> None:
+    assert onenet("apply", str(EXAMPLE), "--yes").code == 3
+    onenet("sandbox", "activate", "--site", SITE, "--all")
+    assert onenet("apply", str(EXAMPLE), "--yes").code == 0
+    smaller = tmp_path / "smaller.yaml"
+    text = EXAMPLE.read_text()
+    start = text.index("  lena:")
+    without_lena = text[:start] + text[text.index("\nhunt_groups:") + 1 :]
+    smaller.write_text(without_lena.replace("supervisors: [carla, lena]", "supervisors: [carla]"))
+    before = sandbox(workdir).read_state(SITE)
+    gated = onenet("apply", str(smaller), "--yes")
+    assert gated.code == 1
+    assert "gated action" in gated.err and "--allow-delete" in gated.err
+    assert sandbox(workdir).read_state(SITE) == before
+    allowed = onenet("apply", str(smaller), "--yes", "--allow-delete")
+    assert allowed.code == 0
+    assert "lena" not in sandbox(workdir).read_state(SITE).users
+
+
+def test_saved_plan_applies_and_a_stale_one_is_refused(onenet, workdir: Path) -> None:
+    assert onenet("plan", str(EXAMPLE), "--out", "plan.json").code == 0
+    applied = onenet("apply", "plan.json", "--yes")
+    assert applied.code == 3
+    assert len(sandbox(workdir).read_state(SITE).users) == 12
+    # the site has moved on since plan.json: applying it again is refused
+    stale = onenet("apply", "plan.json", "--yes")
+    assert stale.code == 1
+    assert "stale plan: site berlin-hq changed since the plan was made" in stale.err
+
+
+def test_credentials_out_is_never_overwritten(onenet, workdir: Path) -> None:
+    (workdir / "c.csv").write_text("old\n")
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "c.csv")
+    assert result.code == 1
+    assert "never overwritten" in result.err
+    assert (workdir / "c.csv").read_text() == "old\n"
+    assert not sandbox(workdir).read_state(SITE).exists
+
+
+def test_invalid_site_changes_nothing(onenet, workdir: Path) -> None:
+    result = onenet("apply", str(FIXTURES / "invalid" / "status-typo.yaml"), "--yes")
+    assert result.code == 1
+    assert "users.anna.status" in result.err
+    assert not (workdir / ".onenet").exists() or not sandbox(workdir).sites()
+
+
+def test_a_held_lock_fails_naming_the_holder(onenet, workdir: Path) -> None:
+    db = workdir / ".onenet" / "sandbox.db"
+    sandbox(workdir).configure(SITE)
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "tests.sandbox_worker", "lock", str(db), "30"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        # the worker locks the kit's site; use a site file for that site
+        site = workdir / "site.yaml"
+        site.write_text(EXAMPLE.read_text().replace("id: berlin-hq", "id: berlin"))
+        result = onenet("apply", str(site), "--yes", "--lock-timeout", "0.3")
+        assert result.code == 1
+        assert f"site berlin is locked by pid {holder.pid}" in result.err
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_wait_activation_keeps_applying_as_activations_arrive(onenet, workdir: Path) -> None:
+    sandbox(workdir).configure(SITE, activation="after:1")
+    result = onenet("apply", str(EXAMPLE), "--yes", "--wait-activation", "20")
+    assert result.code == 0, result.err
+    assert "Apply: 23 applied, 0 deferred" in result.err
+
+
+def test_json_plan_files_that_are_not_plans(onenet, workdir: Path) -> None:
+    (workdir / "bad.json").write_text(json.dumps({"hello": 1}))
+    result = onenet("apply", "bad.json", "--yes")
+    assert result.code == 1
+    assert "bad.json: unsupported plan format_version None" in result.err
