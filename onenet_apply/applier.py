@@ -33,12 +33,17 @@ class GatedError(Exception):
     """The plan holds gated actions: nothing was applied."""
 
     def __init__(self, gated: list[Action]) -> None:
-        reasons = sorted({a.reason or "" for a in gated})
+        reasons = root_reasons(gated)
         super().__init__(
             f"{len(gated)} gated action{'s' if len(gated) != 1 else ''}; "
             f"nothing was applied: " + "; ".join(reasons)
         )
         self.gated = gated
+
+
+def root_reasons(actions: list[Action]) -> list[str]:
+    """The gates themselves, not every action that waits behind one."""
+    return sorted({a.reason for a in actions if a.reason and not a.reason.startswith("waits for")})
 
 
 class StalePlanError(Exception):

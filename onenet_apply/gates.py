@@ -1,8 +1,9 @@
 """Safety gates: changes that would run, but wait for the admin's explicit say-so.
 
 - Deleting needs `--allow-delete` or `policy.allow_delete`.
-- On a site of 10 or more users, a plan touching more than
-  `policy.max_change_percent` of them needs `--force`.
+- On a site of 10 or more users, a plan changing or deleting more than
+  `policy.max_change_percent` of its existing users needs `--force` (new users
+  touch nobody, so finishing an interrupted build is never held back).
 
 A plan with any gated action is not applied at all.
 """
@@ -30,13 +31,16 @@ def apply(drafts: list[Draft], spec: SiteSpec, state: SiteState, options: PlanOp
     total = len(state.users)
     if options.force or total < MIN_USERS_FOR_CHANGE_GATE:
         return
-    touched = {d.target.id for d in drafts if d.target.type == "user"}
+    # the gate protects the users the site has: creating new ones touches nobody
+    touched = {
+        d.target.id for d in drafts if d.target.type == "user" and d.target.id in state.users
+    }
     share = 100 * len(touched) / total
     limit = spec.site.policy.max_change_percent
     if share <= limit:
         return
     reason = (
-        f"this plan touches {len(touched)} of {total} users ({share:.0f}%), more than "
+        f"this plan changes {len(touched)} of {total} users ({share:.0f}%), more than "
         f"policy.max_change_percent ({limit}%): re-run with --force"
     )
     for draft in drafts:

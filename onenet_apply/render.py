@@ -86,7 +86,9 @@ def render_text(plan: Plan, style: Style = _plain_style) -> str:
     lines.append(style(summary_line(plan), bold=True))
     gated = plan.gated
     if gated:
-        reasons = sorted({a.reason for a in gated if a.reason})
+        reasons = sorted(
+            {a.reason for a in gated if a.reason and not a.reason.startswith("waits for")}
+        )
         lines += [style(f"Gated: {r}", fg="magenta") for r in reasons]
     return "\n".join(lines) + "\n"
 

@@ -163,7 +163,7 @@ def test_max_change_percent_gate_on_sites_of_ten_or_more_users() -> None:
     p = run(site(10, 4), state_of(site(10, 0)))
     assert {a.status for a in p.actions} == {Status.GATED}
     assert p.actions[0].reason == (
-        "this plan touches 4 of 10 users (40%), more than "
+        "this plan changes 4 of 10 users (40%), more than "
         "policy.max_change_percent (30%): re-run with --force"
     )
     forced = run(site(10, 4), state_of(site(10, 0)), force=True)
@@ -225,3 +225,12 @@ def test_list_write_now_and_later() -> None:
     assert p.actions[0].values() == {"members": ["owner", "ben"]}
     assert p.actions[1].values() == {"members": ["owner", "anna", "ben"]}
     assert p.actions[1].kind is Kind.SET_MEMBERS
+
+
+def test_new_users_do_not_count_towards_the_change_gate() -> None:
+    strict = Policy(allow_delete=True, max_change_percent=30)
+    ten = spec("users:\n" + "".join(user(f"u{i}", i) for i in range(10)))
+    twenty = spec("users:\n" + "".join(user(f"u{i}", i) for i in range(20)))
+    grown = replace(twenty, site=replace(twenty.site, policy=strict))
+    # doubling a site (finishing an interrupted build, say) changes none of its users
+    assert {a.status for a in run(grown, state_of(ten)).actions} == {Status.READY}
