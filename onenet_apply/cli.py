@@ -26,6 +26,7 @@ from onenet_apply.applier import (
 )
 from onenet_apply.backends import open_backend
 from onenet_apply.backends.base import Backend, BackendError
+from onenet_apply.cli_credentials import credentials
 from onenet_apply.cli_sandbox import backend_option, sandbox
 from onenet_apply.credentials import CredentialsFileError, CredentialsSink
 from onenet_apply.ordering import PlanError
@@ -312,6 +313,7 @@ def write_plan_file(path: str, text: str) -> None:
 
 
 cli.add_command(sandbox)
+cli.add_command(credentials)
 
 
 def main() -> None:

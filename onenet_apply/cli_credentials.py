@@ -1,0 +1,113 @@
+"""`onenet credentials reset`: new desk phone login details, or a chosen password."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from onenet_apply.backends import open_backend
+from onenet_apply.backends.base import BackendError
+from onenet_apply.cli_sandbox import backend_option
+from onenet_apply.credentials import CredentialsFileError, CredentialsSink
+from onenet_apply.passwords import password_problems
+from onenet_apply.state import Lifecycle, SiteState
+
+
+@click.group()
+def credentials() -> None:
+    """Desk phone login details: they are only ever written to a credentials CSV."""
+
+
+@credentials.command()
+@click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+@click.argument("users", nargs=-1, metavar="[USER_ID...]")
+@click.option("--all", "everyone", is_flag=True, help="Every user with a desk phone.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Set one chosen password, read from standard input (User Set Password).",
+)
+@click.option(
+    "--credentials-out",
+    type=click.Path(dir_okay=False),
+    metavar="CSV_FILE",
+    help="Write the login details here (must not exist).",
+)
+@click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=30, show_default=True, metavar="SECONDS"
+)
+@backend_option
+def reset(
+    site: str,
+    users: tuple[str, ...],
+    everyone: bool,
+    password_stdin: bool,
+    credentials_out: str | None,
+    lock_timeout: float,
+    backend: str | None,
+) -> None:
+    """New login details for users (or --all); with --password-stdin, a chosen password."""
+    if bool(users) == everyone:
+        raise click.UsageError("name the users (USER_ID...) or give --all")
+    password = _read_password() if password_stdin else None
+    platform = open_backend(backend)
+    try:
+        with platform.lock(site, lock_timeout, "onenet credentials reset"):
+            state = platform.read_state(site)
+            targets, skipped = _targets(state, users)
+            sink = CredentialsSink(site, credentials_out)
+            with sink:
+                for uid in targets:
+                    if password is None:
+                        platform.reset_login(site, uid, sink.write)
+                    else:
+                        platform.set_password(site, uid, password, sink.write)
+    except CredentialsFileError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        platform.close()
+    for uid, why in skipped:
+        click.echo(f"skipped {uid}: {why}", err=True)
+    event = "set the chosen password for" if password else "issued new login details to"
+    click.echo(
+        f"{event} {len(targets)} user{'s' if len(targets) != 1 else ''}"
+        + (f"; written to {sink.path}, and nowhere else" if sink.written else ""),
+        err=True,
+    )
+    sys.exit(0)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        raise click.UsageError(
+            "--password-stdin reads the password from standard input; pipe it in"
+        )
+    password = sys.stdin.readline().rstrip("\r\n")
+    problems = password_problems(password)
+    if problems:
+        raise click.ClickException("the password breaks the portal's rules: " + "; ".join(problems))
+    return password
+
+
+def _targets(state: SiteState, named: tuple[str, ...]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Who gets new details, and who is skipped with why. Unknown names change nothing."""
+    if not state.exists:
+        raise BackendError(f"no site {state.site_id} on the backend")
+    unknown = [u for u in named if u not in state.users]
+    if unknown:
+        raise BackendError(f"no such user on site {state.site_id}: {', '.join(unknown)}")
+    chosen = list(dict.fromkeys(named)) if named else sorted(state.users)
+    targets, skipped = [], []
+    for uid in chosen:
+        current = state.users[uid]
+        if current.item.desk_phone == "none":
+            if named:
+                skipped.append((uid, "has no desk phone"))
+        elif current.lifecycle is Lifecycle.PENDING:
+            skipped.append((uid, "is pending: login details can be renewed once it is activated"))
+        elif current.lifecycle is Lifecycle.FAILED:
+            skipped.append((uid, "its activation failed: contact the One Net Business team"))
+        else:
+            targets.append(uid)
+    return targets, skipped
