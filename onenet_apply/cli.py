@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 
 import click
 
@@ -24,11 +25,12 @@ from onenet_apply.applier import (
     apply_saved,
     apply_site,
 )
-from onenet_apply.backends import open_backend
+from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import Backend, BackendError
 from onenet_apply.cli_credentials import credentials
 from onenet_apply.cli_sandbox import backend_option, sandbox
 from onenet_apply.credentials import CredentialsFileError, CredentialsSink
+from onenet_apply.importer import render_site, site_document
 from onenet_apply.ordering import PlanError
 from onenet_apply.plan import Action, Plan, PlanFileError, plan_from_json
 from onenet_apply.planner import PlanOptions
@@ -235,6 +237,48 @@ def apply_command(
     finally:
         site_backend.close()
     sys.exit(_summarise(report, sink))
+
+
+@cli.command("import")
+@click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+@backend_option
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    metavar="SITE_FILE",
+    help="Write the site file here (must not exist); default: stdout.",
+)
+@click.option("--name", default=None, help="The site's display name (default: its id).")
+@click.option(
+    "--country",
+    default=None,
+    metavar="CC",
+    help="Region for national numbers (default: from the site's numbers).",
+)
+def import_command(
+    site: str, backend: str | None, out: str | None, name: str | None, country: str | None
+) -> None:
+    """Write a backend's current site as a site file that plans to no changes."""
+    platform = open_backend(backend)
+    try:
+        state = platform.read_state(site)
+    finally:
+        platform.close()
+    if not state.exists:
+        raise click.ClickException(f"no site {site} on {backend_url(backend)}")
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    text = render_site(
+        site_document(state, name, country),
+        f"Imported by onenet import from {backend_url(backend)}, site {site}, at {stamp}.",
+    )
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    if os.path.exists(out):
+        raise click.ClickException(f"{out} exists; import never overwrites a site file")
+    write_plan_file(out, text)
+    click.echo(f"Wrote site {site} to {out} ({len(state.users)} users).", err=True)
 
 
 def _read_saved_plan(source: str) -> Plan | None:

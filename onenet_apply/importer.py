@@ -1,0 +1,139 @@
+"""Import: the current site written as a site file that plans to no changes.
+
+Defaults are left out where the planner would derive the same value (username =
+id, extension = last digits of the number, desk phone none, status active), so
+the file reads like one a person wrote. Keys keep a fixed order; ids are sorted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import phonenumbers
+import yaml
+
+from onenet_apply.spec import (
+    DEACTIVATED,
+    CallCentre,
+    CallParkGroup,
+    CallPickupGroup,
+    HuntGroup,
+    User,
+)
+from onenet_apply.state import SiteState
+
+
+def site_document(
+    state: SiteState, name: str | None = None, country: str | None = None
+) -> dict[str, Any]:
+    numbers = [c.item.number for c in state.users.values()]
+    numbers += [c.item.number for c in (*state.hunt_groups.values(), *state.call_centres.values())]
+    country = country or _country_of(numbers)
+    lengths = Counter(len(c.item.extension) for c in state.users.values())
+    length = lengths.most_common(1)[0][0] if lengths else 4
+    site: dict[str, Any] = {"id": state.site_id, "name": name or state.site_id, "country": country}
+    if length != 4:
+        site["extension_length"] = length
+    document: dict[str, Any] = {"version": 1, "site": site}
+    sections = {
+        "users": {uid: _user(c.item, length) for uid, c in sorted(state.users.items())},
+        "hunt_groups": {gid: _hunt(c.item, length) for gid, c in sorted(state.hunt_groups.items())},
+        "call_centres": {
+            gid: _centre(c.item, length) for gid, c in sorted(state.call_centres.items())
+        },
+        "call_pickup_groups": {
+            gid: _pickup(c.item) for gid, c in sorted(state.call_pickup_groups.items())
+        },
+        "call_park_groups": {
+            gid: _park(c.item) for gid, c in sorted(state.call_park_groups.items())
+        },
+    }
+    document.update({k: v for k, v in sections.items() if v})
+    return document
+
+
+def render_site(document: dict[str, Any], header: str) -> str:
+    body = yaml.safe_dump(
+        document, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    )
+    return (
+        "# yaml-language-server: $schema=https://onenet-apply.dev/schemas/site.schema.json\n"
+        + "".join(f"# {line}\n" for line in header.splitlines())
+        + body
+    )
+
+
+def _country_of(numbers: list[str]) -> str:
+    regions = Counter(
+        phonenumbers.region_code_for_number(phonenumbers.parse(n)) for n in numbers if n
+    )
+    return regions.most_common(1)[0][0] if regions else "DE"
+
+
+def _extension(out: dict[str, Any], number: str, extension: str, length: int) -> None:
+    if extension != number[-length:] or len(extension) != length:
+        out["extension"] = extension
+
+
+def _user(user: User, length: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"first_name": user.first_name, "last_name": user.last_name}
+    if user.username != user.id:
+        out["username"] = user.username
+    if user.email:
+        out["email"] = user.email
+    out["number"] = user.number
+    _extension(out, user.number, user.extension, length)
+    out["package"] = user.package
+    if user.options:
+        out["options"] = list(user.options)
+    if user.services:
+        out["services"] = list(user.services)
+    if user.desk_phone != "none":
+        out["desk_phone"] = user.desk_phone
+    if user.mobile:
+        out["mobile"] = {"number": user.mobile.number, "contract": user.mobile.contract}
+    if user.status == DEACTIVATED and user.deactivation:
+        out["status"] = DEACTIVATED
+        out["deactivation"] = {
+            "transfer_to": user.deactivation.transfer_to,
+            "caller": user.deactivation.caller,
+        }
+    return out
+
+
+def _hunt(group: HuntGroup, length: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": group.name, "number": group.number}
+    _extension(out, group.number, group.extension, length)
+    out["policy"] = group.policy
+    out["members"] = list(group.members)
+    if group.policy == "weighted" and group.weights:
+        out["weights"] = dict(group.weights)
+    if group.no_answer:
+        no_answer = {
+            "rings": group.no_answer.rings,
+            "forward_to": group.no_answer.forward_to,
+            "timeout": group.no_answer.timeout,
+        }
+        out["no_answer"] = {k: v for k, v in no_answer.items() if v is not None}
+    return out
+
+
+def _centre(group: CallCentre, length: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": group.name, "number": group.number}
+    _extension(out, group.number, group.extension, length)
+    out.update(
+        edition=group.edition, agents=list(group.agents), supervisors=list(group.supervisors)
+    )
+    return out
+
+
+def _pickup(group: CallPickupGroup) -> dict[str, Any]:
+    return {"name": group.name, "members": list(group.members)}
+
+
+def _park(group: CallParkGroup) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": group.name, "members": list(group.members)}
+    if group.recall_timer is not None:
+        out["recall_timer"] = group.recall_timer
+    return out
