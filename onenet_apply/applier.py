@@ -65,6 +65,7 @@ class ApplyReport:
 
 
 Progress = Callable[[int, int, Action], None]
+Approve = Callable[[Plan], bool]  # shows the plan; False: apply nothing
 
 
 def apply_site(
@@ -76,16 +77,27 @@ def apply_site(
     lock_timeout: float = 30.0,
     wait_activation: float = 0.0,
     progress: Progress | None = None,
+    approve: Approve | None = None,
     command: str = "onenet apply",
 ) -> ApplyReport:
-    """Plan and apply a site file until nothing ready is left (or the wait is over)."""
+    """Plan and apply a site file under the site's lock.
+
+    The plan made under the lock is the one shown and approved (`approve` may
+    refuse it by returning False). Running ready actions never makes other actions
+    ready, so the applier plans again only while waiting for activations
+    (`wait_activation`) or after a transient failure."""
     report = ApplyReport()
     deadline = time.monotonic() + wait_activation
     with backend.lock(spec.site.id, lock_timeout, command):
         transient = 0
+        first = True
         while True:
             current = plan(spec, backend.read_state(spec.site.id), options)
             report.last_plan = current
+            if first:
+                first = False
+                if approve is not None and not approve(current):
+                    return report
             if current.gated:
                 raise GatedError(current.gated)
             try:
@@ -96,12 +108,9 @@ def apply_site(
                     report.failed.append(("(backend)", str(e)))
                     return report
                 continue  # re-read and re-plan: the change may or may not have happened
-            if report.failed:
+            if report.failed or not current.by_status(Status.DEFERRED):
                 return report
-            if current.ready:
-                continue  # what just ran may have made more actions ready
-            waiting = current.by_status(Status.DEFERRED)
-            if not waiting or time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:
                 return report
             time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 

@@ -197,28 +197,27 @@ def apply_command(
     """Carry out a site file's plan (or a saved plan) against the backend."""
     saved = _read_saved_plan(source)
     site_backend = open_backend(backend)
+
+    def approve(the_plan: Plan) -> bool:
+        """Show the plan made under the lock; ask for it on a terminal."""
+        click.echo(render_text(the_plan, click.style), nl=False)
+        if the_plan.gated:
+            raise GatedError(the_plan.gated)
+        if not the_plan.ready:
+            return bool(wait_activation)
+        _confirm(yes, len(the_plan.ready))
+        return True
+
     try:
-        if saved is None:
-            spec = _valid_spec(source, site_backend)
-            site = spec.site.id
-            preview = make_plan(
-                spec, site_backend.read_state(site), PlanOptions(allow_delete, force)
-            )
-        else:
-            site, preview = saved.site, saved
-        click.echo(render_text(preview, click.style), nl=False)
-        if preview.gated:
-            raise GatedError(preview.gated)
-        if not preview.ready and not wait_activation:
-            sys.exit(EXIT_PENDING if preview.actions else EXIT_OK)
-        _confirm(yes, len(preview.ready))
+        spec = _valid_spec(source, site_backend) if saved is None else None
+        site = spec.site.id if spec is not None else saved.site
         try:
             sink = CredentialsSink(site, credentials_out)
         except CredentialsFileError as e:
             raise click.ClickException(str(e)) from None
         with sink:
             progress = _progress if sys.stderr.isatty() else None
-            if saved is None:
+            if spec is not None:
                 report = apply_site(
                     site_backend,
                     spec,
@@ -227,8 +226,10 @@ def apply_command(
                     lock_timeout=lock_timeout,
                     wait_activation=wait_activation,
                     progress=progress,
+                    approve=approve,
                 )
             else:
+                approve(saved)
                 report = apply_saved(
                     site_backend, saved, sink.write, lock_timeout=lock_timeout, progress=progress
                 )

@@ -74,7 +74,7 @@ class CredentialsSink:
             self._fd = self._create()
             self._append(COLUMNS)
         self._append(tuple(guard(str(getattr(credential, c))) for c in COLUMNS))
-        os.fsync(self._fd)
+        _sync(self._fd)
         self.written += 1
 
     def close(self) -> None:
@@ -116,6 +116,11 @@ class CredentialsSink:
         while data:
             written = os.write(self._fd, data)  # type: ignore[arg-type]
             data = data[written:]
+
+
+def _sync(fd: int) -> None:
+    """Data (and the size needed to read it back) on disk; fdatasync where there is one."""
+    getattr(os, "fdatasync", os.fsync)(fd)
 
 
 def _fsync_directory(directory: Path) -> None:

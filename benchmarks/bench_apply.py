@@ -1,0 +1,66 @@
+"""Benchmark: whole-process `onenet apply` of a generated site onto an empty sandbox.
+
+    python -m benchmarks.bench_apply [--users 10000] [--groups 2000] [--runs 3]
+
+Reports ready actions carried out per second of the whole process (validation,
+planning, every action its own durable transaction, the credentials CSV), the
+median of RUNS fresh sandboxes, beside bare single-row durable SQLite
+transactions on the same disk in the same run. Target: >= 1,000 actions/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from benchmarks.bench_sandbox import bare_transactions
+from benchmarks.common import onenet_argv, scratch_dir, write_site
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--groups", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    rates, seconds, baselines = [], [], []
+    with scratch_dir() as tmp:
+        site = write_site(Path(tmp), args.users, args.groups)
+        for run in range(args.runs):
+            baselines.append(bare_transactions(Path(tmp) / f"bare-{run}.db", 3000))
+            workdir = Path(tmp) / f"run-{run}"
+            workdir.mkdir()
+            start = time.perf_counter()
+            proc = subprocess.run(
+                onenet_argv("apply", str(site), "--yes"),
+                cwd=workdir,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            elapsed = time.perf_counter() - start
+            if proc.returncode not in (0, 3):
+                raise SystemExit(proc.stderr[-2000:])
+            applied = int(re.search(r"Apply: (\d+) applied", proc.stderr).group(1))
+            rates.append(applied / elapsed)
+            seconds.append(elapsed)
+    rate, base = statistics.median(rates), statistics.median(baselines)
+    print(
+        f"onenet apply of {args.users:,} users and {args.groups:,} groups onto an empty "
+        f"sandbox, median of {args.runs}"
+    )
+    print(
+        f"  {applied:,} actions in {statistics.median(seconds):.1f} s = {rate:,.0f} actions/s"
+        f" (target >= 1,000: {'met' if rate >= 1000 else 'NOT met'})"
+    )
+    print(
+        f"  bare durable SQLite transactions {base:,.0f}/s in the same run: ratio {rate / base:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
