@@ -21,9 +21,12 @@ from dataclasses import dataclass, field
 
 from onenet_apply.backends.base import Backend, BackendError, Recorder, TransientError
 from onenet_apply.digest import state_digest
-from onenet_apply.plan import Action, Plan, Status
+from onenet_apply.fields import group_fields, user_fields
+from onenet_apply.plan import Action, Kind, Plan, Status
 from onenet_apply.planner import PlanOptions, plan
+from onenet_apply.render import value
 from onenet_apply.spec import SiteSpec
+from onenet_apply.state import SiteState
 
 POLL_SECONDS = 1.0
 MAX_TRANSIENT_RETRIES = 3
@@ -127,11 +130,15 @@ def apply_saved(
     """Apply exactly a reviewed plan, refusing it if the site has moved since."""
     report = ApplyReport(last_plan=saved)
     with backend.lock(saved.site, lock_timeout, command):
-        now = state_digest(backend.read_state(saved.site))
-        if now != saved.state_digest:
+        state = backend.read_state(saved.site)
+        if state_digest(state) != saved.state_digest:
+            changed = what_changed(saved, state)
+            detail = "; ".join(changed[:10])
+            if len(changed) > 10:
+                detail += f"; and {len(changed) - 10} more"
             raise StalePlanError(
-                f"stale plan: site {saved.site} changed since the plan was made "
-                f"(state {saved.state_digest[:19]}..., now {now[:19]}...); "
+                f"stale plan: site {saved.site} changed since the plan was made"
+                f"{': ' + detail if detail else ' (elsewhere than the planned objects)'}; "
                 "run onenet plan again and review the new plan"
             )
         if saved.gated:
@@ -141,6 +148,33 @@ def apply_saved(
         except TransientError as e:
             report.failed.append(("(backend)", f"{e}; run onenet plan again"))
     return report
+
+
+def what_changed(saved: Plan, state: SiteState) -> list[str]:
+    """The planned objects that no longer look as the plan expected, in words."""
+    out: list[str] = []
+    for action in saved.actions:
+        target = action.target
+        current = state.section(target.type).get(target.id)
+        if action.kind is Kind.CREATE:
+            if current is not None and action.changes:
+                out.append(f"{target} now exists")
+            continue
+        if current is None:
+            out.append(f"{target} is gone")
+            continue
+        fields = (
+            user_fields(current.item)
+            if target.type == "user"
+            else group_fields(target.type, current.item)
+        )
+        for change in action.changes:
+            if change.field in fields and fields[change.field] != change.before:
+                out.append(
+                    f"{target} {change.field} is now {value(fields[change.field])}, "
+                    f"the plan expected {value(change.before)}"
+                )
+    return list(dict.fromkeys(out))
 
 
 def _run(

@@ -93,7 +93,8 @@ def test_saved_plan_applies_and_a_stale_one_is_refused(onenet, workdir: Path) ->
     # the site has moved on since plan.json: applying it again is refused
     stale = onenet("apply", "plan.json", "--yes")
     assert stale.code == 1
-    assert "stale plan: site berlin-hq changed since the plan was made" in stale.err
+    assert "stale plan: site berlin-hq changed since the plan was made: " in stale.err
+    assert "user/anna now exists" in stale.err  # what changed, in words
 
 
 def test_credentials_out_is_never_overwritten(onenet, workdir: Path) -> None:
@@ -146,3 +147,17 @@ def test_json_plan_files_that_are_not_plans(onenet, workdir: Path) -> None:
     result = onenet("apply", "bad.json", "--yes")
     assert result.code == 1
     assert "bad.json: unsupported plan format_version None" in result.err
+
+
+def test_stale_plan_names_the_changed_fields(onenet, workdir: Path) -> None:
+    from onenet_apply.plan import Kind
+    from tests.sandbox_kit import act
+
+    assert onenet("apply", str(EXAMPLE), "--yes").code == 3
+    renamed = workdir / "renamed.yaml"
+    renamed.write_text(EXAMPLE.read_text().replace("first_name: Anna", "first_name: Annabel"))
+    assert onenet("plan", str(renamed), "--out", "plan.json").code == 0
+    sandbox(workdir).execute(SITE, act(Kind.UPDATE_PROFILE, "user", "anna", first_name="Ann"))
+    stale = onenet("apply", "plan.json", "--yes")
+    assert stale.code == 1
+    assert 'user/anna first_name is now "Ann", the plan expected "Anna"' in stale.err
