@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -161,3 +162,23 @@ def test_stale_plan_names_the_changed_fields(onenet, workdir: Path) -> None:
     stale = onenet("apply", "plan.json", "--yes")
     assert stale.code == 1
     assert 'user/anna first_name is now "Ann", the plan expected "Anna"' in stale.err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("answer,code", [("y\n", 3), ("n\n", 1)])
+def test_asks_for_confirmation_on_a_terminal(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch, answer: str, code: int
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _Terminal(answer))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    result = onenet("apply", str(EXAMPLE))
+    assert result.code == code
+    assert "Apply 19 actions? [y/N]" in result.err
+    created = sandbox(workdir).read_state(SITE).users
+    assert len(created) == (12 if answer == "y\n" else 0)
+    if answer == "n\n":
+        assert "nothing applied" in result.err
