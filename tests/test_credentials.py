@@ -113,3 +113,19 @@ def test_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
     sink = CredentialsSink("berlin", tmp_path / "missing-dir" / "c.csv")
     with pytest.raises(CredentialsFileError, match="cannot create"):
         sink.write(credential())
+
+
+def test_default_credentials_files_are_ignored_by_git() -> None:
+    from fnmatch import fnmatch
+
+    from onenet_apply.credentials import default_name
+    from tests.conftest import ROOT
+
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".gitignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    name = default_name("berlin-hq")
+    assert any(fnmatch(name, p) for p in patterns)
+    assert any(fnmatch(name.replace(".csv", "-2.csv"), p) for p in patterns)
