@@ -27,6 +27,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLE = ROOT / "examples" / "site.yaml"
 
 
+def scaled(examples: int) -> int:
+    """A test's own example count, multiplied under a profile that asks for more."""
+    return max(examples, examples * settings().max_examples // 100)
+
+
 @dataclass
 class Result:
     code: int

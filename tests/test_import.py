@@ -13,7 +13,7 @@ from onenet_apply.importer import render_site, site_document
 from onenet_apply.planner import plan
 from onenet_apply.spec import SiteSpec
 from onenet_apply.validate import validate_file
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, scaled
 from tests.test_planner_properties import OPTIONS, SITE, apply_ready, settle, sites
 
 
@@ -46,7 +46,7 @@ def test_example_round_trip(onenet, tmp_path: Path, monkeypatch) -> None:
     assert onenet("import", "--site", "nowhere").code == 1
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(desired=sites())
 def test_random_sites_round_trip(desired: SiteSpec) -> None:
     with tempfile.TemporaryDirectory() as tmp:

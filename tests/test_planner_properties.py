@@ -19,6 +19,7 @@ from onenet_apply.plan import Plan
 from onenet_apply.planner import PlanOptions, plan
 from onenet_apply.render import render_json
 from onenet_apply.spec import SiteSpec
+from tests.conftest import scaled
 from tests.planner_kit import spec
 
 SITE = "t"
@@ -119,7 +120,7 @@ def settle(backend: SandboxBackend, desired: SiteSpec, rng: random.Random, fail_
 
 
 PROPERTY_SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=scaled(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
@@ -155,7 +156,7 @@ def test_apply_activate_apply_converges_to_an_empty_plan(
 
 
 @settings(
-    max_examples=max(40, settings().max_examples // 3),
+    max_examples=scaled(40),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from onenet_apply.loader import load_site_file
 from onenet_apply.schema import SchemaCompileError, compile_schema, site_checker, site_schema
-from tests.conftest import EXAMPLE, FIXTURES, ROOT
+from tests.conftest import EXAMPLE, FIXTURES, ROOT, scaled
 
 REFERENCE = jsonschema.Draft202012Validator(site_schema())
 
@@ -158,7 +158,7 @@ def damaged_sites(draw: st.DrawFn) -> Any:
     return doc
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged_sites())
 def test_compiled_checks_agree_with_jsonschema_on_damaged_sites(doc: Any) -> None:
     assert (not site_checker()(doc)) == REFERENCE.is_valid(doc)
