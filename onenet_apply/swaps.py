@@ -1,0 +1,198 @@
+"""Swaps: changes that each wait for another to give up a value.
+
+Two users trading numbers (or extensions, or usernames) form a cycle of hand-overs
+that no order satisfies. One side first parks on a free temporary value: a pool
+number, an unused extension, an unused username. A configuration change that
+both hands over a number and changes options can also close a circle with call
+centre rules; it is split into its numbers part and the rest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from onenet_apply.numbering import NumberPool, parse_pool_entry
+from onenet_apply.phone import InvalidNumber
+from onenet_apply.plan import Kind, Status
+from onenet_apply.planner import CLAIMED, Draft
+from onenet_apply.spec import SiteSpec
+from onenet_apply.state import SiteState
+
+
+def holders(state: SiteState) -> dict[str, dict[str, str]]:
+    """namespace -> value -> entity holding it on the platform now."""
+    holders: dict[str, dict[str, str]] = {ns: {} for ns in CLAIMED}
+    for uid, current in state.users.items():
+        user = current.item
+        holders["number"][user.number] = f"user/{uid}"
+        holders["extension"][user.extension] = f"user/{uid}"
+        holders["username"][user.username.casefold()] = f"user/{uid}"
+    for group_type in ("hunt_group", "call_centre"):
+        for gid, current in state.section(group_type).items():
+            holders["number"][current.item.number] = f"{group_type}/{gid}"
+            holders["extension"][current.item.extension] = f"{group_type}/{gid}"
+    return holders
+
+
+def key(namespace: str, value: str) -> str:
+    return value.casefold() if namespace == "username" else value
+
+
+class Temporaries:
+    """Free values to park a swap on: never held now, never wanted by the spec."""
+
+    def __init__(self, spec: SiteSpec, state: SiteState) -> None:
+        self.spec = spec
+        self.taken: dict[str, set[str]] = defaultdict(set)
+        for ns, values in holders(state).items():
+            self.taken[ns] |= set(values)
+        for user in spec.users.values():
+            self.taken["number"].add(user.number)
+            self.taken["extension"].add(user.extension)
+            self.taken["username"].add(user.username.casefold())
+        for group in (*spec.hunt_groups.values(), *spec.call_centres.values()):
+            self.taken["number"].add(group.number)
+            self.taken["extension"].add(group.extension)
+        self._pool: NumberPool | None = None
+
+    def take(self, namespace: str, current: str) -> str | None:
+        candidate = next(self._candidates(namespace, current), None)
+        if candidate is not None:
+            self.taken[namespace].add(key(namespace, candidate))
+        return candidate
+
+    def _candidates(self, namespace: str, current: str):
+        taken = self.taken[namespace]
+        if namespace == "number":
+            for number in self._number_pool():
+                if number not in taken:
+                    yield number
+        elif namespace == "extension":
+            width = len(current)
+            for n in range(10**width - 1, -1, -1):
+                value = f"{n:0{width}d}"
+                if value not in taken:
+                    yield value
+        else:
+            n = 1
+            while True:
+                value = f"{current}.swap{n}"
+                if value.casefold() not in taken:
+                    yield value
+                n += 1
+
+    def _number_pool(self) -> NumberPool:
+        if self._pool is None:
+            ranges = []
+            for entry in self.spec.site.number_pool:
+                try:
+                    ranges.append(parse_pool_entry(entry, self.spec.site.country))
+                except InvalidNumber:
+                    continue
+            self._pool = NumberPool(ranges)
+        return self._pool
+
+
+def break_swaps(
+    drafts: list[Draft], holders: dict[str, dict[str, str]], temps: Temporaries
+) -> list[Draft]:
+    """Split one change of each claim cycle into 'park on a temporary value' + 'take'."""
+    while True:
+        cycle = find_claim_cycle(drafts, holders)
+        if cycle is None:
+            return drafts
+        first = min(cycle, key=lambda d: d.id)
+        park = Draft(
+            first.kind,
+            first.target,
+            {},
+            suffix="-temporary",
+            needs=first.needs,
+            status=first.status,
+            reason=first.reason,
+        )
+        for namespace in [ns for ns in CLAIMED if ns in first.releases]:
+            old = first.releases[namespace]
+            temp = temps.take(namespace, old)
+            if temp is None:
+                first.hold(
+                    Status.BLOCKED,
+                    f"swapping {namespace}s needs a free {namespace} "
+                    "in site.number_pool to move through; the pool has none left",
+                )
+                first.claims.clear()  # blocked: no longer part of any cycle
+                break
+            park.changes[namespace] = (old, temp)
+            park.releases[namespace] = old
+            first.changes[namespace] = (temp, first.changes[namespace][1])
+            first.releases[namespace] = temp
+        else:
+            park.notes.append("temporary value, to swap with another user or group")
+            first.deps.add(park.id)
+            drafts.insert(drafts.index(first), park)
+
+
+def find_claim_cycle(drafts: list[Draft], holders: dict[str, dict[str, str]]) -> list[Draft] | None:
+    """A cycle of changes each waiting for another to give up a value (depth-first)."""
+    releasing: dict[tuple[str, str], Draft] = {}
+    for draft in drafts:
+        if draft.kind is not Kind.DELETE:
+            for ns, value in draft.releases.items():
+                releasing[(ns, key(ns, value))] = draft
+    waits: dict[str, list[Draft]] = defaultdict(list)
+    for draft in drafts:
+        for ns, value in sorted(draft.claims.items()):
+            release = releasing.get((ns, key(ns, value)))
+            holder = holders[ns].get(key(ns, value))
+            if release is not None and holder == release.entity and release is not draft:
+                waits[draft.id].append(release)
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    for start in sorted(waits):
+        if state.get(start):
+            continue
+        path: list[str] = [start]
+        stack = [iter(sorted(waits[start], key=lambda d: d.id))]
+        state[start] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+                continue
+            if state.get(nxt.id) == 1:
+                by_id = {d.id: d for d in drafts}
+                return [by_id[n] for n in path[path.index(nxt.id) :]]
+            if not state.get(nxt.id):
+                state[nxt.id] = 1
+                path.append(nxt.id)
+                stack.append(iter(sorted(waits.get(nxt.id, ()), key=lambda d: d.id)))
+    return None
+
+
+def split_for(cycle: list[str], by_id: dict[str, Draft]) -> Draft | None:
+    """A configuration change in the circle that hands over values and changes more."""
+    for draft_id in sorted(set(cycle)):
+        draft = by_id[draft_id]
+        if draft.kind is Kind.UPDATE_CONFIG and draft.claims and set(draft.changes) - set(CLAIMED):
+            return draft
+    return None
+
+
+def split_config(drafts: list[Draft], whole: Draft) -> tuple[list[Draft], Draft]:
+    """One configuration change becomes two: its numbers, extension and username first,
+    then the rest (options, package, phone), so each can wait for different things."""
+    numbers = Draft(
+        whole.kind,
+        whole.target,
+        {k: v for k, v in whole.changes.items() if k in CLAIMED},
+        suffix=whole.suffix + "-numbers",
+        status=whole.status,
+        reason=whole.reason,
+        needs=whole.needs,
+        claims=whole.claims,
+        releases=whole.releases,
+    )
+    whole.changes = {k: v for k, v in whole.changes.items() if k not in CLAIMED}
+    whole.claims, whole.releases = {}, {}
+    index = drafts.index(whole)
+    return [*drafts[:index], numbers, *drafts[index:]], numbers
