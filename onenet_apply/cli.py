@@ -228,8 +228,9 @@ def apply_command(
                     progress=progress,
                     approve=approve,
                 )
+            elif not approve(saved):  # nothing ready to run
+                report = ApplyReport(last_plan=saved)
             else:
-                approve(saved)
                 report = apply_saved(
                     site_backend, saved, sink.write, lock_timeout=lock_timeout, progress=progress
                 )

@@ -99,10 +99,7 @@ def freeze(draft: Draft) -> Action:
 
 
 def _claim_edges(drafts: list[Draft], holders: dict[str, dict[str, str]], state: SiteState) -> None:
-    releasing: dict[tuple[str, str], Draft] = {}
-    for draft in drafts:
-        for namespace, value in draft.releases.items():
-            releasing[(namespace, swaps.key(namespace, value))] = draft
+    releasing = swaps.releasers(drafts)
     for draft in drafts:
         for namespace, value in draft.claims.items():
             key = swaps.key(namespace, value)

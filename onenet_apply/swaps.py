@@ -93,6 +93,16 @@ class Temporaries:
         return self._pool
 
 
+def releasers(drafts: list[Draft], *, deletes: bool = True) -> dict[tuple[str, str], Draft]:
+    """(namespace, value key) -> the action that gives that value up."""
+    out: dict[tuple[str, str], Draft] = {}
+    for draft in drafts:
+        if deletes or draft.kind is not Kind.DELETE:
+            for namespace, value in draft.releases.items():
+                out[(namespace, key(namespace, value))] = draft
+    return out
+
+
 def break_swaps(
     drafts: list[Draft], holders: dict[str, dict[str, str]], temps: Temporaries
 ) -> list[Draft]:
@@ -134,11 +144,7 @@ def break_swaps(
 
 def find_claim_cycle(drafts: list[Draft], holders: dict[str, dict[str, str]]) -> list[Draft] | None:
     """A cycle of changes each waiting for another to give up a value (depth-first)."""
-    releasing: dict[tuple[str, str], Draft] = {}
-    for draft in drafts:
-        if draft.kind is not Kind.DELETE:
-            for ns, value in draft.releases.items():
-                releasing[(ns, key(ns, value))] = draft
+    releasing = releasers(drafts, deletes=False)  # a delete never waits, so closes no cycle
     waits: dict[str, list[Draft]] = defaultdict(list)
     for draft in drafts:
         for ns, value in sorted(draft.claims.items()):

@@ -19,6 +19,7 @@ from onenet_apply.backends.base import (
     ConflictError,
     Credential,
     JournalEntry,
+    LockHolder,
     NotFoundError,
     Recorder,
     RefusedError,
@@ -176,7 +177,7 @@ class SandboxBackend:
         ).fetchone()
         return row is not None and row[0] is not None and verify_password(password, row[0])
 
-    def lock_holder(self, site_id: str):
+    def lock_holder(self, site_id: str) -> LockHolder | None:
         return current_holder(self.db, site_id)
 
     def seed(self, spec: SiteSpec) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from onenet_apply.backends.base import BackendError
 
 _MODE = re.compile(r"^(manual|immediate|after:\d+(\.\d+)?)$")
-_TABLES = (("users", "user"), ("groups", None))
+_TABLES = ("users", "groups")  # both hold pending objects the carrier activates
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ def check_mode(mode: str) -> str:
 def tick(db: sqlite3.Connection, site: str) -> None:
     """Activate what the carrier would have activated by now (timed modes)."""
     now = time.time()
-    for table, _ in _TABLES:
+    for table in _TABLES:
         db.execute(
             f"UPDATE {table} SET lifecycle = 'activated', activate_at = NULL "
             "WHERE site = ? AND lifecycle = 'pending' AND activate_at IS NOT NULL "
