@@ -4,10 +4,15 @@ Apply takes the lock first, then reads the current state and plans (or checks a
 saved plan's digest), so an apply that waited for another never runs actions
 planned against an old state. Ready actions run in plan order, each one atomic on
 the backend, which refuses (and changes nothing) if its precondition no longer
-holds. On a refusal the applier stops; on a transient failure it re-reads the
-state and plans again, which also covers a change that took effect but whose
-answer was lost. Deferred and blocked actions stay for a later run; a gated
-action stops the whole apply before anything changes.
+holds. They go to the backend in batches that commit together (group commit): one
+disk sync serves a hundred actions, and their credentials reach the CSV in one
+synced write before that commit. A killed apply loses at most the batch in
+flight, which the next run plans again.
+
+On a refusal the applier stops, keeping the actions before it; on a transient
+failure it re-reads the state and plans again, which also covers a change that
+took effect but whose answer was lost. Deferred and blocked actions stay for a
+later run; a gated action stops the whole apply before anything changes.
 
 Every credential the backend issues is written to the credentials CSV by the
 backend's recorder hook, before the platform commits it.
@@ -19,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from onenet_apply.backends.base import Backend, BackendError, Recorder, TransientError
+from onenet_apply.backends.base import Backend, Recorder, TransientError
 from onenet_apply.digest import state_digest
 from onenet_apply.fields import group_fields, user_fields
 from onenet_apply.plan import Action, Kind, Plan, Status
@@ -29,6 +34,7 @@ from onenet_apply.spec import SiteSpec
 from onenet_apply.state import SiteState
 
 POLL_SECONDS = 1.0
+BATCH_SIZE = 100  # ready actions per backend transaction: one disk sync serves them all
 MAX_TRANSIENT_RETRIES = 3
 
 
@@ -185,14 +191,16 @@ def _run(
     progress: Progress | None,
 ) -> None:
     ready = current.ready
-    for index, action in enumerate(ready, 1):
-        if progress is not None:
-            progress(index, len(ready), action)
-        try:
-            backend.execute(current.site, action, record)
-        except TransientError:
-            raise
-        except BackendError as e:  # refused, conflict, not found: stop; the next run re-plans
-            report.failed.append((action.id, str(e)))
+    for start in range(0, len(ready), BATCH_SIZE):
+        batch = ready[start : start + BATCH_SIZE]
+        outcome = backend.execute_batch(current.site, batch, record)
+        for offset, result in enumerate(outcome.results):
+            report.applied.append(result.action_id)
+            if progress is not None:
+                progress(start + offset + 1, len(ready), batch[offset])
+        error = outcome.error
+        if isinstance(error, TransientError):
+            raise error
+        if error is not None:  # refused, conflict, not found: stop; the next run re-plans
+            report.failed.append((batch[len(outcome.results)].id, str(error)))
             return
-        report.applied.append(action.id)

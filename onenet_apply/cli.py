@@ -222,7 +222,7 @@ def apply_command(
                     site_backend,
                     spec,
                     PlanOptions(allow_delete, force),
-                    sink.write,
+                    sink.record,
                     lock_timeout=lock_timeout,
                     wait_activation=wait_activation,
                     progress=progress,
@@ -232,7 +232,7 @@ def apply_command(
                 report = ApplyReport(last_plan=saved)
             else:
                 report = apply_saved(
-                    site_backend, saved, sink.write, lock_timeout=lock_timeout, progress=progress
+                    site_backend, saved, sink.record, lock_timeout=lock_timeout, progress=progress
                 )
     except (GatedError, StalePlanError) as e:
         raise click.ClickException(str(e)) from None

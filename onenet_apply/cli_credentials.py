@@ -60,9 +60,9 @@ def reset(
             with sink:
                 for uid in targets:
                     if password is None:
-                        platform.reset_login(site, uid, sink.write)
+                        platform.reset_login(site, uid, sink.record)
                     else:
-                        platform.set_password(site, uid, password, sink.write)
+                        platform.set_password(site, uid, password, sink.record)
     except CredentialsFileError as e:
         raise click.ClickException(str(e)) from None
     finally:

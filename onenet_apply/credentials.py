@@ -3,7 +3,7 @@
 Columns: site, user_id, username, number, extension, device_type, login_username,
 password, issued_at, event. A file is created with mode 0600 and never
 overwritten: a named file must not exist yet, and the default name is new for
-every run. Each row is flushed and fsynced before `write` returns, so the applier
+every run. Rows are flushed and fsynced before `record` returns, so the applier
 can record a credential on disk before the platform commits it (a killed run then
 leaves at worst a row for a password that never took effect, never a password
 that took effect without a row). A cell starting with = + - @, tab or carriage
@@ -16,6 +16,7 @@ import csv
 import io
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from onenet_apply.backends.base import Credential
@@ -68,14 +69,18 @@ class CredentialsSink:
                 f"{self.path} exists; credentials files are never overwritten: name a new one"
             )
 
-    def write(self, credential: Credential) -> None:
-        """Append one row; it is on disk when this returns."""
+    def record(self, credentials: Sequence[Credential]) -> None:
+        """Append a row for each credential; they are on disk when this returns.
+
+        This is the backends' `Recorder`: one sync for a whole batch of rows."""
+        if not credentials:
+            return
         if self._fd is None:
             self._fd = self._create()
-            self._append(COLUMNS)
-        self._append(tuple(guard(str(getattr(credential, c))) for c in COLUMNS))
+            self._append([COLUMNS])
+        self._append([tuple(guard(str(getattr(c, name))) for name in COLUMNS) for c in credentials])
         _sync(self._fd)
-        self.written += 1
+        self.written += len(credentials)
 
     def close(self) -> None:
         if self._fd is not None:
@@ -109,9 +114,9 @@ class CredentialsSink:
         _fsync_directory(candidate.parent)  # the new name itself survives a crash
         return fd
 
-    def _append(self, row: tuple[str, ...]) -> None:
+    def _append(self, rows: Sequence[tuple[str, ...]]) -> None:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(row)
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
         data = buffer.getvalue().encode("utf-8")
         while data:
             written = os.write(self._fd, data)  # type: ignore[arg-type]

@@ -28,24 +28,26 @@ def test_random_faults_converge_without_breaking_a_rule(
     spec = validate_file(str(EXAMPLE)).spec
     faulty = SandboxBackend(tmp_path / "sandbox.db", faults=Faults(rate=0.25, seed=seed, mode=mode))
     refusals = []
-    original = faulty.execute
+    original = faulty.execute_batch
+    batches = 0
 
-    def watched(site, action, record=None):  # a refusal means the planner broke a rule
-        try:
-            return original(site, action, record)
-        except RefusedError as e:
-            refusals.append(str(e))
-            raise
+    def watched(site, actions, record=None):  # a refusal means the planner broke a rule
+        nonlocal batches
+        batches += 1
+        outcome = original(site, actions, record)
+        if isinstance(outcome.error, RefusedError):
+            refusals.append(str(outcome.error))
+        return outcome
 
-    faulty.execute = watched
+    faulty.execute_batch = watched
     for _ in range(30):
         with CredentialsSink(spec.site.id, directory=tmp_path) as sink:
-            report = apply_site(faulty, spec, PlanOptions(), sink.write, lock_timeout=5)
+            report = apply_site(faulty, spec, PlanOptions(), sink.record, lock_timeout=5)
         assert all(action_id == "(backend)" for action_id, _ in report.failed), report.failed
         faulty.activate(spec.site.id)
         if plan(spec, faulty.read_state(spec.site.id)).empty:
             break
-    assert refusals == []
+    assert batches > 0 and refusals == []
     assert plan(spec, faulty.read_state(spec.site.id)).empty
     assert faulty.check_consistency(spec.site.id) == []
     rows = [r for f in tmp_path.glob("onenet-credentials-*.csv") for r in read_rows(f)]
@@ -96,5 +98,5 @@ def test_four_applies_at_once(tmp_path: Path) -> None:
     assert backend.check_consistency(spec.site.id) == []
     backend.activate(spec.site.id)
     with CredentialsSink(spec.site.id, directory=tmp_path) as sink:
-        apply_site(backend, spec, PlanOptions(), sink.write)
+        apply_site(backend, spec, PlanOptions(), sink.record)
     assert plan(spec, backend.read_state(spec.site.id)).empty

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,7 +28,10 @@ USERS = 500
 KILLS = 30
 
 
-def kill_an_apply(workdir: Path, site: Path, after: float) -> None:
+def kill_an_apply(workdir: Path, site: Path, rng: random.Random) -> None:
+    """SIGKILL an apply at a random instant: mostly once a random number of users
+    is committed (so the kill lands while users are being created, whatever the
+    machine's speed), sometimes at a random time (startup, planning)."""
     env = {k: v for k, v in os.environ.items() if k != "ONENET_BACKEND"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "onenet_apply", "apply", str(site), "--yes"],
@@ -36,9 +40,33 @@ def kill_an_apply(workdir: Path, site: Path, after: float) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(after)
+    if rng.random() < 0.2:
+        time.sleep(rng.uniform(0.0, 0.6))
+    else:
+        wait_for_users(proc, workdir / ".onenet" / "sandbox.db", rng.randrange(1, USERS))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def wait_for_users(proc: subprocess.Popen[bytes], database: Path, count: int) -> None:
+    """Until `count` users are committed, or the apply ends (60 s at most)."""
+    deadline = time.monotonic() + 60
+    reader: sqlite3.Connection | None = None
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if reader is None and database.exists():
+                reader = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+            if reader is not None and users_in(reader) >= count:
+                break
+        except sqlite3.Error:  # not created yet
+            pass
+        time.sleep(0.001)
+    if reader is not None:
+        reader.close()
+
+
+def users_in(reader: sqlite3.Connection) -> int:
+    return reader.execute("SELECT COUNT(*) FROM users").fetchone()[0]
 
 
 def recover(workdir: Path, spec: SiteSpec) -> SandboxBackend:
@@ -46,7 +74,7 @@ def recover(workdir: Path, spec: SiteSpec) -> SandboxBackend:
     backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
     for _ in range(2):
         with CredentialsSink(spec.site.id, directory=workdir) as sink:
-            report = apply_site(backend, spec, PlanOptions(), sink.write, lock_timeout=10)
+            report = apply_site(backend, spec, PlanOptions(), sink.record, lock_timeout=10)
         assert report.failed == []
         backend.activate(spec.site.id)
     return backend
@@ -70,7 +98,7 @@ def test_killed_applies_lose_no_credential_and_converge(tmp_path: Path) -> None:
     for run in range(KILLS):
         workdir = tmp_path / f"run-{run}"
         workdir.mkdir()
-        kill_an_apply(workdir, site, rng.uniform(0.3, 0.9))
+        kill_an_apply(workdir, site, rng)
         database = workdir / ".onenet" / "sandbox.db"
         if database.exists():
             partial = SandboxBackend(database).read_state(spec.site.id).users

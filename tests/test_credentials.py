@@ -36,8 +36,8 @@ def credential(user: str = "anna", password: str = "Xy7!secret-pass", **over: st
 
 def test_rows_have_the_documented_columns(tmp_path: Path) -> None:
     with CredentialsSink("berlin", directory=tmp_path) as sink:
-        sink.write(credential())
-        sink.write(credential("ben", event="reset"))
+        sink.record([credential()])
+        sink.record([credential("ben", event="reset")])
     [path] = tmp_path.glob("onenet-credentials-berlin-*.csv")
     assert path.read_text().splitlines()[0] == ",".join(COLUMNS)
     rows = read_rows(path)
@@ -53,7 +53,7 @@ def test_file_is_private(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
         with CredentialsSink("berlin", tmp_path / "c.csv") as sink:
-            sink.write(credential())
+            sink.record([credential()])
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "c.csv").stat().st_mode) == 0o600
@@ -70,7 +70,7 @@ def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
 def test_default_names_never_collide(tmp_path: Path) -> None:
     sinks = [CredentialsSink("berlin", directory=tmp_path) for _ in range(3)]
     for sink in sinks:
-        sink.write(credential())
+        sink.record([credential()])
         sink.close()
     assert len({s.path for s in sinks}) == 3
     assert all(len(read_rows(s.path)) == 1 for s in sinks)
@@ -102,7 +102,7 @@ def test_formula_guard(cell: str, expected: str) -> None:
 
 def test_guard_applies_to_every_cell(tmp_path: Path) -> None:
     with CredentialsSink("berlin", tmp_path / "c.csv") as sink:
-        sink.write(credential(username="=cmd|' /C calc'!A0", password="-Ab3!xyzz"))
+        sink.record([credential(username="=cmd|' /C calc'!A0", password="-Ab3!xyzz")])
     [row] = read_rows(tmp_path / "c.csv")
     assert row["username"] == "'=cmd|' /C calc'!A0"
     assert row["password"] == "'-Ab3!xyzz"
@@ -112,7 +112,7 @@ def test_guard_applies_to_every_cell(tmp_path: Path) -> None:
 def test_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
     sink = CredentialsSink("berlin", tmp_path / "missing-dir" / "c.csv")
     with pytest.raises(CredentialsFileError, match="cannot create"):
-        sink.write(credential())
+        sink.record([credential()])
 
 
 def test_default_credentials_files_are_ignored_by_git() -> None:

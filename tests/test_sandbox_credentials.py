@@ -142,15 +142,15 @@ def test_credentials_are_recorded_before_the_platform_commits(tmp_path: Path) ->
     other = SandboxBackend(tmp_path / "sandbox.db")  # another process's view
     seen: list[tuple[str, bool]] = []
 
-    def record(credential) -> None:
-        visible = credential.user_id in other.read_state(SITE).users
-        seen.append((credential.user_id, visible))
+    def record(credentials) -> None:
+        users = other.read_state(SITE).users
+        seen.extend((c.user_id, c.user_id in users) for c in credentials)
 
     backend.execute(SITE, act(Kind.CREATE, "user", "anna", **user_values(1)), record)
     assert seen == [("anna", False)]
     assert "anna" in other.read_state(SITE).users
 
-    def broken_disk(credential) -> None:
+    def broken_disk(credentials) -> None:
         raise OSError("disk full")
 
     with pytest.raises(OSError):
@@ -160,5 +160,5 @@ def test_credentials_are_recorded_before_the_platform_commits(tmp_path: Path) ->
     with pytest.raises(OSError):
         backend.reset_login(SITE, "anna", broken_disk)
     recorded = []
-    reset = backend.reset_login(SITE, "anna", recorded.append)
+    reset = backend.reset_login(SITE, "anna", recorded.extend)
     assert recorded == [reset] and backend.verify_login(SITE, "anna", reset.password)

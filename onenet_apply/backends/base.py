@@ -7,7 +7,7 @@ a `Credential`, handed to the caller once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -84,6 +84,15 @@ class ActionResult:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What `execute_batch` carried out: `results` in order, and the error that
+    stopped it early (None when every action was carried out)."""
+
+    results: tuple[ActionResult, ...]
+    error: BackendError | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
     seq: int
     at: str
@@ -93,7 +102,8 @@ class JournalEntry:
     detail: str
 
 
-Recorder = Callable[[Credential], None]
+Recorder = Callable[[Sequence[Credential]], None]
+"""Takes new credentials before the platform commits them; on disk when it returns."""
 
 
 class Backend(Protocol):
@@ -109,6 +119,21 @@ class Backend(Protocol):
         A credential the action issues is passed to `record` *before* the platform
         commits it; if `record` raises, nothing is committed. So a caller that writes
         the credential to disk in `record` can never lose one, wherever it is killed."""
+        ...
+
+    def execute_batch(
+        self, site_id: str, actions: Sequence[Action], record: Recorder | None = None
+    ) -> BatchResult:
+        """Carry out `actions` in order, stopping at the first that fails.
+
+        Each action is still atomic and checked on its own; what a batch shares is
+        durability: the actions carried out are committed together, so one disk
+        sync serves many (group commit). Every credential they issue is passed to
+        `record` in one call before that commit. A refusal or transient failure
+        keeps the actions before it and ends the batch (`BatchResult.error`); a
+        lost reply raises TransientError, as the caller cannot know what happened.
+        A backend without transactions carries the actions out one by one, each
+        recorded before it is sent."""
         ...
 
     def reset_login(self, site_id: str, user_id: str, record: Recorder | None = None) -> Credential:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from onenet_apply.backends.base import (
     ActionResult,
     BackendError,
+    BatchResult,
     ConflictError,
     Credential,
     JournalEntry,
@@ -88,29 +89,60 @@ class SandboxBackend:
         )
 
     def execute(self, site_id: str, action: Action, record: Recorder | None = None) -> ActionResult:
-        fault = self.faults is not None and self.faults.strike()
-        if fault and self.faults.mode == "before":
-            self._journal(site_id, action.id, "failed", "injected transient failure")
-            raise TransientError(f"{action.id}: injected transient failure (nothing changed)")
+        """One action, its own durable transaction."""
+        outcome = self.execute_batch(site_id, (action,), record)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.results[0]
+
+    def execute_batch(
+        self, site_id: str, actions: Sequence[Action], record: Recorder | None = None
+    ) -> BatchResult:
+        """Actions in order, one transaction (see Backend.execute_batch).
+
+        Each action of a longer batch runs in a savepoint, so a refused one is
+        undone alone and the actions before it still commit."""
+        if not actions:
+            return BatchResult(())
+        done: list[ActionResult] = []
+        error: BackendError | None = None
+        reply_lost = False
+        isolate = len(actions) > 1
         try:
             with transaction(self.db):
                 tx = self._site_tx(site_id, create=True)
-                if action.target.type == "user":
-                    credential = users.execute(tx, action)
-                elif action.target.type in groups.ROLES:
-                    groups.execute(tx, action)
-                    credential = None
-                else:
-                    raise ConflictError(f"unknown target type {action.target.type!r}")
-                if credential is not None and record is not None:
-                    record(credential)  # on disk before the commit below
-                self._journal_in_tx(site_id, action.id, "ok", _describe(action))
-        except (RefusedError, ConflictError, NotFoundError) as e:
-            self._journal(site_id, action.id, "refused", str(e))
-            raise
-        if fault:  # mode lost-reply: done, but the caller never hears of it
-            raise TransientError(f"{action.id}: injected transient failure (reply lost)")
-        return ActionResult(action.id, credential)
+                for action in actions:
+                    fault = self.faults is not None and self.faults.strike()
+                    if fault and self.faults.mode == "before":
+                        self._journal_in_tx(
+                            site_id, action.id, "failed", "injected transient failure"
+                        )
+                        error = TransientError(
+                            f"{action.id}: injected transient failure (nothing changed)"
+                        )
+                        break
+                    try:
+                        credential = self._carry_out(tx, action, isolate)
+                    except (RefusedError, ConflictError, NotFoundError) as e:
+                        if not isolate:
+                            raise
+                        self._journal_in_tx(site_id, action.id, "refused", str(e))
+                        error = e
+                        break
+                    self._journal_in_tx(site_id, action.id, "ok", _describe(action))
+                    done.append(ActionResult(action.id, credential))
+                    if fault:  # mode lost-reply: done, but the caller never hears of it
+                        reply_lost = True
+                        break
+                issued = [r.credential for r in done if r.credential is not None]
+                if issued and record is not None:
+                    record(issued)  # on disk before the commit below
+        except (RefusedError, ConflictError, NotFoundError) as e:  # a batch of one action
+            self._journal(site_id, actions[0].id, "refused", str(e))
+            return BatchResult((), e)
+        if reply_lost:
+            raise TransientError(f"{done[-1].action_id}: injected transient failure (reply lost)")
+        return BatchResult(tuple(done), error)
 
     def reset_login(self, site_id: str, user_id: str, record: Recorder | None = None) -> Credential:
         return self._login(site_id, user_id, "reset", None, record)
@@ -208,6 +240,27 @@ class SandboxBackend:
             carrier.tick(self.db, site_id)
         return SiteTx(self.db, site_id, self._catalogue, activation, licences)
 
+    def _carry_out(self, tx: SiteTx, action: Action, isolate: bool) -> Credential | None:
+        """One action's rule checks and writes; with `isolate`, undone alone on failure."""
+        if isolate:
+            self.db.execute("SAVEPOINT action")
+        try:
+            if action.target.type == "user":
+                credential = users.execute(tx, action)
+            elif action.target.type in groups.ROLES:
+                groups.execute(tx, action)
+                credential = None
+            else:
+                raise ConflictError(f"unknown target type {action.target.type!r}")
+        except BaseException:
+            if isolate:
+                self.db.execute("ROLLBACK TO action")
+                self.db.execute("RELEASE action")
+            raise
+        if isolate:
+            self.db.execute("RELEASE action")
+        return credential
+
     def _tick(self, site_id: str) -> None:
         row = self.db.execute("SELECT activation FROM sites WHERE id = ?", (site_id,)).fetchone()
         if row is not None and row[0] != "manual":
@@ -247,7 +300,7 @@ class SandboxBackend:
                 )
                 credential = users.issue_login(tx, row, event, password)
                 if record is not None:
-                    record(credential)  # on disk before the commit
+                    record((credential,))  # on disk before the commit
                 self._journal_in_tx(site_id, action_id, "ok", f"{event} login details")
         except (RefusedError, NotFoundError) as e:
             self._journal(site_id, action_id, "refused", str(e))
