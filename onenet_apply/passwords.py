@@ -65,7 +65,8 @@ def generate_password() -> str:
 
 
 def _all_classes(password: str) -> bool:
-    return all(any(c in cls for c in password) for cls in _CLASSES)
+    used = set(password)
+    return all(not used.isdisjoint(cls) for cls in _CLASSES)
 
 
 def hash_password(password: str, *, chosen: bool = False) -> str:

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.backends.sandbox.store import SCHEMA_VERSION, StoreVersionError, connect
+from onenet_apply.backends.sandbox.store import (
+    PAGE_SIZE,
+    SCHEMA_VERSION,
+    StoreVersionError,
+    connect,
+)
 
 
 def test_new_file_is_created_at_the_current_version_with_durable_settings(tmp_path: Path) -> None:
@@ -67,3 +72,26 @@ def test_seed_loads_a_site_that_plans_to_nothing(tmp_path: Path) -> None:
     state = backend.read_state(spec.site.id)
     assert state.users["karl"].lifecycle == "deactivated"
     assert plan(spec, state).empty
+
+
+def test_page_size_applies_to_new_files_only(tmp_path: Path) -> None:
+    """Existing sandboxes keep their page size; SQLite cannot change it in WAL mode."""
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA page_size=4096")
+    old.execute("CREATE TABLE t (x)")
+    old.close()
+    assert connect(tmp_path / "old.db").execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert connect(tmp_path / "new.db").execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+
+
+def test_journal_time_stamps_follow_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stamp is formatted once a second; a new second gives a new stamp."""
+    from onenet_apply.backends.sandbox import store
+
+    clock = iter([86400.2, 86400.9, 86401.0])
+    monkeypatch.setattr(store.time, "time", lambda: next(clock))
+    assert [store.now_iso() for _ in range(3)] == [
+        "1970-01-02T00:00:00Z",
+        "1970-01-02T00:00:00Z",
+        "1970-01-02T00:00:01Z",
+    ]

@@ -102,8 +102,8 @@ def create(tx: SiteTx, user_id: str, values: dict[str, Any]) -> Credential | Non
                 values["number"],
                 values["extension"],
                 package,
-                json.dumps(options),
-                json.dumps(services),
+                encode_names(tuple(options)),
+                encode_names(tuple(services)),
                 desk_phone,
                 json.dumps(values["mobile"]) if values.get("mobile") else None,
                 tx.activate_at(),
@@ -238,6 +238,12 @@ def new_login(
         event,
     )
     return credential, hash_password(secret, chosen=chosen)
+
+
+@cache
+def encode_names(names: tuple[str, ...]) -> str:
+    """Options and services lists repeat across a site: encode each distinct one once."""
+    return json.dumps(list(names))
 
 
 @cache
