@@ -96,15 +96,28 @@ def sites(draw: st.DrawFn) -> SiteSpec:
     return spec("".join(lines))
 
 
-def apply_ready(backend: SandboxBackend, the_plan: Plan) -> None:
-    for action in the_plan.ready:
-        backend.execute(SITE, action)  # a RefusedError here fails the test: property (a)
+def apply_ready(backend: SandboxBackend, the_plan: Plan, batch: int = 1) -> None:
+    """The ready actions, one by one or in committed batches as the applier sends them."""
+    ready = the_plan.ready
+    if batch == 1:
+        for action in ready:
+            backend.execute(SITE, action)  # a RefusedError here fails the test: property (a)
+        return
+    for start in range(0, len(ready), batch):
+        outcome = backend.execute_batch(SITE, ready[start : start + batch])
+        assert outcome.error is None, outcome.error  # property (a), batched
 
 
-def settle(backend: SandboxBackend, desired: SiteSpec, rng: random.Random, fail_some: bool) -> None:
+def settle(
+    backend: SandboxBackend,
+    desired: SiteSpec,
+    rng: random.Random,
+    fail_some: bool,
+    batch: int = 1,
+) -> None:
     """Apply in rounds while the carrier activates (and maybe fails) a random part."""
     for _ in range(3):
-        apply_ready(backend, plan(desired, backend.read_state(SITE), OPTIONS))
+        apply_ready(backend, plan(desired, backend.read_state(SITE), OPTIONS), batch)
         pending = [
             f"{kind}/{ident}"
             for kind in ("user", "hunt_group", "call_centre")
@@ -125,15 +138,21 @@ PROPERTY_SETTINGS = settings(
 
 
 @PROPERTY_SETTINGS
-@given(current=sites(), desired=sites(), seed=st.integers(0, 2**16), fail_some=st.booleans())
+@given(
+    current=sites(),
+    desired=sites(),
+    seed=st.integers(0, 2**16),
+    fail_some=st.booleans(),
+    batch=st.sampled_from([1, 4, 100]),
+)
 def test_ready_actions_never_meet_a_refusal(
-    current: SiteSpec, desired: SiteSpec, seed: int, fail_some: bool
+    current: SiteSpec, desired: SiteSpec, seed: int, fail_some: bool, batch: int
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         backend = SandboxBackend(Path(tmp) / "sandbox.db")
         rng = random.Random(seed)
-        settle(backend, current, rng, fail_some)
-        apply_ready(backend, plan(desired, backend.read_state(SITE), OPTIONS))  # (a)
+        settle(backend, current, rng, fail_some, batch)
+        apply_ready(backend, plan(desired, backend.read_state(SITE), OPTIONS), batch)  # (a)
         assert backend.check_consistency(SITE) == []
         backend.close()
 
