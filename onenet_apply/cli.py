@@ -216,7 +216,7 @@ def apply_command(
         except CredentialsFileError as e:
             raise click.ClickException(str(e)) from None
         with sink:
-            progress = _progress if sys.stderr.isatty() else None
+            progress = ApplyProgress(sys.stderr.isatty())
             if spec is not None:
                 report = apply_site(
                     site_backend,
@@ -315,8 +315,23 @@ def _confirm(yes: bool, count: int) -> None:
         raise click.ClickException("nothing applied")
 
 
-def _progress(index: int, total: int, action: Action) -> None:
-    click.echo(f"[{index}/{total}] {action.id}", err=True)
+class ApplyProgress:
+    """Progress on stderr: every action on a terminal; in a log (CI), a count every
+    `every` seconds, so a long apply shows it is alive without a line per action."""
+
+    def __init__(self, interactive: bool, every: float = 10.0) -> None:
+        self.interactive = interactive
+        self.every = every
+        self.last = time.monotonic()
+
+    def __call__(self, index: int, total: int, action: Action) -> None:
+        if self.interactive:
+            click.echo(f"[{index}/{total}] {action.id}", err=True)
+            return
+        now = time.monotonic()
+        if now - self.last >= self.every and index < total:
+            self.last = now
+            click.echo(f"Applied {index} of {total} actions ({index * 100 // total}%)...", err=True)
 
 
 def _summarise(report: ApplyReport, sink: CredentialsSink) -> int:

@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.cli import ApplyProgress
 from onenet_apply.credentials import read_rows
+from onenet_apply.plan import Kind
 from tests.conftest import EXAMPLE, FIXTURES, ROOT
+from tests.sandbox_kit import act
 
 SITE = "berlin-hq"
 
@@ -182,3 +185,22 @@ def test_asks_for_confirmation_on_a_terminal(
     assert len(created) == (12 if answer == "y\n" else 0)
     if answer == "n\n":
         assert "nothing applied" in result.err
+
+
+def test_progress_names_each_action_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = ApplyProgress(interactive=True)
+    progress(1, 2, act(Kind.CREATE, "user", "anna"))
+    progress(2, 2, act(Kind.CREATE, "user", "ben"))
+    assert capsys.readouterr().err == "[1/2] user/anna/create\n[2/2] user/ben/create\n"
+
+
+def test_progress_in_a_log_is_a_count_now_and_then(capsys: pytest.CaptureFixture[str]) -> None:
+    """In CI a line per action would bury the log; a count every few seconds shows life."""
+    quiet = ApplyProgress(interactive=False)  # the first count comes after ten seconds
+    for index in range(1, 4):
+        quiet(index, 400, act(Kind.CREATE, "user", f"u{index}"))
+    assert capsys.readouterr().err == ""
+    eager = ApplyProgress(interactive=False, every=0.0)
+    eager(100, 400, act(Kind.CREATE, "user", "u100"))
+    eager(400, 400, act(Kind.CREATE, "user", "u400"))  # the summary says the rest
+    assert capsys.readouterr().err == "Applied 100 of 400 actions (25%)...\n"
