@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -104,45 +105,21 @@ class SandboxBackend:
         undone alone and the actions before it still commit."""
         if not actions:
             return BatchResult(())
-        done: list[ActionResult] = []
-        error: BackendError | None = None
-        reply_lost = False
-        isolate = len(actions) > 1
         try:
             with transaction(self.db):
                 tx = self._site_tx(site_id, create=True)
-                for action in actions:
-                    fault = self.faults is not None and self.faults.strike()
-                    if fault and self.faults.mode == "before":
-                        self._journal_in_tx(
-                            site_id, action.id, "failed", "injected transient failure"
-                        )
-                        error = TransientError(
-                            f"{action.id}: injected transient failure (nothing changed)"
-                        )
-                        break
-                    try:
-                        credential = self._carry_out(tx, action, isolate)
-                    except (RefusedError, ConflictError, NotFoundError) as e:
-                        if not isolate:
-                            raise
-                        self._journal_in_tx(site_id, action.id, "refused", str(e))
-                        error = e
-                        break
-                    self._journal_in_tx(site_id, action.id, "ok", _describe(action))
-                    done.append(ActionResult(action.id, credential))
-                    if fault:  # mode lost-reply: done, but the caller never hears of it
-                        reply_lost = True
-                        break
-                issued = [r.credential for r in done if r.credential is not None]
+                run = self._run_batch(tx, actions)
+                issued = [r.credential for r in run.done if r.credential is not None]
                 if issued and record is not None:
                     record(issued)  # on disk before the commit below
         except (RefusedError, ConflictError, NotFoundError) as e:  # a batch of one action
             self._journal(site_id, actions[0].id, "refused", str(e))
             return BatchResult((), e)
-        if reply_lost:
-            raise TransientError(f"{done[-1].action_id}: injected transient failure (reply lost)")
-        return BatchResult(tuple(done), error)
+        if run.reply_lost:
+            raise TransientError(
+                f"{run.done[-1].action_id}: injected transient failure (reply lost)"
+            )
+        return BatchResult(tuple(run.done), run.error)
 
     def reset_login(self, site_id: str, user_id: str, record: Recorder | None = None) -> Credential:
         return self._login(site_id, user_id, "reset", None, record)
@@ -240,6 +217,33 @@ class SandboxBackend:
             carrier.tick(self.db, site_id)
         return SiteTx(self.db, site_id, self._catalogue, activation, licences)
 
+    def _run_batch(self, tx: SiteTx, actions: Sequence[Action]) -> _BatchRun:
+        """Carry out actions until one fails; a lone action's refusal propagates."""
+        run = _BatchRun()
+        isolate = len(actions) > 1
+        for action in actions:
+            fault = self.faults is not None and self.faults.strike()
+            if fault and self.faults.mode == "before":
+                self._journal_in_tx(tx.site, action.id, "failed", "injected transient failure")
+                run.error = TransientError(
+                    f"{action.id}: injected transient failure (nothing changed)"
+                )
+                return run
+            try:
+                credential = self._carry_out(tx, action, isolate)
+            except (RefusedError, ConflictError, NotFoundError) as e:
+                if not isolate:
+                    raise
+                self._journal_in_tx(tx.site, action.id, "refused", str(e))
+                run.error = e
+                return run
+            self._journal_in_tx(tx.site, action.id, "ok", _describe(action))
+            run.done.append(ActionResult(action.id, credential))
+            if fault:  # mode lost-reply: done, but the caller never hears of it
+                run.reply_lost = True
+                return run
+        return run
+
     def _carry_out(self, tx: SiteTx, action: Action, isolate: bool) -> Credential | None:
         """One action's rule checks and writes; with `isolate`, undone alone on failure."""
         if isolate:
@@ -316,6 +320,13 @@ class SandboxBackend:
     def _journal(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:
         with transaction(self.db):
             self._journal_in_tx(site_id, action_id, outcome, detail)
+
+
+@dataclass(slots=True)
+class _BatchRun:
+    done: list[ActionResult] = field(default_factory=list)
+    error: BackendError | None = None  # what ended the batch early
+    reply_lost: bool = False
 
 
 def _describe(action: Action) -> str:
