@@ -1,7 +1,7 @@
 """Invariants of a sandbox database, checked after crashes and in tests.
 
-Every action is one transaction, so these hold after any number of kills: a
-violation here means an action was half applied or a rule was broken.
+Every action commits whole (alone, or in its batch), so these hold after any number
+of kills: a violation here means an action was half applied or a rule was broken.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The sandbox's SQLite file: connection settings, schema and migrations.
 
-WAL mode with `synchronous=FULL`: every action is one transaction that is on
-disk when `execute` returns, and a process killed at any instant leaves either
-all of an action or none of it. Numbers and extensions live in tables of their
+WAL mode with `synchronous=FULL`: every action (or batch of actions) is one
+transaction that is on disk when `execute` (`execute_batch`) returns, and a
+process killed at any instant leaves either all of an action or none of it. Numbers and extensions live in tables of their
 own with primary keys, so "a number belongs to one user or group" holds even if
 a rule check in Python were wrong.
 """
