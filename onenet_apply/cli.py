@@ -236,6 +236,10 @@ def apply_command(
                 )
     except (GatedError, StalePlanError) as e:
         raise click.ClickException(str(e)) from None
+    except CredentialsFileError as e:  # the platform committed nothing it could not record
+        raise click.ClickException(
+            f"{e}; actions whose login details could not be written were not applied"
+        ) from None
     finally:
         site_backend.close()
     sys.exit(_summarise(report, sink))

@@ -64,9 +64,14 @@ class CredentialsSink:
         self.path = Path(path) if path is not None else Path(directory) / default_name(site)
         self.written = 0
         self._fd: int | None = None
+        self._broken = False  # a failed write may leave half a row: append nothing after it
         if self.explicit and self.path.exists():
             raise CredentialsFileError(
                 f"{self.path} exists; credentials files are never overwritten: name a new one"
+            )
+        if not self.path.parent.is_dir():  # found now, before the platform issues anything
+            raise CredentialsFileError(
+                f"cannot create {self.path}: {self.path.parent} is not a directory"
             )
 
     def record(self, credentials: Sequence[Credential]) -> None:
@@ -75,11 +80,18 @@ class CredentialsSink:
         This is the backends' `Recorder`: one sync for a whole batch of rows."""
         if not credentials:
             return
+        if self._broken:
+            raise CredentialsFileError(f"{self.path} could not be written before; stopping")
         if self._fd is None:
             self._fd = self._create()
             self._append([COLUMNS])
-        self._append([tuple(guard(str(getattr(c, name))) for name in COLUMNS) for c in credentials])
-        _sync(self._fd)
+        rows = [tuple(guard(str(getattr(c, name))) for name in COLUMNS) for c in credentials]
+        try:
+            self._append(rows)
+            _sync(self._fd)
+        except OSError as e:  # disk full, I/O error: the rows may be partly written
+            self._broken = True
+            raise CredentialsFileError(f"cannot write {self.path}: {e.strerror}") from None
         self.written += len(credentials)
 
     def close(self) -> None:

@@ -110,6 +110,39 @@ def test_credentials_out_is_never_overwritten(onenet, workdir: Path) -> None:
     assert not sandbox(workdir).read_state(SITE).exists
 
 
+def test_credentials_out_in_a_missing_directory_fails_before_anything(
+    onenet, workdir: Path
+) -> None:
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "no/such/dir/c.csv")
+    assert result.code == 1
+    assert "cannot create no/such/dir/c.csv: no/such/dir is not a directory" in result.err
+    assert "Traceback" not in result.err
+    assert not sandbox(workdir).read_state(SITE).exists
+
+
+def test_a_failing_credentials_disk_commits_nothing_it_could_not_record(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full while the login details are written: a clear error, exit 1, and the
+    platform holds no credential that is not in the CSV (here: nothing at all)."""
+    import errno
+
+    from onenet_apply import credentials
+
+    def full_disk(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(credentials, "_sync", full_disk)
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "c.csv")
+    assert result.code == 1
+    assert "cannot write c.csv: No space left on device" in result.err
+    assert "were not applied" in result.err and "Traceback" not in result.err
+    assert sandbox(workdir).read_state(SITE).users == {}
+    monkeypatch.undo()
+    monkeypatch.chdir(workdir)
+    assert onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "d.csv").code == 3
+
+
 def test_invalid_site_changes_nothing(onenet, workdir: Path) -> None:
     result = onenet("apply", str(FIXTURES / "invalid" / "status-typo.yaml"), "--yes")
     assert result.code == 1

@@ -110,9 +110,37 @@ def test_guard_applies_to_every_cell(tmp_path: Path) -> None:
 
 
 def test_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
-    sink = CredentialsSink("berlin", tmp_path / "missing-dir" / "c.csv")
+    with pytest.raises(CredentialsFileError, match="missing-dir is not a directory"):
+        CredentialsSink("berlin", tmp_path / "missing-dir" / "c.csv")
+    gone = tmp_path / "gone"  # a place that vanishes after the check
+    gone.mkdir()
+    sink = CredentialsSink("berlin", gone / "c.csv")
+    gone.rmdir()
     with pytest.raises(CredentialsFileError, match="cannot create"):
         sink.record([credential()])
+
+
+def test_after_a_failed_write_nothing_more_is_appended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that failed may have left half a row; a row appended to it would be garbled."""
+    import errno
+
+    from onenet_apply import credentials
+
+    def failing_disk(fd: int) -> None:
+        raise OSError(errno.EIO, "I/O error")
+
+    with CredentialsSink("berlin", tmp_path / "c.csv") as sink:
+        sink.record([credential()])
+        monkeypatch.setattr(credentials, "_sync", failing_disk)
+        with pytest.raises(CredentialsFileError, match=r"cannot write .*c\.csv: I/O error"):
+            sink.record([credential("ben")])
+        monkeypatch.undo()
+        with pytest.raises(CredentialsFileError, match="could not be written before"):
+            sink.record([credential("carla")])
+    assert sink.written == 1
+    assert [r["user_id"] for r in read_rows(tmp_path / "c.csv")] == ["anna", "ben"]
 
 
 def test_default_credentials_files_are_ignored_by_git() -> None:
