@@ -151,7 +151,7 @@ def plan_command(
     else:
         click.echo(RENDERERS[fmt](the_plan), nl=False)
     if out:
-        write_plan_file(out, render_json(the_plan))
+        write_file_atomically(out, render_json(the_plan))
         click.echo(f"Saved the plan to {out}; apply it with: onenet apply {out}", err=True)
     sys.exit(EXIT_CHANGES if detailed_exitcode and not the_plan.empty else EXIT_OK)
 
@@ -283,7 +283,7 @@ def import_command(
         return
     if os.path.exists(out):
         raise click.ClickException(f"{out} exists; import never overwrites a site file")
-    write_plan_file(out, text)
+    write_file_atomically(out, text)
     click.echo(f"Wrote site {site} to {out} ({len(state.users)} users).", err=True)
 
 
@@ -361,19 +361,24 @@ def _summarise(report: ApplyReport, sink: CredentialsSink) -> int:
     return EXIT_PENDING if report.pending_work else EXIT_OK
 
 
-def write_plan_file(path: str, text: str) -> None:
-    """Write atomically: a reader never sees half a plan."""
+def write_file_atomically(path: str, text: str) -> None:
+    """Write a plan or site file whole: a reader never sees half of one."""
     target = os.path.abspath(path)
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".plan-")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".onenet-")
+    except OSError as e:
+        raise click.ClickException(f"cannot write {path}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(e, OSError):
+            raise click.ClickException(f"cannot write {path}: {e.strerror}") from None
         raise
 
 

@@ -120,3 +120,31 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     assert "\x1b[" in onenet("plan", str(EXAMPLE)).out
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b[" not in onenet("plan", str(EXAMPLE)).out
+
+
+@pytest.mark.parametrize("out", ["no/such/dir/plan.json", "site-file-as-dir/plan.json"])
+def test_out_to_an_impossible_place_is_a_clear_error(onenet, workdir: Path, out: str) -> None:
+    (workdir / "site-file-as-dir").write_text("a file, not a directory\n")
+    result = onenet("plan", str(EXAMPLE), "--out", out)
+    assert result.code == 1
+    assert f"Error: cannot write {out}: " in result.err
+    assert "Traceback" not in result.err
+    assert list(workdir.glob("**/.onenet-*")) == []  # no temporary file left behind
+
+
+def test_a_sandbox_path_under_a_file_is_a_clear_error(onenet, workdir: Path) -> None:
+    (workdir / "plain-file").write_text("x\n")
+    result = onenet("plan", str(EXAMPLE), "--backend", "sandbox:plain-file/sandbox.db")
+    assert result.code == 1
+    assert "Error: cannot open the sandbox plain-file/sandbox.db: plain-file: " in result.err
+    assert "Traceback" not in result.err
+
+
+def test_a_malformed_fault_setting_is_a_clear_error(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONENET_SANDBOX_FAULTS", "sometimes")
+    result = onenet("plan", str(EXAMPLE))
+    assert result.code == 1
+    assert "Error: ONENET_SANDBOX_FAULTS='sometimes': use nth=N or rate=P" in result.err
+    assert "Traceback" not in result.err

@@ -44,6 +44,8 @@ def test_example_round_trip(onenet, tmp_path: Path, monkeypatch) -> None:
     to_stdout = onenet("import", "--site", "berlin-hq", "--name", "Berlin HQ")
     assert to_stdout.out.splitlines()[2:] == text.splitlines()[2:]  # stable, header aside
     assert onenet("import", "--site", "nowhere").code == 1
+    impossible = onenet("import", "--site", "berlin-hq", "--out", "no/such/dir/i.yaml")
+    assert impossible.code == 1 and "cannot write no/such/dir/i.yaml" in impossible.err
 
 
 @settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])

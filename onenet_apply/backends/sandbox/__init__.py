@@ -45,11 +45,19 @@ class SandboxBackend:
     ) -> None:
         self.path = Path(path)
         try:
+            self.faults = faults if faults is not None else Faults.from_env()
+        except ValueError as e:
+            raise BackendError(str(e)) from None
+        try:
             self.db = connect(self.path)
+        except OSError as e:  # e.g. a parent of the path is a file
+            where = f"{e.filename}: " if e.filename else ""
+            raise BackendError(
+                f"cannot open the sandbox {self.path}: {where}{e.strerror}"
+            ) from None
         except (sqlite3.DatabaseError, StoreVersionError) as e:
             raise BackendError(f"cannot open the sandbox {self.path}: {e}") from None
         self.db.row_factory = sqlite3.Row
-        self.faults = faults if faults is not None else Faults.from_env()
         self._catalogue = catalogue or default_catalogue()
 
     # -- the Backend protocol ------------------------------------------------------------
