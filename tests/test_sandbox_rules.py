@@ -15,6 +15,7 @@ from tests.sandbox_kit import (
     create_group,
     create_user,
     deactivate,
+    group_values,
     user_in_state,
     user_values,
 )
@@ -73,11 +74,7 @@ def test_numbers_are_unique_across_users_and_groups(site: SandboxBackend) -> Non
             Kind.CREATE,
             "hunt_group",
             "hg",
-            name="H",
-            number="+493012345602",
-            extension="7000",
-            policy="circular",
-            no_answer=None,
+            **group_values("hunt_group", 70, number="+493012345602", extension="7000"),
         ),
         "number-unique",
     )
@@ -99,10 +96,7 @@ def test_extensions_are_unique_across_users_and_groups(site: SandboxBackend) -> 
             Kind.CREATE,
             "call_centre",
             "cc",
-            name="C",
-            number="+493012345777",
-            extension="5602",
-            edition="basic",
+            **group_values("call_centre", 77, extension="5602", edition="basic"),
         ),
         "extension-unique",
     )
@@ -256,15 +250,7 @@ def test_catalogueuser_values(site: SandboxBackend) -> None:
     refused(site, act(Kind.UPDATE_PROFILE, "user", "anna", services=["teleport"]), "catalogue")
     refused(
         site,
-        act(
-            Kind.CREATE,
-            "call_centre",
-            "cc",
-            name="C",
-            number="+493012345777",
-            extension="5777",
-            edition="premium",
-        ),
+        act(Kind.CREATE, "call_centre", "cc", **group_values("call_centre", 77, edition="premium")),
         "catalogue",
     )
 
