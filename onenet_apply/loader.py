@@ -217,6 +217,16 @@ class _Builder:
             mark = e.problem_mark or e.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             detail = e.problem or "invalid YAML"
+            if "maximum nesting depth" in detail:
+                # newer libyaml builds stop deep flow nesting in their scanner,
+                # before our own guard sees the events: one message either way
+                raise LoadAborted(
+                    Problem(
+                        Position(self.display, line, col),
+                        (),
+                        f"nesting is deeper than {MAX_DEPTH} levels",
+                    )
+                ) from None
             if e.context:
                 detail = f"{detail} ({e.context})"
             raise LoadAborted(

@@ -86,6 +86,42 @@ def test_deep_nesting_is_refused_before_the_parser_gets_slow(
     assert seconds < 5
 
 
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 999, 1001, 5000])
+def test_every_deep_nesting_gets_the_same_message_whoever_stops_it(
+    tmp_path: Path, depth: int
+) -> None:
+    # below libyaml's own limit (1000 in newer builds) our guard stops it; above,
+    # libyaml's scanner may stop it first: the admin sees one message either way
+    path = write(tmp_path, "deep.yaml", "a: " + "[" * depth + "]" * depth + "\n")
+    messages = [p.message for p in load_site_file(str(path)).problems.items]
+    assert messages == [f"nesting is deeper than {MAX_DEPTH} levels"]
+
+
+def test_libyaml_nesting_error_is_reported_as_ours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # whatever PyYAML is installed, libyaml's own depth error must read as ours
+    import yaml
+
+    from onenet_apply import loader
+
+    class ScannerThatGivesUp:
+        def __init__(self, text: str) -> None:
+            self.mark = yaml.Mark("deep.yaml", 0, 0, 1003, None, None)
+
+        def get_event(self) -> None:
+            raise yaml.scanner.ScannerError(
+                None, None, "exceeded maximum nesting depth", self.mark
+            )
+
+    monkeypatch.setattr(loader, "_Loader", ScannerThatGivesUp)
+    path = write(tmp_path, "deep.yaml", "a: [[[]]]\n")
+    problems = load_site_file(str(path)).problems.items
+    assert [(p.position.line, p.position.column, p.message) for p in problems] == [
+        (1, 1004, f"nesting is deeper than {MAX_DEPTH} levels")
+    ]
+
+
 def test_recursive_alias_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "rec.yaml", SITE_HEAD + "users: &u {a: *u}\n")
     loaded = load_site_file(str(path))
