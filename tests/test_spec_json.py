@@ -1,0 +1,68 @@
+"""The SiteSpec's plain JSON form reads back as the same SiteSpec, and nothing else does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from onenet_apply.digest import plain, spec_digest
+from onenet_apply.spec import SiteSpec
+from onenet_apply.spec_json import SpecJsonError, spec_from_json
+from onenet_apply.validate import validate_file
+from tests.conftest import EXAMPLE, FIXTURES, scaled
+from tests.test_planner_properties import sites
+
+
+def round_trip(spec: SiteSpec) -> SiteSpec:
+    return spec_from_json(json.loads(json.dumps(plain(spec))))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [EXAMPLE, *sorted((FIXTURES / "valid").glob("*.yaml"))],
+    ids=lambda p: p.name,
+)
+def test_valid_sites_read_back_as_themselves(path) -> None:
+    spec = validate_file(str(path)).spec
+    assert spec is not None
+    again = round_trip(spec)
+    assert again == spec
+    assert spec_digest(again) == spec_digest(spec)
+    assert plain(again) == plain(spec)
+
+
+@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sites())
+def test_random_sites_read_back_as_themselves(spec: SiteSpec) -> None:
+    assert round_trip(spec) == spec
+
+
+def example() -> dict[str, Any]:
+    return json.loads(json.dumps(plain(validate_file(str(EXAMPLE)).spec)))
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda d: d["users"]["anna"].update(nickname="A"), "spec.users.anna: unknown key"),
+        (lambda d: d["users"]["anna"].pop("email"), "spec.users.anna: missing key 'email'"),
+        (lambda d: d["site"].update(extension_length=True), "site.extension_length: expected int"),
+        (lambda d: d["site"].update(number_pool="+49"), "spec.site.number_pool: expected a list"),
+        (lambda d: d["users"]["anna"].update(mobile=5), "users.anna.mobile: expected an object"),
+        (lambda d: d["hunt_groups"].update(x=[]), "spec.hunt_groups.x: expected an object"),
+        (lambda d: d["site"]["licences"].update(standard="6"), "licences.standard: expected int"),
+    ],
+)
+def test_anything_else_is_refused_with_its_path(edit: Any, message: str) -> None:
+    document = example()
+    edit(document)
+    with pytest.raises(SpecJsonError, match=message):
+        spec_from_json(document)
+
+
+def test_not_an_object_is_refused() -> None:
+    with pytest.raises(SpecJsonError, match="spec: expected an object, got None"):
+        spec_from_json(None)
