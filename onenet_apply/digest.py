@@ -48,6 +48,11 @@ def _digest(value: Any) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def json_digest(document: Any) -> str:
+    """The digest of a JSON document (a saved plan without its own digest field)."""
+    return _digest(document)
+
+
 def spec_digest(spec: SiteSpec) -> str:
     return _digest(spec)
 
