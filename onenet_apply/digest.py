@@ -44,13 +44,13 @@ def _field_names(kind: type) -> tuple[str, ...] | None:
 
 
 def _digest(value: Any) -> str:
-    text = json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return json_digest(plain(value))
 
 
 def json_digest(document: Any) -> str:
     """The digest of a JSON document (a saved plan without its own digest field)."""
-    return _digest(document)
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def spec_digest(spec: SiteSpec) -> str:

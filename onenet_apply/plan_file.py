@@ -88,7 +88,7 @@ def read_saved_plan(path: str) -> SavedPlan:
         raise PlanFileError(f"{path}: larger than {MAX_PLAN_BYTES:,} bytes, not a saved plan")
     try:
         parsed = json.loads(data.decode("utf-8"), object_pairs_hook=_object, parse_constant=_nan)
-        return _saved(parsed, path)
+        return saved_from_document(parsed, path)
     except UnicodeDecodeError as e:
         raise PlanFileError(f"{path}: not UTF-8 text (byte {e.start})") from None
     except json.JSONDecodeError as e:
@@ -99,7 +99,8 @@ def read_saved_plan(path: str) -> SavedPlan:
         raise PlanFileError(f"{path}: {e}") from None
 
 
-def _saved(parsed: Any, path: str) -> SavedPlan:
+def saved_from_document(parsed: Any, path: str) -> SavedPlan:
+    """Check a parsed saved-plan document and read it (`path` names it in errors)."""
     if not isinstance(parsed, dict):
         raise PlanFileError(f"{path}: not a saved onenet plan")
     if parsed.get("format_version") != FORMAT_VERSION:

@@ -15,7 +15,9 @@ was (then the plan's actions disagree with its own content).
 
 from __future__ import annotations
 
-from onenet_apply.digest import state_digest
+from typing import Any
+
+from onenet_apply.digest import plain, state_digest
 from onenet_apply.fields import group_fields, user_fields
 from onenet_apply.plan import Action, Kind, Plan, Status
 from onenet_apply.plan_file import REMAKE, TamperedPlanError
@@ -36,7 +38,7 @@ def runnable(saved: Plan, current: Plan, state: SiteState) -> list[Action]:
     now = {a.id: a for a in current.actions}
     run = {a.id for a in saved.ready}
     if unmoved:  # the same inputs give the same plan: every difference is an edit
-        reasons = _differences(saved, current) if current != saved else []
+        reasons = _differences(saved, current) if not _same(current, saved) else []
     else:
         reasons = [r for a in saved.ready if (r := _mismatch(a, now.get(a.id), run))]
     if reasons and unmoved:
@@ -57,7 +59,7 @@ def _mismatch(saved: Action, now: Action | None, run: set[str]) -> str | None:
     """Why the planner's action now is not the saved ready one, or None if it is."""
     if now is None:
         return f"{saved.id} is no longer planned"
-    if (now.kind, now.target, now.changes) != (saved.kind, saved.target, saved.changes):
+    if not _same((now.kind, now.target, now.changes), (saved.kind, saved.target, saved.changes)):
         return f"{saved.id} now changes {_fields(now)}, the plan says {_fields(saved)}"
     if now.status is not Status.READY:
         return f"{saved.id} is {now.status} now ({now.reason})"
@@ -75,7 +77,7 @@ def _differences(saved: Plan, current: Plan) -> list[str]:
         there = now.get(action.id)
         if there is None:
             out.append(f"{action.id} is not planned")
-        elif there != action:
+        elif not _same(there, action):
             if there.status is not action.status:
                 out.append(
                     f"{action.id} is {there.status} ({there.reason}), the plan says {action.status}"
@@ -86,6 +88,11 @@ def _differences(saved: Plan, current: Plan) -> list[str]:
     if not out:  # same actions: the order, warnings or digests differ
         out.append("the plan's order, warnings or digests differ")
     return out
+
+
+def _same(now: Any, saved: Any) -> bool:
+    """Equal as the plan file holds them (a tuple of the planner is a list in JSON)."""
+    return bool(now == saved or plain(now) == plain(saved))
 
 
 def _fields(action: Action) -> str:
