@@ -17,7 +17,7 @@ import time
 
 import click
 
-from onenet_apply import __version__
+from onenet_apply import __version__, spec_check
 from onenet_apply.applier import ApplyReport, GatedError, apply_saved, apply_site
 from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import Backend, BackendError
@@ -27,7 +27,7 @@ from onenet_apply.credentials import CredentialsFileError, CredentialsSink
 from onenet_apply.importer import render_site, site_document
 from onenet_apply.ordering import PlanError
 from onenet_apply.plan import Action, Plan, PlanFileError
-from onenet_apply.plan_file import SavedPlan, is_saved_plan, read_saved_plan
+from onenet_apply.plan_file import REMAKE, SavedPlan, is_saved_plan, read_saved_plan
 from onenet_apply.plan_file import render as render_saved
 from onenet_apply.planner import PlanOptions
 from onenet_apply.planner import plan as make_plan
@@ -218,7 +218,11 @@ def apply_command(
         return True
 
     try:
-        spec = _valid_spec(source, site_backend) if saved is None else saved.spec
+        spec = (
+            _valid_spec(source, site_backend)
+            if saved is None
+            else _valid_saved(source, saved, site_backend)
+        )
         site = spec.site.id
         try:
             sink = CredentialsSink(site, credentials_out)
@@ -311,6 +315,16 @@ def _read_saved_plan(source: str) -> SavedPlan | None:
         return read_saved_plan(source)
     except PlanFileError as e:
         raise click.ClickException(str(e)) from None
+
+
+def _valid_saved(source: str, saved: SavedPlan, backend: Backend) -> SiteSpec:
+    """The saved plan's site content, valid as a site file on this backend."""
+    why = spec_check.problem(saved.spec, backend.catalogue())
+    if why is not None:
+        raise click.ClickException(
+            f"{source}: the plan's site content is not a valid site here: {why}; {REMAKE}"
+        )
+    return saved.spec
 
 
 def _note_unreviewed(report: ApplyReport) -> None:

@@ -4,6 +4,7 @@ that cannot be edited into something else and does not go stale for nothing."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from onenet_apply import plan_file
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.digest import json_digest
 from onenet_apply.plan import Kind
+from onenet_apply.planner import plan
+from onenet_apply.spec import frozen_map
 from tests.conftest import EXAMPLE, example_without_lena
 from tests.sandbox_kit import act
 
@@ -127,6 +130,23 @@ def test_edited_site_content_is_refused(onenet, workdir: Path) -> None:
     assert result.code == 1
     assert "plan.json: the plan's site content does not match its spec_digest" in result.err
     assert "lena" in users(workdir)
+
+
+def test_a_consistent_forgery_of_an_invalid_site_is_refused(onenet, workdir: Path) -> None:
+    """Site content edited into what no site file may hold, with the plan derived from
+    it and every digest recomputed, is validated again like a site file."""
+    assert onenet("plan", str(EXAMPLE), "--out", "plan.json").code == 0
+    saved = plan_file.read_saved_plan("plan.json")
+    anna = replace(saved.spec.users["anna"], first_name="A" * 40)
+    forged = replace(saved.spec, users=frozen_map({**saved.spec.users, "anna": anna}))
+    state = sandbox(workdir).read_state(SITE)
+    forged_plan = plan(forged, state, saved.options)
+    (workdir / "plan.json").write_text(plan_file.render(forged_plan, forged, saved.options))
+    result = onenet("apply", "plan.json", "--yes")
+    assert result.code == 1
+    assert "plan.json: the plan's site content is not a valid site here: " in result.err
+    assert "users.anna.first_name: " in result.err
+    assert users(workdir) == set()
 
 
 def test_options_come_from_the_plan_not_from_apply(onenet, workdir: Path) -> None:

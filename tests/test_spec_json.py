@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onenet_apply import plan_file
+from onenet_apply import plan_file, spec_check
+from onenet_apply.catalogue import default_catalogue
 from onenet_apply.digest import plain, spec_digest
 from onenet_apply.planner import PlanOptions, plan
 from onenet_apply.saved_check import runnable
@@ -38,12 +39,14 @@ def test_valid_sites_read_back_as_themselves(path) -> None:
     assert again == spec
     assert spec_digest(again) == spec_digest(spec)
     assert plain(again) == plain(spec)
+    assert spec_check.problem(spec, default_catalogue()) is None
 
 
 @settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sites())
 def test_random_sites_read_back_as_themselves(spec: SiteSpec) -> None:
     assert round_trip(spec) == spec
+    assert spec_check.problem(spec, default_catalogue()) is None  # and as a site file
 
 
 def example() -> dict[str, Any]:
