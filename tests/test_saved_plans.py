@@ -188,6 +188,23 @@ def test_unrelated_activations_and_changes_do_not_make_a_plan_stale(onenet, work
     assert state.users["carla"].item.first_name == "Carlotta"  # nobody reviewed its change
 
 
+def test_a_number_the_plan_claims_taken_elsewhere_makes_it_stale(onenet, workdir: Path) -> None:
+    built(onenet, workdir)
+    zoe = '  zoe: {first_name: Zoe, last_name: Z, number: "030 12345688", package: standard}\n'
+    text = EXAMPLE.read_text()
+    at = text.index("\nhunt_groups:") + 1
+    (workdir / "more.yaml").write_text(text[:at] + zoe + text[at:])
+    assert onenet("plan", "more.yaml", "--out", "plan.json").code == 0
+    backend = sandbox(workdir)  # meanwhile, in the portal, carla takes zoe's number
+    backend.execute(SITE, act(Kind.UPDATE_CONFIG, "user", "carla", number="+493012345688"))
+    backend.close()
+    result = onenet("apply", "plan.json", "--yes")
+    assert result.code == 1
+    assert "stale plan: site berlin-hq changed since the plan was made: " in result.err
+    assert "user/zoe/create must now follow user/carla/update-config" in result.err
+    assert "zoe" not in users(workdir)
+
+
 def test_plan_out_never_overwrites_another_file(onenet, workdir: Path) -> None:
     assert onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "creds.csv").code == 3
     (workdir / "site.yaml").write_text(EXAMPLE.read_text())
