@@ -147,7 +147,8 @@ def plan_command(
         the_plan = make_plan(result.spec, state, options)
     except PlanError as e:
         raise click.ClickException(str(e)) from None
-    saved = render_saved(the_plan, result.spec, options)  # the document --out writes
+    # the saved-plan document: what --out writes and --format json prints
+    saved = render_saved(the_plan, result.spec, options) if out or fmt == "json" else ""
     if fmt == "text":
         # colour only on a terminal (click strips it elsewhere), and never with NO_COLOR
         style = click.style if not os.environ.get("NO_COLOR") else (lambda text, **_: text)
