@@ -4,6 +4,7 @@ that cannot be edited into something else and does not go stale for nothing."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -263,3 +264,11 @@ def test_a_huge_plan_file_is_refused_unread(
     assert result.code == 1
     assert "plan.json: larger than 10,000 bytes, not a saved plan" in result.err
     assert users(workdir) == set()
+
+
+def test_plan_out_to_a_fifo_is_refused_without_opening_it(onenet, workdir: Path) -> None:
+    os.mkfifo(workdir / "pipe")
+    assert not plan_file.is_saved_plan(str(workdir / "pipe"))  # returns: never opens it
+    result = onenet("plan", str(EXAMPLE), "--out", "pipe")
+    assert result.code == 1
+    assert "Error: pipe exists and is not a saved plan" in result.err
