@@ -59,8 +59,10 @@ def _mismatch(saved: Action, now: Action | None, run: set[str]) -> str | None:
     """Why the planner's action now is not the saved ready one, or None if it is."""
     if now is None:
         return f"{saved.id} is no longer planned"
-    if not _same((now.kind, now.target, now.changes), (saved.kind, saved.target, saved.changes)):
-        return f"{saved.id} now changes {_fields(now)}, the plan says {_fields(saved)}"
+    if not _same((now.kind, now.target), (saved.kind, saved.target)):
+        return f"{saved.id} is now a {now.kind} of {now.target}"
+    if not _same(now.changes, saved.changes):
+        return f"{saved.id} now differs in {_differing(now, saved)}"
     if now.status is not Status.READY:
         return f"{saved.id} is {now.status} now ({now.reason})"
     unseen = [f for f in now.follows if f not in run]
@@ -82,8 +84,10 @@ def _differences(saved: Plan, current: Plan) -> list[str]:
                 out.append(
                     f"{action.id} is {there.status} ({there.reason}), the plan says {action.status}"
                 )
+            elif not _same(there.changes, action.changes):
+                out.append(f"{action.id} differs in {_differing(there, action)}")
             else:
-                out.append(f"{action.id} is not as planned")
+                out.append(f"{action.id} differs in its reason, needs, follows or notes")
     out += [f"{a.id} is missing" for a in current.actions if a.id not in ids]
     if not out:  # same actions: the order, warnings or digests differ
         out.append("the plan's order, warnings or digests differ")
@@ -95,8 +99,12 @@ def _same(now: Any, saved: Any) -> bool:
     return bool(now == saved or plain(now) == plain(saved))
 
 
-def _fields(action: Action) -> str:
-    return f"{action.kind} of " + (", ".join(c.field for c in action.changes) or "nothing")
+def _differing(now: Action, saved: Action) -> str:
+    """The fields whose change is not the same in both, in words."""
+    mine = {c.field: c for c in now.changes}
+    theirs = {c.field: c for c in saved.changes}
+    fields = [f for f in {**mine, **theirs} if not _same(mine.get(f), theirs.get(f))]
+    return ", ".join(fields) or "the order of its changes"
 
 
 def _join(reasons: list[str]) -> str:

@@ -272,3 +272,20 @@ def test_plan_out_to_a_fifo_is_refused_without_opening_it(onenet, workdir: Path)
     result = onenet("plan", str(EXAMPLE), "--out", "pipe")
     assert result.code == 1
     assert "Error: pipe exists and is not a saved plan" in result.err
+
+
+def test_an_edited_value_is_named(onenet, workdir: Path) -> None:
+    assert onenet("plan", str(EXAMPLE), "--out", "plan.json").code == 0
+
+    def rename_anna(document: dict[str, Any]) -> None:
+        [create] = [a for a in document["actions"] if a["id"] == "user/anna/create"]
+        [first_name] = [c for c in create["changes"] if c["field"] == "first_name"]
+        first_name["after"] = "Eve"
+
+    edit(workdir / "plan.json", rename_anna, redigest=True)
+    result = onenet("apply", "plan.json", "--yes")
+    assert result.code == 1
+    assert (
+        "tampered plan: " in result.err and "user/anna/create differs in first_name" in result.err
+    )
+    assert users(workdir) == set()
