@@ -18,7 +18,7 @@ from onenet_apply.digest import json_digest
 from onenet_apply.plan import Kind
 from onenet_apply.planner import plan
 from onenet_apply.spec import frozen_map
-from tests.conftest import EXAMPLE, example_without_lena
+from tests.conftest import EXAMPLE, example_without_lena, run_process
 from tests.sandbox_kit import act
 
 SITE = "berlin-hq"
@@ -289,3 +289,10 @@ def test_an_edited_value_is_named(onenet, workdir: Path) -> None:
         "tampered plan: " in result.err and "user/anna/create differs in first_name" in result.err
     )
     assert users(workdir) == set()
+
+
+def test_a_deeply_nested_plan_file_in_a_fresh_interpreter(workdir: Path) -> None:
+    (workdir / "plan.json").write_text('{"kind": "onenet-plan", "actions": ' + "[" * 100_000)
+    result = run_process("apply", "plan.json", "--yes", cwd=workdir)
+    assert result.code == 1
+    assert result.err == "Error: plan.json: nested too deeply to be a saved plan\n"
