@@ -1,7 +1,8 @@
 """The applier: carry a plan out against a backend, under the site's lock.
 
-Apply takes the lock first, then reads the current state and plans (or checks a
-saved plan's digest), so an apply that waited for another never runs actions
+Apply takes the lock first, then reads the current state and plans (for a saved
+plan: plans again from the plan's own site content and checks that its actions
+come out the same), so an apply that waited for another never runs actions
 planned against an old state. Ready actions run in plan order, each one atomic on
 the backend, which refuses (and changes nothing) if its precondition no longer
 holds. They go to the backend in batches that commit together (group commit): one
@@ -22,16 +23,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from onenet_apply.backends.base import Backend, Recorder, TransientError
-from onenet_apply.digest import state_digest
-from onenet_apply.fields import group_fields, user_fields
-from onenet_apply.plan import Action, Kind, Plan, Status
+from onenet_apply.plan import Action, Plan, Status
+from onenet_apply.plan_file import SavedPlan
 from onenet_apply.planner import PlanOptions, plan
-from onenet_apply.render import value
+from onenet_apply.saved_check import runnable
 from onenet_apply.spec import SiteSpec
-from onenet_apply.state import SiteState
 
 POLL_SECONDS = 1.0
 BATCH_SIZE = 100  # ready actions per backend transaction: one disk sync serves them all
@@ -55,15 +54,12 @@ def root_reasons(actions: list[Action]) -> list[str]:
     return sorted({a.reason for a in actions if a.reason and not a.reason.startswith("waits for")})
 
 
-class StalePlanError(Exception):
-    """The site changed since the saved plan was made."""
-
-
 @dataclass
 class ApplyReport:
     applied: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     last_plan: Plan | None = None
+    unreviewed: list[str] = field(default_factory=list)  # ready now, not in the saved plan
 
     def remaining(self, status: Status) -> list[Action]:
         return self.last_plan.by_status(status) if self.last_plan else []
@@ -126,61 +122,37 @@ def apply_site(
 
 def apply_saved(
     backend: Backend,
-    saved: Plan,
+    saved: SavedPlan,
     record: Recorder,
     *,
     lock_timeout: float = 30.0,
     progress: Progress | None = None,
+    approve: Approve | None = None,
     command: str = "onenet apply",
 ) -> ApplyReport:
-    """Apply exactly a reviewed plan, refusing it if the site has moved since."""
-    report = ApplyReport(last_plan=saved)
-    with backend.lock(saved.site, lock_timeout, command):
-        state = backend.read_state(saved.site)
-        if state_digest(state) != saved.state_digest:
-            changed = what_changed(saved, state)
-            detail = "; ".join(changed[:10])
-            if len(changed) > 10:
-                detail += f"; and {len(changed) - 10} more"
-            raise StalePlanError(
-                f"stale plan: site {saved.site} changed since the plan was made"
-                f"{': ' + detail if detail else ' (elsewhere than the planned objects)'}; "
-                "run onenet plan again and review the new plan"
-            )
-        if saved.gated:
-            raise GatedError(saved.gated)
+    """Apply exactly a reviewed plan: under the lock, plan again from its own site
+    content, the current state and its options, and run its ready actions only if
+    each comes out the same (`saved_check`); otherwise refuse it as stale or tampered.
+
+    Ready actions the site now needs beyond the saved plan are not run (nobody
+    reviewed them): they are left in `report.unreviewed`."""
+    report = ApplyReport(last_plan=saved.plan)
+    with backend.lock(saved.plan.site, lock_timeout, command):
+        state = backend.read_state(saved.plan.site)
+        current = plan(saved.spec, state, saved.options)
+        run = runnable(saved.plan, current, state)
+        report.last_plan = current
+        running = {a.id for a in run}
+        report.unreviewed = [a.id for a in current.ready if a.id not in running]
+        if approve is not None and not approve(saved.plan):
+            return report
+        if current.gated:
+            raise GatedError(current.gated)
         try:
-            _run(backend, saved, record, report, progress)
+            _run(backend, replace(current, actions=tuple(run)), record, report, progress)
         except TransientError as e:
             report.failed.append(("(backend)", f"{e}; run onenet plan again"))
     return report
-
-
-def what_changed(saved: Plan, state: SiteState) -> list[str]:
-    """The planned objects that no longer look as the plan expected, in words."""
-    out: list[str] = []
-    for action in saved.actions:
-        target = action.target
-        current = state.section(target.type).get(target.id)
-        if action.kind is Kind.CREATE:
-            if current is not None and action.changes:
-                out.append(f"{target} now exists")
-            continue
-        if current is None:
-            out.append(f"{target} is gone")
-            continue
-        fields = (
-            user_fields(current.item)
-            if target.type == "user"
-            else group_fields(target.type, current.item)
-        )
-        for change in action.changes:
-            if change.field in fields and fields[change.field] != change.before:
-                out.append(
-                    f"{target} {change.field} is now {value(fields[change.field])}, "
-                    f"the plan expected {value(change.before)}"
-                )
-    return list(dict.fromkeys(out))
 
 
 def _run(

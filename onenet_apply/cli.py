@@ -17,14 +17,8 @@ import time
 
 import click
 
-from onenet_apply import __version__
-from onenet_apply.applier import (
-    ApplyReport,
-    GatedError,
-    StalePlanError,
-    apply_saved,
-    apply_site,
-)
+from onenet_apply import __version__, spec_check
+from onenet_apply.applier import ApplyReport, GatedError, apply_saved, apply_site
 from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import Backend, BackendError
 from onenet_apply.cli_credentials import credentials
@@ -32,11 +26,14 @@ from onenet_apply.cli_sandbox import backend_option, sandbox
 from onenet_apply.credentials import CredentialsFileError, CredentialsSink
 from onenet_apply.importer import render_site, site_document
 from onenet_apply.ordering import PlanError
-from onenet_apply.plan import Action, Plan, PlanFileError, plan_from_json
+from onenet_apply.plan import Action, Plan, PlanFileError
+from onenet_apply.plan_file import REMAKE, SavedPlan, is_saved_plan, read_saved_plan
+from onenet_apply.plan_file import render as render_saved
 from onenet_apply.planner import PlanOptions
 from onenet_apply.planner import plan as make_plan
 from onenet_apply.problems import Severity
-from onenet_apply.render import RENDERERS, render_json, render_text
+from onenet_apply.render import RENDERERS, render_text
+from onenet_apply.saved_check import StalePlanError
 from onenet_apply.spec import SiteSpec
 from onenet_apply.validate import Validation, validate_file
 
@@ -130,6 +127,11 @@ def plan_command(
     force: bool,
 ) -> None:
     """Show what applying SITE_FILE would change, in the order it would run."""
+    if out is not None and os.path.lexists(out) and not is_saved_plan(out):
+        raise click.ClickException(
+            f"{out} exists and is not a saved plan; plan --out replaces only a saved plan, "
+            "never another file"
+        )
     site_backend = open_backend(backend)
     try:
         result = validate_file(site_file, site_backend.catalogue())
@@ -140,18 +142,21 @@ def plan_command(
         state = site_backend.read_state(result.spec.site.id)
     finally:
         site_backend.close()
+    options = PlanOptions(allow_delete, force)
     try:
-        the_plan = make_plan(result.spec, state, PlanOptions(allow_delete, force))
+        the_plan = make_plan(result.spec, state, options)
     except PlanError as e:
         raise click.ClickException(str(e)) from None
+    # the saved-plan document: what --out writes and --format json prints
+    saved = render_saved(the_plan, result.spec, options) if out or fmt == "json" else ""
     if fmt == "text":
         # colour only on a terminal (click strips it elsewhere), and never with NO_COLOR
         style = click.style if not os.environ.get("NO_COLOR") else (lambda text, **_: text)
         click.echo(render_text(the_plan, style), nl=False)
     else:
-        click.echo(RENDERERS[fmt](the_plan), nl=False)
+        click.echo(saved if fmt == "json" else RENDERERS[fmt](the_plan), nl=False)
     if out:
-        write_file_atomically(out, render_json(the_plan))
+        write_file_atomically(out, saved)
         click.echo(f"Saved the plan to {out}; apply it with: onenet apply {out}", err=True)
     sys.exit(EXIT_CHANGES if detailed_exitcode and not the_plan.empty else EXIT_OK)
 
@@ -196,6 +201,11 @@ def apply_command(
 ) -> None:
     """Carry out a site file's plan (or a saved plan) against the backend."""
     saved = _read_saved_plan(source)
+    if saved is not None and (allow_delete or force):
+        raise click.ClickException(
+            "--allow-delete and --force go with a site file; a saved plan keeps the options "
+            "it was made with (make it again with onenet plan --allow-delete/--force --out)"
+        )
     site_backend = open_backend(backend)
 
     def approve(the_plan: Plan) -> bool:
@@ -209,15 +219,19 @@ def apply_command(
         return True
 
     try:
-        spec = _valid_spec(source, site_backend) if saved is None else None
-        site = spec.site.id if spec is not None else saved.site
+        spec = (
+            _valid_spec(source, site_backend)
+            if saved is None
+            else _valid_saved(source, saved, site_backend)
+        )
+        site = spec.site.id
         try:
             sink = CredentialsSink(site, credentials_out)
         except CredentialsFileError as e:
             raise click.ClickException(str(e)) from None
         with sink:
             progress = ApplyProgress(sys.stderr.isatty())
-            if spec is not None:
+            if saved is None:
                 report = apply_site(
                     site_backend,
                     spec,
@@ -228,14 +242,20 @@ def apply_command(
                     progress=progress,
                     approve=approve,
                 )
-            elif not approve(saved):  # nothing ready to run
-                report = ApplyReport(last_plan=saved)
             else:
                 report = apply_saved(
-                    site_backend, saved, sink.record, lock_timeout=lock_timeout, progress=progress
+                    site_backend,
+                    saved,
+                    sink.record,
+                    lock_timeout=lock_timeout,
+                    progress=progress,
+                    approve=approve,
                 )
-    except (GatedError, StalePlanError) as e:
+                _note_unreviewed(report)
+    except (GatedError, StalePlanError, PlanError) as e:
         raise click.ClickException(str(e)) from None
+    except PlanFileError as e:  # tampered: the actions disagree with the plan's own content
+        raise click.ClickException(f"{source}: {e}") from None
     except CredentialsFileError as e:  # the platform committed nothing it could not record
         raise click.ClickException(
             f"{e}; actions whose login details could not be written were not applied"
@@ -287,17 +307,36 @@ def import_command(
     click.echo(f"Wrote site {site} to {out} ({len(state.users)} users).", err=True)
 
 
-def _read_saved_plan(source: str) -> Plan | None:
-    """A saved plan is a JSON file; anything else is read as a site file."""
-    if not source.endswith(".json"):
+def _read_saved_plan(source: str) -> SavedPlan | None:
+    """A file that starts like a saved plan is one, whatever its name; anything else
+    is read as a site file (a site file in JSON syntax included)."""
+    if not is_saved_plan(source):
         return None
     try:
-        with open(source, encoding="utf-8") as f:
-            return plan_from_json(json.load(f))
-    except OSError as e:
-        raise click.ClickException(f"cannot read {source}: {e.strerror}") from None
-    except (ValueError, PlanFileError) as e:
-        raise click.ClickException(f"{source}: {e}") from None
+        return read_saved_plan(source)
+    except PlanFileError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _valid_saved(source: str, saved: SavedPlan, backend: Backend) -> SiteSpec:
+    """The saved plan's site content, valid as a site file on this backend."""
+    why = spec_check.problem(saved.spec, backend.catalogue())
+    if why is not None:
+        raise click.ClickException(
+            f"{source}: the plan's site content is not a valid site here: {why}; {REMAKE}"
+        )
+    return saved.spec
+
+
+def _note_unreviewed(report: ApplyReport) -> None:
+    if report.unreviewed:
+        count = len(report.unreviewed)
+        click.echo(
+            f"Not in the saved plan, so not applied: {count} action"
+            f"{'s' if count != 1 else ''} the site now needs ({', '.join(report.unreviewed[:5])}"
+            f"{', ...' if count > 5 else ''}); make a new plan to review them.",
+            err=True,
+        )
 
 
 def _valid_spec(path: str, backend: Backend) -> SiteSpec:

@@ -44,7 +44,12 @@ def _field_names(kind: type) -> tuple[str, ...] | None:
 
 
 def _digest(value: Any) -> str:
-    text = json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json_digest(plain(value))
+
+
+def json_digest(document: Any) -> str:
+    """The digest of a JSON document (a saved plan without its own digest field)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -77,7 +77,7 @@ class Action:
         return {c.field: c.after for c in self.changes}
 
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: saved plans carry their site content, options and plan_digest
 
 
 @dataclass(frozen=True, slots=True)

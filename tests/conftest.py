@@ -27,6 +27,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLE = ROOT / "examples" / "site.yaml"
 
 
+def example_without_lena() -> str:
+    """The example site with user lena removed (so a plan against it deletes her)."""
+    text = EXAMPLE.read_text()
+    start = text.index("  lena:")
+    without_lena = text[:start] + text[text.index("\nhunt_groups:") + 1 :]
+    return without_lena.replace("supervisors: [carla, lena]", "supervisors: [carla]")
+
+
 def scaled(examples: int) -> int:
     """A test's own example count, multiplied under a profile that asks for more."""
     return max(examples, examples * settings().max_examples // 100)

@@ -14,7 +14,7 @@ from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.cli import ApplyProgress
 from onenet_apply.credentials import read_rows
 from onenet_apply.plan import Kind
-from tests.conftest import EXAMPLE, FIXTURES, ROOT
+from tests.conftest import EXAMPLE, FIXTURES, ROOT, example_without_lena
 from tests.sandbox_kit import act
 
 SITE = "berlin-hq"
@@ -75,10 +75,7 @@ def test_gated_delete_changes_nothing_without_allow_delete(
     onenet("sandbox", "activate", "--site", SITE, "--all")
     assert onenet("apply", str(EXAMPLE), "--yes").code == 0
     smaller = tmp_path / "smaller.yaml"
-    text = EXAMPLE.read_text()
-    start = text.index("  lena:")
-    without_lena = text[:start] + text[text.index("\nhunt_groups:") + 1 :]
-    smaller.write_text(without_lena.replace("supervisors: [carla, lena]", "supervisors: [carla]"))
+    smaller.write_text(example_without_lena())
     before = sandbox(workdir).read_state(SITE)
     gated = onenet("apply", str(smaller), "--yes")
     assert gated.code == 1
@@ -179,11 +176,12 @@ def test_wait_activation_keeps_applying_as_activations_arrive(onenet, workdir: P
     assert "Apply: 23 applied, 0 deferred" in result.err
 
 
-def test_json_plan_files_that_are_not_plans(onenet, workdir: Path) -> None:
-    (workdir / "bad.json").write_text(json.dumps({"hello": 1}))
-    result = onenet("apply", "bad.json", "--yes")
+def test_a_plan_of_an_older_format_is_refused_with_the_way_out(onenet, workdir: Path) -> None:
+    (workdir / "old.json").write_text(json.dumps({"format_version": 1, "actions": []}))
+    result = onenet("apply", "old.json", "--yes")
     assert result.code == 1
-    assert "bad.json: unsupported plan format_version None" in result.err
+    assert "old.json: unsupported plan format_version 1 (this onenet reads 2); " in result.err
+    assert "make it again with onenet plan --out" in result.err
 
 
 def test_stale_plan_names_the_changed_fields(onenet, workdir: Path) -> None:

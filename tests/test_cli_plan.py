@@ -49,7 +49,8 @@ def test_detailed_exitcode(onenet, workdir: Path) -> None:
 def test_json_format_is_exactly_one_document(onenet, workdir: Path) -> None:
     result = onenet("plan", str(EXAMPLE), "--format", "json")
     document = json.loads(result.out)  # fails on anything but one document
-    assert document["format_version"] == 1 and document["site"] == "berlin-hq"
+    assert document["kind"] == "onenet-plan" and document["format_version"] == 2
+    assert document["site"] == "berlin-hq"
     assert document["summary"] == {"ready": 19, "deferred": 4, "blocked": 0, "gated": 0}
     assert document["actions"][0]["id"] == "user/anna/create"
 

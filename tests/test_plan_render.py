@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Plan, PlanFileError, plan_from_json, plan_to_json
+from onenet_apply.plan import (
+    FORMAT_VERSION,
+    Plan,
+    PlanFileError,
+    plan_from_json,
+    plan_to_json,
+)
 from onenet_apply.planner import PlanOptions, plan
 from onenet_apply.render import render_json, render_markdown, render_text
 from onenet_apply.state import SiteState
@@ -60,9 +66,15 @@ def test_json_round_trip(tmp_path: Path) -> None:
     "document,message",
     [
         ({"format_version": 99}, "unsupported plan format_version 99"),
-        ({"format_version": 1}, "not a valid onenet plan"),
+        ({"format_version": FORMAT_VERSION}, "not a valid onenet plan"),
         (
-            {"format_version": 1, "site": 5, "spec_digest": "", "state_digest": "", "actions": []},
+            {
+                "format_version": FORMAT_VERSION,
+                "site": 5,
+                "spec_digest": "",
+                "state_digest": "",
+                "actions": [],
+            },
             "not a valid onenet plan",
         ),
         ([], "not a valid onenet plan"),
