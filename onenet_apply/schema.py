@@ -176,7 +176,7 @@ class _Compiler:
     def _string(self, schema: dict[str, Any]) -> Check:
         lo = schema.get("minLength", 0)
         hi = schema.get("maxLength")
-        pattern = re.compile(schema["pattern"]).search if "pattern" in schema else None
+        pattern = _full_match(schema["pattern"]) if "pattern" in schema else None
         pattern_message = schema.get("x-pattern-message") or (
             f"does not match the pattern {schema.get('pattern')}"
         )
@@ -300,6 +300,22 @@ class _Compiler:
             return out
 
         return check
+
+
+END = "$(?!\\n)"
+
+
+def _full_match(pattern: str) -> Callable[[str], re.Match[str] | None]:
+    """A schema pattern as a whole-string match.
+
+    Python's (and so jsonschema's) `$` also matches before a trailing newline, and
+    ECMA-262 (editors) has no `\\Z`: so schema patterns are written `^...$(?!\\n)`,
+    which means "the end of the text" in both dialects. Any other form fails to
+    compile, so "anna\\n" can never pass as an id in one validator and not another.
+    """
+    if not (pattern.startswith("^") and pattern.endswith(END)):
+        raise SchemaCompileError(f"patterns must be anchored as ^...{END}: {pattern}")
+    return re.compile(pattern).fullmatch
 
 
 def _all_of(checks: list[Check]) -> Check:
