@@ -368,5 +368,10 @@ def site_checker() -> Check:
     return compile_schema(site_schema())
 
 
+def sub_checker(fragment: dict[str, Any]) -> Check:
+    """A compiled check of one fragment of the site schema; its $refs resolve in it."""
+    return _Compiler(site_schema()).compile(fragment)
+
+
 def compile_schema(schema: dict[str, Any]) -> Check:
     return _Compiler(schema).compile(schema)
