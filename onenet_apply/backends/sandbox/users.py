@@ -46,12 +46,10 @@ def execute(tx: SiteTx, action: Action) -> Credential | None:
     if action.kind is Kind.DEACTIVATE:
         require_state(lifecycle, (A, D), "deactivate", f"deactivate {who}")
         only_fields(values, DEACTIVATION_FIELDS, "a deactivation")
-        deactivation = values.get("deactivation")
-        if not deactivation:
-            raise ConflictError("a deactivation needs transfer_to and caller")
+        deactivation = values.get("deactivation")  # None: the announcement only
         tx.db.execute(
             "UPDATE users SET lifecycle = 'deactivated', deactivation = ? WHERE site = ? AND id = ?",
-            (json.dumps(deactivation), tx.site, user_id),
+            (json.dumps(deactivation) if deactivation else None, tx.site, user_id),
         )
         return None
     if action.kind is Kind.REACTIVATE:
