@@ -27,6 +27,8 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 TEXT_FIELDS = frozenset({"first_name", "last_name", "name", "username"})
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 NUMBER_FIELDS = frozenset({"number", "transfer_to", "forward_to"})
+# values the backend's catalogue decides, not the form rules here
+CATALOGUE_FIELDS = frozenset({"package", "options", "services", "desk_phone", "edition"})
 
 
 def nfc(text: str) -> str:
@@ -81,7 +83,7 @@ def value_problems(owner: str, values: Mapping[str, Any]) -> list[tuple[str, str
     out: list[tuple[str, str]] = []
     for field, value in values.items():
         check = checks.get(field)
-        if check is None or value is None:
+        if check is None or value is None or field in CATALOGUE_FIELDS:
             continue
         value = _without_nulls(value)
         found = check(value)
