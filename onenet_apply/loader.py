@@ -437,10 +437,9 @@ class _Builder:
             self._poison(where, f"!include {target!r}: a file name cannot hold a NUL character")
             return _POISON
         session = self.session
-        display_dir = os.path.dirname(self.display)
         including_dir = os.path.dirname(session.include_stack[-1])
         real = os.path.realpath(os.path.join(including_dir, target))
-        display = os.path.normpath(os.path.join(display_dir, target))
+        display = os.path.normpath(os.path.join(self._display_dir(), target))
         path = self._path()
         if (
             os.path.isabs(target)
@@ -467,6 +466,17 @@ class _Builder:
             session.problems.add(stop.problem)
             session.poisoned.add(path)
             return _POISON
+
+    def _display_dir(self) -> str:
+        """The directory this file's includes are shown in: the one they resolve in,
+        which for /dev/stdin is the real file's or (for a pipe) the current one."""
+        shown = os.path.dirname(self.display)
+        if self.at:
+            return shown
+        real_dir = os.path.dirname(self.session.include_stack[0])
+        if os.path.realpath(shown or ".") == real_dir:
+            return shown
+        return os.path.relpath(real_dir)
 
     # -- building containers ------------------------------------------------
     def _expecting_key(self) -> bool:

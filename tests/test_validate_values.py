@@ -267,3 +267,23 @@ def test_a_nul_in_an_include_name_is_an_error_at_its_place(tmp_path: Path, onene
     assert f"{site}:3:8: users: !include 'users\\x00.yaml': a file name cannot hold a NUL" in (
         result.err
     )
+
+
+def test_includes_of_a_piped_site_resolve_and_show_in_the_current_directory(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "users.yaml").write_text(
+        'anna: {first_name: " Anna", last_name: S, number: "030 12345601", package: standard}\n'
+    )
+    top = "version: 1\nsite: {id: t, name: T, country: DE}\nusers: !include users.yaml\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "onenet_apply", "validate", "/dev/stdin"],
+        input=top.encode(),
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith(
+        "users.yaml:1:20: users.anna.first_name: starts with white space"
+    )
