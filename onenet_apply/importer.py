@@ -93,8 +93,9 @@ def _user(user: User, length: int) -> dict[str, Any]:
         out["desk_phone"] = user.desk_phone
     if user.mobile:
         out["mobile"] = {"number": user.mobile.number, "contract": user.mobile.contract}
-    if user.status == DEACTIVATED and user.deactivation:
+    if user.status == DEACTIVATED:
         out["status"] = DEACTIVATED
+    if user.status == DEACTIVATED and user.deactivation:  # else: the announcement only
         out["deactivation"] = {
             "transfer_to": user.deactivation.transfer_to,
             "caller": user.deactivation.caller,

@@ -11,12 +11,24 @@ act *before* libyaml does the costly part:
   expands;
 - only plain YAML types are built; `!include FILE` is the one local tag, and no
   tag ever constructs an object;
-- duplicate keys are errors at the second key, never a silent overwrite.
+- duplicate keys are errors at the second key, never a silent overwrite;
+- YAML 1.1 number forms that read as something else than written (`010` is 8,
+  `0x10` is 16, `1:30` is 90, `1_000` is 1000) are errors that say so;
+- text is read in Unicode NFC form, so a decomposed `é` is one character.
+
+A site file may be a FIFO or a pipe (`onenet validate /dev/stdin < site.yaml`): it
+is read until its writer closes it, and given up with a clear error when nothing
+arrives for `STREAM_IDLE_SECONDS` (a FIFO with no writer never hangs a run).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import select
+import stat
+import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +56,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_INCLUDED_FILES = 1000
 INCLUDE_TAG = "!include"
+STREAM_IDLE_SECONDS = 10.0
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -108,11 +121,11 @@ def load_site_file(path: str) -> LoadedFile:
     problems = ProblemList()
     source = SourceMap(root_file=path)
     loaded = LoadedFile(path=path, data=None, source=source, problems=problems)
-    real = os.path.realpath(path)
+    real, opened = _top_paths(path)
     session = _Session(os.path.dirname(real), source, problems, loaded.poisoned)
     try:
         with gc_paused():
-            data = _load_file(session, path, real, ())
+            data = _load_file(session, path, real, (), opened)
     except LoadAborted as stop:
         problems.add(stop.problem)
         return loaded
@@ -130,8 +143,25 @@ def load_site_file(path: str) -> LoadedFile:
     return loaded
 
 
-def _load_file(session: _Session, display: str, real: str, at: Path) -> Any:
-    text = _read_text(session, display, real)
+def _top_paths(path: str) -> tuple[str, str]:
+    """The real path of the top file (includes resolve beside it) and the path to open.
+
+    A pipe such as /dev/stdin has no directory of its own: its includes resolve in
+    the current directory."""
+    try:
+        real = os.path.realpath(path)
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return path, path  # reported when the file is read
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or os.path.exists(real):
+        return real, real
+    return os.path.join(os.getcwd(), os.path.basename(path)), path
+
+
+def _load_file(
+    session: _Session, display: str, real: str, at: Path, opened: str | None = None
+) -> Any:
+    text = _read_text(session, display, opened or real)
     session.include_stack.append(real)
     try:
         data = _Builder(session, display, at).build(text) if text.strip() else None
@@ -145,7 +175,11 @@ def _load_file(session: _Session, display: str, real: str, at: Path) -> Any:
 def _read_text(session: _Session, display: str, real: str) -> str:
     start = Position(display, 1, 1)
     try:
-        size = os.stat(real).st_size
+        info = os.stat(real)
+        if stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode):
+            raw = _read_stream(real, display, MAX_FILE_BYTES - session.bytes_read)
+            return _decode(session, display, raw)
+        size = info.st_size
         if size > MAX_FILE_BYTES or session.bytes_read + size > MAX_FILE_BYTES:
             raise LoadAborted(
                 Problem(
@@ -163,6 +197,63 @@ def _read_text(session: _Session, display: str, real: str) -> str:
         raise LoadAborted(Problem(start, (), "is a directory, not a site file")) from None
     except OSError as e:
         raise LoadAborted(Problem(start, (), f"cannot read the file: {e.strerror}")) from None
+    except ValueError:  # a NUL in the path
+        raise LoadAborted(Problem(start, (), "the file name holds a NUL character")) from None
+    return _decode(session, display, raw)
+
+
+def _read_stream(path: str, display: str, limit: int) -> bytes:
+    """Read a FIFO, pipe or terminal to its end, giving up when it stays silent.
+
+    A named FIFO that reports its end before any byte arrived has no writer yet:
+    wait for one, up to `STREAM_IDLE_SECONDS`. Other streams end where they end."""
+    named_fifo = stat.S_ISFIFO(os.stat(path).st_mode) and os.path.exists(os.path.realpath(path))
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + STREAM_IDLE_SECONDS
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                what = "no writer opened the FIFO" if named_fifo and not chunks else "no data"
+                raise LoadAborted(
+                    Problem(
+                        Position(display, 1, 1),
+                        (),
+                        f"{what} within {STREAM_IDLE_SECONDS:g} s; "
+                        "write the site file to it, or give a file instead",
+                    )
+                )
+            ready, _, _ = select.select([fd], [], [], min(remaining, 0.05))
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if chunk:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    raise LoadAborted(
+                        Problem(
+                            Position(display, 1, 1),
+                            (),
+                            f"the site is too large; the limit is "
+                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB in all",
+                        )
+                    )
+                deadline = time.monotonic() + STREAM_IDLE_SECONDS
+            elif chunks or not named_fifo:
+                return b"".join(chunks)
+            else:
+                time.sleep(0.05)  # the end of a FIFO no writer has opened yet
+    finally:
+        os.close(fd)
+
+
+def _decode(session: _Session, display: str, raw: bytes) -> str:
     session.bytes_read += len(raw)
     if b"\0" in raw:
         line, col = _line_col(raw, raw.index(b"\0"))
@@ -307,12 +398,12 @@ class _Builder:
         value = event.value
         if tag is None or tag == "!":
             if not event.implicit[0]:  # quoted: always a string
-                return value
+                return _text(value)
             tag = self.resolved.get(value)
             if tag is None:
                 tag = self.resolved[value] = _RESOLVER.resolve(ScalarNode, value, (True, False))
         if tag == _STR:
-            return value
+            return _text(value)
         if tag == _NULL:
             return None
         if tag == _TIMESTAMP:
@@ -324,6 +415,10 @@ class _Builder:
                 result = convert(ScalarNode(tag, value))
             except (ConstructorError, ValueError):
                 self._poison(where, f"`{value}` is not a valid {tag.removeprefix(_TAG)}")
+                return _POISON
+            misread = _yaml11_number(value, result)
+            if misread:
+                self._poison(where, misread)
                 return _POISON
             self._raw = value
             return result
@@ -338,11 +433,13 @@ class _Builder:
             self._abort(where, f"unsupported YAML tag {tag} on a mapping or list")
 
     def _include(self, target: str, where: Mark) -> Any:
+        if "\0" in target:
+            self._poison(where, f"!include {target!r}: a file name cannot hold a NUL character")
+            return _POISON
         session = self.session
-        display_dir = os.path.dirname(self.display)
         including_dir = os.path.dirname(session.include_stack[-1])
         real = os.path.realpath(os.path.join(including_dir, target))
-        display = os.path.normpath(os.path.join(display_dir, target))
+        display = os.path.normpath(os.path.join(self._display_dir(), target))
         path = self._path()
         if (
             os.path.isabs(target)
@@ -369,6 +466,17 @@ class _Builder:
             session.problems.add(stop.problem)
             session.poisoned.add(path)
             return _POISON
+
+    def _display_dir(self) -> str:
+        """The directory this file's includes are shown in: the one they resolve in,
+        which for /dev/stdin is the real file's or (for a pipe) the current one."""
+        shown = os.path.dirname(self.display)
+        if self.at:
+            return shown
+        real_dir = os.path.dirname(self.session.include_stack[0])
+        if os.path.realpath(shown or ".") == real_dir:
+            return shown
+        return os.path.relpath(real_dir)
 
     # -- building containers ------------------------------------------------
     def _expecting_key(self) -> bool:
@@ -455,6 +563,39 @@ class _Builder:
 
     def _abort(self, where: Mark, message: str) -> None:
         raise LoadAborted(Problem(Position(self.display, *line_col(where)), self._path(), message))
+
+
+def _text(value: str) -> str:
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
+
+
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _yaml11_number(value: str, result: Any) -> str | None:
+    """Why a YAML 1.1 number is not what it looks like, or None for a plain one.
+
+    A reader expects `010` to be ten and `1:30` to be a time; YAML 1.1 reads them
+    as 8 and 90, silently. Site files hold such values only in plain decimal."""
+    if type(result) is bool or _PLAIN_NUMBER.fullmatch(value):
+        return None
+    digits = value.lstrip("+-")
+    if ":" in digits:
+        kind = "a sexagesimal (base 60) number"
+    elif digits[:2] in ("0x", "0X"):
+        kind = "a hexadecimal number"
+    elif digits[:2] in ("0b", "0B"):
+        kind = "a binary number"
+    elif "_" in digits:
+        kind = "a number with digit separators"
+    elif digits[:1] == "0" and digits[1:2].isdigit():
+        kind = "an octal number"
+    else:
+        return None  # .inf, .nan and the like: the schema's range checks speak for them
+    return (
+        f"`{value}` is read by YAML 1.1 as {kind}, {result}: write {result} for that "
+        f'number, or "{value}" in quotes for text'
+    )
 
 
 def frame_start(source: SourceMap, container: Any) -> Mark:

@@ -146,10 +146,7 @@ class _Builder:
                 Draft(
                     Kind.DEACTIVATE,
                     target,
-                    {
-                        "status": ("active", DEACTIVATED),
-                        "deactivation": (None, deactivation_fields(user)),
-                    },
+                    _deactivation_changes("active", None, deactivation_fields(user)),
                     needs=str(A),
                 )
             )
@@ -206,7 +203,7 @@ class _Builder:
                 Draft(
                     Kind.DEACTIVATE,
                     target,
-                    {"status": (current.status, DEACTIVATED), "deactivation": (have, want)},
+                    _deactivation_changes(current.status, have, want),
                     needs="activated or deactivated",
                 )
             )
@@ -216,7 +213,8 @@ class _Builder:
                 Draft(
                     Kind.REACTIVATE,
                     target,
-                    {"status": (DEACTIVATED, "active"), "deactivation": (have, None)},
+                    {"status": (DEACTIVATED, "active")}
+                    | ({"deactivation": (have, None)} if have else {}),
                     needs="deactivated",
                 )
             )
@@ -453,3 +451,11 @@ def _claims(values: dict[str, Any]) -> dict[str, str]:
 
 def _licences(values: dict[str, Any]) -> set[str]:
     return {values["package"], *values["options"]}
+
+
+def _deactivation_changes(status: str, have: Any, want: Any) -> dict[str, tuple[Any, Any]]:
+    """A deactivation's changes; without a transfer before or after, the status alone."""
+    changes: dict[str, tuple[Any, Any]] = {"status": (status, DEACTIVATED)}
+    if have != want:
+        changes["deactivation"] = (have, want)
+    return changes

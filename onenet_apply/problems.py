@@ -49,7 +49,7 @@ class Problem:
         )
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return one_line(text)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +65,16 @@ class Problem:
     def sort_key(self) -> tuple[str, int, int, str]:
         p = self.position
         return (p.file, p.line, p.column, self.message)
+
+
+def one_line(text: str) -> str:
+    """Escape what a terminal would not show as one visible character (a newline in
+    a key, a bidi control in a name), so a problem is always one readable line."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 def dotted(path: Path) -> str:

@@ -176,7 +176,7 @@ class _Compiler:
     def _string(self, schema: dict[str, Any]) -> Check:
         lo = schema.get("minLength", 0)
         hi = schema.get("maxLength")
-        pattern = re.compile(schema["pattern"]).search if "pattern" in schema else None
+        pattern = _full_match(schema["pattern"]) if "pattern" in schema else None
         pattern_message = schema.get("x-pattern-message") or (
             f"does not match the pattern {schema.get('pattern')}"
         )
@@ -302,6 +302,22 @@ class _Compiler:
         return check
 
 
+END = "$(?!\\n)"
+
+
+def _full_match(pattern: str) -> Callable[[str], re.Match[str] | None]:
+    """A schema pattern as a whole-string match.
+
+    Python's (and so jsonschema's) `$` also matches before a trailing newline, and
+    ECMA-262 (editors) has no `\\Z`: so schema patterns are written `^...$(?!\\n)`,
+    which means "the end of the text" in both dialects. Any other form fails to
+    compile, so "anna\\n" can never pass as an id in one validator and not another.
+    """
+    if not (pattern.startswith("^") and pattern.endswith(END)):
+        raise SchemaCompileError(f"patterns must be anchored as ^...{END}: {pattern}")
+    return re.compile(pattern).fullmatch
+
+
 def _all_of(checks: list[Check]) -> Check:
     if not checks:
         return lambda v: None
@@ -350,6 +366,11 @@ def site_schema() -> dict[str, Any]:
 def site_checker() -> Check:
     """The compiled checker for the site schema (built once per process)."""
     return compile_schema(site_schema())
+
+
+def sub_checker(fragment: dict[str, Any]) -> Check:
+    """A compiled check of one fragment of the site schema; its $refs resolve in it."""
+    return _Compiler(site_schema()).compile(fragment)
 
 
 def compile_schema(schema: dict[str, Any]) -> Check:

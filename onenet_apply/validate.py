@@ -28,6 +28,7 @@ from onenet_apply.problems import Path, Problem, ProblemList, Severity, dotted
 from onenet_apply.schema import Violation, site_checker
 from onenet_apply.spec import DEACTIVATED, SiteSpec
 from onenet_apply.spec_builder import Normalised, build_spec
+from onenet_apply.values import text_problem
 
 _FORBIDDEN_IN_USERNAME = set("+-&@")
 GROUP_SECTIONS = ("hunt_groups", "call_centres", "call_pickup_groups", "call_park_groups")
@@ -126,6 +127,9 @@ class _Validator:
         users = self._section(data, "users")
         for uid, entry in users.items():
             self._user(("users", uid), uid, entry)
+        for section in GROUP_SECTIONS:
+            for gid, g in self._section(data, section).items():
+                self._text(g, (section, gid), "name")
         for section in _NUMBERED_SECTIONS:
             for gid, g in self._section(data, section).items():
                 self._numbered_group((section, gid), g)
@@ -164,6 +168,7 @@ class _Validator:
         if not isinstance(site, dict):
             return
         base: Path = ("site",)
+        self._text(site, base, "name")
         if self.usable(site, base, "country"):
             if known_region(site["country"]):
                 self.region = site["country"]
@@ -185,6 +190,13 @@ class _Validator:
                 except InvalidNumber as e:
                     self.error(("site", "number_pool", i), str(e))
             self.pool = NumberPool(ranges)
+
+    def _text(self, entry: dict[str, Any], base: Path, key: str) -> None:
+        """Names and usernames: no invisible characters, no white space at either end."""
+        if self.usable(entry, base, key):
+            problem = text_problem(entry[key])
+            if problem:
+                self.error((*base, key), problem)
 
     # -- numbers and extensions ------------------------------------------------
     def _number(
@@ -274,6 +286,8 @@ class _Validator:
     # -- users -------------------------------------------------------------------
     def _user(self, base: Path, uid: str, u: dict[str, Any]) -> None:
         owner = dotted(base)
+        self._text(u, base, "first_name")
+        self._text(u, base, "last_name")
         self._username(base, uid, u)
         national = (
             self._number((*base, "number"), owner) if self.usable(u, base, "number") else None
@@ -307,6 +321,8 @@ class _Validator:
         if explicit and not self.intact((*base, "username")):
             return
         username = u["username"] if explicit else uid
+        if explicit:
+            self._text(u, base, "username")
         if not explicit:
             bad = sorted(set(uid) & _FORBIDDEN_IN_USERNAME)
             if bad:
@@ -342,13 +358,7 @@ class _Validator:
             return
         deactivated = u.get("status") == DEACTIVATED
         if "deactivation" not in u:
-            if deactivated:
-                self.error(
-                    (*base, "status"),
-                    "a deactivated user needs `deactivation` "
-                    "(transfer_to and caller) to say what callers hear",
-                )
-            return
+            return  # deactivated without a transfer: callers hear the announcement only
         if not deactivated:
             self.error(
                 (*base, "deactivation"),

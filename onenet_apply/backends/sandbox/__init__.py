@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from onenet_apply.backends.base import (
     RefusedError,
     TransientError,
 )
-from onenet_apply.backends.sandbox import carrier, consistency, groups, seed, users
+from onenet_apply.backends.sandbox import carrier, consistency, groups, records, seed, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
 from onenet_apply.backends.sandbox.lock import current_holder, site_lock
@@ -72,7 +72,9 @@ class SandboxBackend:
             if db.execute("SELECT 1 FROM sites WHERE id = ?", (site_id,)).fetchone() is None:
                 return SiteState(site_id)
             user_rows = db.execute("SELECT * FROM users WHERE site = ? ORDER BY id", (site_id,))
-            current_users = {row["id"]: users.to_current(row) for row in user_rows}
+            current_users = {
+                row["id"]: self._record(site_id, "user", row, users.to_current) for row in user_rows
+            }
             lists: dict[tuple[str, str], dict[str, list[tuple[str, int | None]]]] = defaultdict(
                 lambda: defaultdict(list)
             )
@@ -86,7 +88,8 @@ class SandboxBackend:
             for row in db.execute(
                 "SELECT * FROM groups WHERE site = ? ORDER BY type, id", (site_id,)
             ):
-                current = groups.to_current(row, lists.get((row["type"], row["id"]), {}))
+                group_lists = lists.get((row["type"], row["id"]), {})
+                current = self._record(site_id, row["type"], row, groups.to_current, group_lists)
                 sections[SECTION_OF[row["type"]]][row["id"]] = current
         finally:
             db.execute("COMMIT")
@@ -209,6 +212,19 @@ class SandboxBackend:
         return [r[0] for r in self.db.execute("SELECT id FROM sites ORDER BY id")]
 
     # -- internals ----------------------------------------------------------------------
+    def _record(
+        self, site_id: str, kind: str, row: sqlite3.Row, read: Callable[..., Any], *args: Any
+    ) -> Any:
+        """One stored record, or one clear error naming the file, the record and why."""
+        try:
+            return read(row, *args)
+        except records.READ_ERRORS as e:
+            raise BackendError(
+                f"the sandbox {self.path} holds a record it cannot read: "
+                f"{kind.replace('_', ' ')} {site_id}/{row['id']}: {records.describe_error(e)}; "
+                "correct that record or restore the file from a backup"
+            ) from None
+
     def _site_tx(self, site_id: str, create: bool = False) -> SiteTx:
         row = self.db.execute(
             "SELECT activation, licences FROM sites WHERE id = ?", (site_id,)

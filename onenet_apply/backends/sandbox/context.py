@@ -11,6 +11,7 @@ from typing import Any
 from onenet_apply.backends.base import ConflictError, NotFoundError, RefusedError
 from onenet_apply.catalogue import Catalogue
 from onenet_apply.state import Lifecycle
+from onenet_apply.values import id_problem, value_problems
 
 
 @dataclass(slots=True)
@@ -113,6 +114,17 @@ def require_state(lifecycle: str, allowed: tuple[Lifecycle, ...], rule: str, doi
         else:
             reason = f"it is {lifecycle}"
         raise RefusedError(f"lifecycle:{rule}", f"cannot {doing}: {reason}")
+
+
+def check_values(owner: str, values: dict[str, Any], object_id: str | None = None) -> None:
+    """The platform's rules on values (lengths in characters, name and username
+    characters, E.164 numbers, extension digits, ids), whatever path an action took."""
+    if object_id is not None:
+        problem = id_problem(object_id)
+        if problem:
+            raise RefusedError("value:id", f"id {object_id!r}: {problem}")
+    for field, problem in value_problems(owner, values):
+        raise RefusedError(f"value:{field}", problem)
 
 
 def only_fields(values: dict[str, Any], allowed: frozenset[str], what: str) -> None:

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from onenet_apply.backends.base import ConflictError, RefusedError
-from onenet_apply.backends.sandbox.context import SiteTx, only_fields, require_state
+from onenet_apply.backends.sandbox import records
+from onenet_apply.backends.sandbox.context import SiteTx, check_values, only_fields, require_state
 from onenet_apply.plan import Action, Kind
 from onenet_apply.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, NoAnswer
 from onenet_apply.state import ACTIVATED_GROUP_TYPES, Current, Lifecycle
@@ -47,6 +48,7 @@ def execute(tx: SiteTx, action: Action) -> None:
     if action.kind is Kind.CREATE:
         create(tx, group_type, group_id, values)
         return
+    _check_values(group_type, values)
     row = tx.group(group_type, group_id)
     who = f"{_LABEL[group_type]} {group_id}"
     lifecycle = row["lifecycle"]
@@ -83,6 +85,7 @@ def create(tx: SiteTx, group_type: str, group_id: str, values: dict[str, Any]) -
     if numbered:
         allowed |= {"number", "extension"}
     only_fields(values, frozenset(allowed), f"a {_LABEL[group_type]} creation")
+    _check_values(group_type, values, group_id)
     settings = {key: values.get(key) for key in SETTINGS[group_type]}
     if group_type == "call_centre" and settings["edition"] not in tx.catalogue.edition_levels:
         raise RefusedError("catalogue", f"unknown call centre edition {settings['edition']!r}")
@@ -110,6 +113,13 @@ def create(tx: SiteTx, group_type: str, group_id: str, values: dict[str, Any]) -
     lists = {k: v for k, v in values.items() if k in ROLES[group_type] or k == "weights"}
     if lists or group_type == "hunt_group":
         write_members(tx, group_type, group_id, settings, lists)
+
+
+def _check_values(group_type: str, values: dict[str, Any], group_id: str | None = None) -> None:
+    """Value rules on names, numbers and settings; member lists have rules of their own
+    (unique, known users) in `write_members`."""
+    roles = ROLES[group_type]
+    check_values(group_type, {k: v for k, v in values.items() if k not in roles}, group_id)
 
 
 def _update(tx: SiteTx, row: sqlite3.Row, values: dict[str, Any]) -> None:
@@ -270,8 +280,8 @@ def _hunt_members(tx: SiteTx, group_id: str) -> tuple[list[str], dict[str, int]]
 
 def to_current(row: sqlite3.Row, lists: dict[str, list[tuple[str, int | None]]]) -> Current[Any]:
     group_type, group_id = row["type"], row["id"]
-    settings = json.loads(row["settings"])
-    lifecycle = Lifecycle(row["lifecycle"])
+    settings = records.json_mapping(row, "settings") or {}
+    lifecycle = records.lifecycle(row)
 
     def ids(role: str) -> tuple[str, ...]:
         return tuple(u for u, _ in lists.get(role, ()))

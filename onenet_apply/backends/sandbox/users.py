@@ -8,7 +8,9 @@ from functools import cache
 from typing import Any
 
 from onenet_apply.backends.base import ConflictError, Credential, RefusedError
-from onenet_apply.backends.sandbox.context import SiteTx, only_fields, require_state
+from onenet_apply.backends.sandbox import records
+from onenet_apply.backends.sandbox.context import SiteTx, check_values, only_fields, require_state
+from onenet_apply.backends.sandbox.records import RecordError
 from onenet_apply.backends.sandbox.store import now_iso
 from onenet_apply.passwords import generate_password, hash_password
 from onenet_apply.plan import Action, Kind
@@ -16,7 +18,6 @@ from onenet_apply.spec import DEACTIVATED, NO_DESK_PHONE, Deactivation, Mobile, 
 from onenet_apply.state import Current, Lifecycle
 
 A, D, P = Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.PENDING
-_LIFECYCLES = {state.value: state for state in Lifecycle}
 PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "services"})
 CONFIG_FIELDS = frozenset(
     {"username", "number", "extension", "desk_phone", "package", "options", "mobile"}
@@ -33,6 +34,7 @@ def execute(tx: SiteTx, action: Action) -> Credential | None:
     row = tx.user(user_id)
     who = f"user {user_id}"
     lifecycle = row["lifecycle"]
+    check_values("user", values)
     if action.kind is Kind.UPDATE_PROFILE:
         require_state(lifecycle, (P, A, D), "profile", f"change the profile of {who}")
         only_fields(values, PROFILE_FIELDS, "a profile update")
@@ -46,12 +48,10 @@ def execute(tx: SiteTx, action: Action) -> Credential | None:
     if action.kind is Kind.DEACTIVATE:
         require_state(lifecycle, (A, D), "deactivate", f"deactivate {who}")
         only_fields(values, DEACTIVATION_FIELDS, "a deactivation")
-        deactivation = values.get("deactivation")
-        if not deactivation:
-            raise ConflictError("a deactivation needs transfer_to and caller")
+        deactivation = values.get("deactivation")  # None: the announcement only
         tx.db.execute(
             "UPDATE users SET lifecycle = 'deactivated', deactivation = ? WHERE site = ? AND id = ?",
-            (json.dumps(deactivation), tx.site, user_id),
+            (json.dumps(deactivation) if deactivation else None, tx.site, user_id),
         )
         return None
     if action.kind is Kind.REACTIVATE:
@@ -71,6 +71,7 @@ def execute(tx: SiteTx, action: Action) -> Credential | None:
 
 def create(tx: SiteTx, user_id: str, values: dict[str, Any]) -> Credential | None:
     only_fields(values, _USER_FIELDS, "a user creation")
+    check_values("user", values, user_id)
     if values.get("status", "active") == DEACTIVATED:
         raise RefusedError("lifecycle:create", "a new user starts pending, not deactivated")
     cat = tx.catalogue
@@ -249,13 +250,23 @@ def encode_names(names: tuple[str, ...]) -> str:
 @cache
 def _names(encoded: str) -> tuple[str, ...]:
     """Options and services lists repeat across a site: decode each distinct one once."""
-    return tuple(json.loads(encoded))
+    names = json.loads(encoded)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{encoded!r} is not a list of names")
+    return tuple(names)
+
+
+def _names_column(row: sqlite3.Row, column: str) -> tuple[str, ...]:
+    try:
+        return _names(row[column])
+    except (ValueError, TypeError) as e:
+        raise RecordError(f"column {column} holds bad JSON ({e})") from None
 
 
 def to_current(row: sqlite3.Row) -> Current[User]:
-    mobile = json.loads(row["mobile"]) if row["mobile"] else None
-    deactivation = json.loads(row["deactivation"]) if row["deactivation"] else None
-    lifecycle = _LIFECYCLES[row["lifecycle"]]
+    mobile = records.json_mapping(row, "mobile", "number", "contract")
+    deactivation = records.json_mapping(row, "deactivation", "transfer_to", "caller")
+    lifecycle = records.lifecycle(row)
     user = User(
         id=row["id"],
         first_name=row["first_name"],
@@ -265,8 +276,8 @@ def to_current(row: sqlite3.Row) -> Current[User]:
         extension=row["extension"],
         package=row["package"],
         email=row["email"],
-        options=_names(row["options"]),
-        services=_names(row["services"]),
+        options=_names_column(row, "options"),
+        services=_names_column(row, "services"),
         desk_phone=row["desk_phone"],
         mobile=Mobile(mobile["number"], mobile["contract"]) if mobile else None,
         status=DEACTIVATED if lifecycle is D else "active",
