@@ -29,6 +29,7 @@ from onenet_apply.state import SiteState
 
 _ONE_GROUP_TYPES = ("call_pickup_group", "call_park_group")  # a user is in at most one
 KIND_RANK = {
+    Kind.ACTIVATION_FAILED: -1,  # what needs a human comes first
     Kind.DELETE: 0,
     Kind.CREATE: 1,
     Kind.UPDATE_PROFILE: 2,
@@ -272,7 +273,7 @@ def _agent_edges(drafts: list[Draft], state: SiteState) -> None:
     levels = default_catalogue()
     centres: dict[str, list[Draft]] = defaultdict(list)  # centre -> what frees its agents
     for draft in drafts:
-        failed_marker = draft.kind is Kind.CREATE and draft.status is Status.BLOCKED
+        failed_marker = draft.kind is Kind.ACTIVATION_FAILED
         if draft.target.type == "call_centre" and (
             draft.kind is Kind.DELETE
             or "edition" in draft.changes

@@ -28,6 +28,9 @@ from onenet_apply.spec import DEACTIVATED, SiteSpec, User
 from onenet_apply.state import ACTIVATED_GROUP_TYPES, GROUP_TYPES, SECTION_OF, Lifecycle, SiteState
 
 FAILED_REASON = "activation failed: contact the One Net Business team"
+# the team's two answers: retry the activation (pending again) or remove the object
+FAILED_KEPT = FAILED_REASON + "; they can retry the activation or remove the {what}"
+FAILED_DROPPED = FAILED_REASON + "; the site file no longer lists it: ask them to remove the {what}"
 P, A, D, F = Lifecycle.PENDING, Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.FAILED
 CLAIMED = ("number", "extension", "username")  # values no two objects may hold at once
 
@@ -122,6 +125,8 @@ class _Builder:
             target = Target("user", uid)
             if uid not in current:
                 self._create_user(target, desired[uid])
+            elif current[uid].lifecycle is F:
+                self._failed(target, uid in desired, _claims(user_fields(current[uid].item)))
             elif uid not in desired:
                 self._delete_user(target, current[uid].item, current[uid].lifecycle)
             else:
@@ -170,10 +175,16 @@ class _Builder:
         )
         _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
 
+    def _failed(self, target: Target, wanted: bool, held: dict[str, str]) -> None:
+        """Edge case 6: nothing is done to a failed object; one line says what to do.
+        One the site file dropped would give up its values only when the team removes
+        it, so whatever takes them waits on this line (and is blocked with it)."""
+        what = "user" if target.type == "user" else target.type.replace("_", " ")
+        self.add(Draft(Kind.ACTIVATION_FAILED, target, {}, releases={} if wanted else held)).hold(
+            Status.BLOCKED, (FAILED_KEPT if wanted else FAILED_DROPPED).format(what=what)
+        )
+
     def _update_user(self, target: Target, user: User, current: User, lifecycle: Lifecycle) -> None:
-        if lifecycle is F:
-            self.add(Draft(Kind.CREATE, target, {})).hold(Status.BLOCKED, FAILED_REASON)
-            return
         want, have = user_fields(user), user_fields(current)
         profile = {k: (have[k], want[k]) for k in PROFILE if have[k] != want[k]}
         if profile:
@@ -230,7 +241,10 @@ class _Builder:
             if self.unmanaged(gid):
                 continue
             target = Target(group_type, gid)
-            if gid not in current:
+            if gid in current and current[gid].lifecycle is F:
+                have = group_fields(group_type, current[gid].item)
+                self._failed(target, gid in desired, {k: have[k] for k in ("number", "extension")})
+            elif gid not in current:
                 want = group_fields(group_type, desired[gid])
                 self._create_group(target, want)
                 self._lists(target, want, None, P if group_type in ACTIVATED_GROUP_TYPES else A)
@@ -238,8 +252,6 @@ class _Builder:
                 self._delete_group(
                     target, group_fields(group_type, current[gid].item), current[gid].lifecycle
                 )
-            elif current[gid].lifecycle is F:
-                self.add(Draft(Kind.CREATE, target, {})).hold(Status.BLOCKED, FAILED_REASON)
             else:
                 want = group_fields(group_type, desired[gid])
                 have = group_fields(group_type, current[gid].item)

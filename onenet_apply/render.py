@@ -11,8 +11,9 @@ from typing import Any
 
 from onenet_apply.plan import Action, Kind, Plan, Status, plan_to_json
 
-MARKS = {Kind.CREATE: "+", Kind.DELETE: "-"}  # everything else updates: "~"
-COLOURS = {"+": "green", "-": "red", "~": "yellow"}
+# everything else updates: "~"; "!" is no change but a failed activation a human must see to
+MARKS = {Kind.CREATE: "+", Kind.DELETE: "-", Kind.ACTIVATION_FAILED: "!"}
+COLOURS = {"+": "green", "-": "red", "~": "yellow", "!": "red"}
 STATUS_COLOURS = {Status.DEFERRED: "cyan", Status.BLOCKED: "red", Status.GATED: "magenta"}
 MARKDOWN_FOLD_AFTER = 20  # objects: longer plans are folded into <details>
 
@@ -53,14 +54,22 @@ def change_lines(action: Action) -> list[str]:
     return [f"{c.field}: {value(c.before)} -> {value(c.after)}" for c in action.changes]
 
 
+def only_blocked(plan: Plan) -> bool:
+    """Nothing the tool can do: every action waits for a human (exit code 4)."""
+    return not plan.empty and all(a.status is Status.BLOCKED for a in plan.actions)
+
+
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
     if plan.empty:
         return f"No changes. Site {plan.site} matches the site file."
-    return (
+    line = (
         f"Plan: {c['ready']} ready, {c['deferred']} deferred, {c['blocked']} blocked, "
         f"{c['gated']} gated."
     )
+    if only_blocked(plan):
+        line += " Nothing to change until a human acts on the blocked items."
+    return line
 
 
 def render_text(plan: Plan, style: Style = _plain_style) -> str:
@@ -71,6 +80,9 @@ def render_text(plan: Plan, style: Style = _plain_style) -> str:
     lines.append("")
     for action in plan.actions:
         m = mark(action)
+        if action.kind is Kind.ACTIVATION_FAILED:  # one line: what it is, what to do
+            lines.append(style(f"  {m} {action.target} {action.reason}", fg=COLOURS[m], bold=True))
+            continue
         head = style(f"  {m} {action.target} {step(action)}", fg=COLOURS[m], bold=True)
         if action.status is not Status.READY:
             tag = f"[{action.status}: {action.reason}]"
@@ -102,9 +114,9 @@ def render_markdown(plan: Plan) -> str:
     if plan.empty:
         return "\n".join([*out, "No changes: the site matches the site file.", ""])
     counts = plan.counts()
-    kinds = {"create": 0, "update": 0, "delete": 0}
+    kinds = {"create": 0, "update": 0, "delete": 0, "attention": 0}
     for action in plan.actions:
-        kinds[{"+": "create", "-": "delete"}.get(mark(action), "update")] += 1
+        kinds[{"+": "create", "-": "delete", "!": "attention"}.get(mark(action), "update")] += 1
     out += [
         "| ready | deferred | blocked | gated | to create | to update | to delete |",
         "|---:|---:|---:|---:|---:|---:|---:|",
@@ -112,6 +124,8 @@ def render_markdown(plan: Plan) -> str:
         f"{counts['gated']} | {kinds['create']} | {kinds['update']} | {kinds['delete']} |",
         "",
     ]
+    if only_blocked(plan):
+        out += ["Nothing to change until a human acts on the blocked items.", ""]
     held = [a for a in plan.actions if a.status is not Status.READY]
     if held:
         out += ["| action | status | why |", "|---|---|---|"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,14 @@ class SandboxBackend:
     def fail(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
         return self._settle(site_id, ids, Lifecycle.FAILED)
 
+    def retry(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
+        """The One Net Business team retries failed activations: pending again."""
+        return self._resolve(site_id, ids, carrier.retry, "retried: pending again")
+
+    def remove(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
+        """The One Net Business team removes failed users and groups."""
+        return self._resolve(site_id, ids, carrier.remove, "removed")
+
     def configure(
         self, site_id: str, *, activation: str | None = None, licences: dict[str, int] | None = None
     ) -> None:
@@ -289,6 +297,22 @@ class SandboxBackend:
                 raise BackendError("not pending: " + "; ".join(outcome.skipped))
             for key in outcome.changed:
                 self._journal_in_tx(site_id, f"{key}/carrier", "ok", f"carrier: {to}")
+        return outcome
+
+    def _resolve(
+        self,
+        site_id: str,
+        ids: Iterable[str] | None,
+        answer: Callable[[SiteTx, Iterable[str] | None], carrier.CarrierOutcome],
+        what: str,
+    ) -> carrier.CarrierOutcome:
+        """The team's answer to failed activations, all or nothing."""
+        with transaction(self.db):
+            outcome = answer(self._site_tx(site_id), ids)
+            if outcome.skipped:  # bad input changes nothing
+                raise BackendError("not failed: " + "; ".join(outcome.skipped))
+            for key in outcome.changed:
+                self._journal_in_tx(site_id, f"{key}/team", "ok", f"One Net Business team: {what}")
         return outcome
 
     def _login(
