@@ -5,8 +5,9 @@ Edges (an action follows another) come from the platform's rules:
   (its delete or its own change): deletes free values before creates reuse them;
 - a user leaves its old pickup or park group before joining a new one, and
   leaves every group before it is deleted;
-- where the site owns a limited number of a licence, actions that free it come
-  before actions that use it;
+- where the site owns a limited number of a licence and too few are free,
+  actions that free one come before actions that use it, and what cannot fit
+  even then is blocked with the counts;
 - a group is deleted only after the references to its number are gone.
 
 Swaps (A takes B's number while B takes A's) are cycles, broken in `swaps`.
@@ -16,7 +17,7 @@ Finally an action that waits on a non-ready one waits too.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -66,7 +67,7 @@ def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
         _membership_edges(drafts)
         _policy_edges(drafts)
         _agent_edges(drafts, state)
-        _licence_edges(drafts, spec)
+        _licence_edges(drafts, spec, state)
         _reference_edges(drafts, state)
         _leave_before_delete(drafts)  # last: it must see every other edge
         for draft in drafts:
@@ -298,17 +299,34 @@ def _agent_edges(drafts: list[Draft], state: SiteState) -> None:
                     draft.deps.add(centre.id)
 
 
-def _licence_edges(drafts: list[Draft], spec: SiteSpec) -> None:
-    limited = set(spec.site.licences)
-    if not limited:
+def _licence_edges(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> None:
+    """Edge case 9. Where the site owns a limited number of a licence (as the backend
+    says; else as the site file declares), what fits in the free licences goes now,
+    what fits once others are freed waits for every action that frees one, and what
+    does not fit at all is blocked with the counts."""
+    owned = {**spec.site.licences, **state.licences}
+    if not owned:
         return
-    freeing: dict[str, list[str]] = defaultdict(list)
-    for draft in drafts:
-        for name in draft.licences_removed & limited:
-            freeing[name].append(draft.id)
-    for draft in drafts:
-        for name in draft.licences_added & limited:
-            draft.deps.update(freeing.get(name, ()))
+    in_use: Counter[str] = Counter()
+    for current in state.users.values():
+        in_use.update({current.item.package, *current.item.options})
+    for name, limit in sorted(owned.items()):
+        adding = [d for d in drafts if name in d.licences_added]
+        free = limit - in_use[name]
+        if len(adding) <= free:
+            continue  # enough free licences: nothing waits
+        freeing = [d.id for d in drafts if name in d.licences_removed]
+        needed = in_use[name] + len(adding) - len(freeing)
+        for index, draft in enumerate(adding):
+            if index < free:
+                continue
+            if index < free + len(freeing):
+                draft.deps.update(freeing)
+            else:
+                draft.hold(
+                    Status.BLOCKED,
+                    f"needs {needed} {name} licences, the site owns {limit}",
+                )
 
 
 def _reference_edges(drafts: list[Draft], state: SiteState) -> None:

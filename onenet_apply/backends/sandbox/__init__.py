@@ -69,7 +69,8 @@ class SandboxBackend:
         db = self.db
         db.execute("BEGIN")  # one snapshot for every table
         try:
-            if db.execute("SELECT 1 FROM sites WHERE id = ?", (site_id,)).fetchone() is None:
+            site = db.execute("SELECT licences FROM sites WHERE id = ?", (site_id,)).fetchone()
+            if site is None:
                 return SiteState(site_id)
             user_rows = db.execute("SELECT * FROM users WHERE site = ? ORDER BY id", (site_id,))
             current_users = {row["id"]: users.to_current(row) for row in user_rows}
@@ -95,6 +96,7 @@ class SandboxBackend:
             True,
             frozen_map(current_users),
             **{name: frozen_map(items) for name, items in sections.items() if name != "users"},
+            licences=frozen_map(json.loads(site[0]) if site[0] else {}),
         )
 
     def execute(self, site_id: str, action: Action, record: Recorder | None = None) -> ActionResult:
