@@ -111,10 +111,28 @@ class _Builder:
         return draft
 
     def build(self) -> list[Draft]:
+        self._warn_deactivated_members()
         self._users()
         for group_type in GROUP_TYPES:
             self._groups(group_type)
         return self.drafts
+
+    def _warn_deactivated_members(self) -> None:
+        """Edge case 7: a deactivated user the site file keeps in a hunt group (or as a
+        call-centre agent) stays there, and callers may reach its announcement. Said in
+        every plan of such a site, whether or not the list is written."""
+        lists = [
+            (f"hunt group {gid}", group.members) for gid, group in self.spec.hunt_groups.items()
+        ]
+        lists += [
+            (f"call centre {gid} as an agent", centre.agents)
+            for gid, centre in self.spec.call_centres.items()
+        ]
+        for where, members in sorted(lists):
+            for uid in members:
+                user = self.spec.users.get(uid)
+                if user is not None and user.status == DEACTIVATED:
+                    self.warnings.append(f"{uid} is deactivated and stays in {where}")
 
     # -- users -------------------------------------------------------------------------
     def _users(self) -> None:
@@ -397,17 +415,14 @@ class _Builder:
     def _deactivated_members(
         self, target: Target, changes: dict[str, tuple[Any, Any]]
     ) -> list[str]:
-        """Edge case 7: a deactivated user kept in a hunt group is kept, with a warning."""
+        """Edge case 7: the list write that keeps a deactivated user says so too."""
         if target.type != "hunt_group":
             return []
         notes = []
         for uid in (changes.get("members") or (None, []))[1] or []:
             user = self.spec.users.get(uid)
             if user is not None and user.status == DEACTIVATED:
-                note = f"{uid} is deactivated and stays in hunt group {target.id}"
-                notes.append(note)
-                if note not in self.warnings:
-                    self.warnings.append(note)
+                notes.append(f"{uid} is deactivated and stays in hunt group {target.id}")
         return notes
 
     def _can_join(self, target: Target, uid: str) -> bool:

@@ -75,7 +75,7 @@ def summary_line(plan: Plan) -> str:
 def render_text(plan: Plan, style: Style = _plain_style) -> str:
     lines: list[str] = []
     if plan.empty:
-        return summary_line(plan) + "\n"
+        return "\n".join([summary_line(plan), *_warning_lines(plan, style)]) + "\n"
     lines.append(f"onenet plan for site {plan.site}, in the order it runs:")
     lines.append("")
     for action in plan.actions:
@@ -91,9 +91,7 @@ def render_text(plan: Plan, style: Style = _plain_style) -> str:
         lines += [f"      {line}" for line in change_lines(action)]
         for note in action.notes:
             lines.append(style(f"      # {note}", dim=True))
-    if plan.warnings:
-        lines.append("")
-        lines += [style(f"Warning: {w}", fg="yellow") for w in plan.warnings]
+    lines += _warning_lines(plan, style)
     lines.append("")
     lines.append(style(summary_line(plan), bold=True))
     gated = plan.gated
@@ -105,6 +103,12 @@ def render_text(plan: Plan, style: Style = _plain_style) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _warning_lines(plan: Plan, style: Style) -> list[str]:
+    if not plan.warnings:
+        return []
+    return ["", *(style(f"Warning: {w}", fg="yellow") for w in plan.warnings)]
+
+
 def render_json(plan: Plan) -> str:
     return json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False) + "\n"
 
@@ -112,7 +116,9 @@ def render_json(plan: Plan) -> str:
 def render_markdown(plan: Plan) -> str:
     out = [f"### onenet plan: site `{plan.site}`", ""]
     if plan.empty:
-        return "\n".join([*out, "No changes: the site matches the site file.", ""])
+        out += ["No changes: the site matches the site file.", ""]
+        out += [f"> :warning: {_md(w)}" for w in plan.warnings]
+        return "\n".join(out) + ("\n" if plan.warnings else "")
     counts = plan.counts()
     kinds = {"create": 0, "update": 0, "delete": 0, "attention": 0}
     for action in plan.actions:

@@ -112,6 +112,20 @@ def test_warnings_go_to_stderr_and_do_not_fail(onenet, workdir: Path) -> None:
     assert "warning: karl is deactivated and stays in this hunt group" in result.err
 
 
+def test_warnings_are_in_every_rendering_of_the_plan(onenet, workdir: Path) -> None:
+    """Also once the site is in place and nothing is left to do: a JSON or Markdown
+    reader (a CI comment) sees what the admin on a terminal sees on stderr."""
+    warned = str(FIXTURES / "valid" / "deactivated-in-hunt-group.yaml")
+    warning = "karl is deactivated and stays in hunt group sales"
+    for _ in range(2):
+        onenet("apply", warned, "--yes")
+        onenet("sandbox", "activate", "--site", "warn", "--all")
+    assert onenet("plan", warned, "--detailed-exitcode").code == 0  # nothing to do
+    assert json.loads(onenet("plan", warned, "--format", "json").out)["warnings"] == [warning]
+    assert f"> :warning: {warning}" in onenet("plan", warned, "--format", "markdown").out
+    assert f"Warning: {warning}" in onenet("plan", warned).out
+
+
 def test_colour_only_on_a_terminal_and_never_with_no_color(
     onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -173,11 +173,18 @@ def test_7_deactivated_user_in_a_hunt_group_is_kept_with_a_warning() -> None:
     )
     p = run(spec(users_after + group), state_of(spec(users_before + group)))
     assert summary(p) == [("user/karl/deactivate", "ready")]
-    assert p.warnings == ()  # membership unchanged: nothing written, nothing to warn
-    # a plan that writes the list with karl in it warns
+    # membership unchanged: nothing written, but the plan warns all the same
+    assert p.warnings == ("karl is deactivated and stays in hunt group sales",)
+    # and keeps warning once karl is deactivated and nothing is left to do
+    settled = spec(users_after + group)
+    p = run(settled, state_of(settled, karl="deactivated"))
+    assert p.empty and p.warnings == ("karl is deactivated and stays in hunt group sales",)
+    # a plan that writes the list with karl in it says so on the write too, warning once
     group_after = group.replace("[anna, karl]", "[karl, anna]")
     p = run(spec(users_after + group_after), state_of(spec(users_before + group)))
     assert p.warnings == ("karl is deactivated and stays in hunt group sales",)
+    [write] = [a for a in p.actions if a.kind is Kind.SET_MEMBERS]
+    assert write.notes == ("karl is deactivated and stays in hunt group sales",)
 
 
 def test_8_extension_collision_is_caught_at_validation() -> None:
