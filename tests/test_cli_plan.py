@@ -162,3 +162,21 @@ def test_a_malformed_fault_setting_is_a_clear_error(
     assert result.code == 1
     assert "Error: ONENET_SANDBOX_FAULTS='sometimes': use nth=N or rate=P" in result.err
     assert "Traceback" not in result.err
+
+
+def test_a_swap_on_a_site_without_a_number_pool_says_there_is_no_pool(
+    onenet, workdir: Path
+) -> None:
+    head = "version: 1\nsite: {id: swap, name: Swap, country: DE}\nusers:\n"
+    row = '  %s: {first_name: F, last_name: L, number: "030 123456%s", package: standard}\n'
+    (workdir / "before.yaml").write_text(head + row % ("anna", "01") + row % ("ben", "02"))
+    (workdir / "after.yaml").write_text(head + row % ("anna", "02") + row % ("ben", "01"))
+    assert onenet("apply", "before.yaml", "--yes").code == 0
+    onenet("sandbox", "activate", "--site", "swap", "--all")
+    result = onenet("plan", "after.yaml", "--format", "json")
+    reasons = {a["reason"] for a in json.loads(result.out)["actions"] if a["status"] == "blocked"}
+    assert (
+        "swapping numbers needs a free number to move through, and the site has no "
+        "number_pool: add one to site.number_pool"
+    ) in reasons
+    assert not any("none left" in r for r in reasons)
