@@ -12,7 +12,7 @@ Edges (an action follows another) come from the platform's rules:
 
 Swaps (A takes B's number while B takes A's) are cycles, broken in `swaps`.
 The order is graphlib's, ties broken by kind then id, so plans are stable.
-Finally an action that waits on a non-ready one waits too.
+Finally an action that waits on one held further back is held as far.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from onenet_apply import swaps
 from onenet_apply.catalogue import default_catalogue
 from onenet_apply.plan import Action, Change, Kind, Status
-from onenet_apply.planner import Draft
+from onenet_apply.planner import HOLD_RANK, Draft
 from onenet_apply.spec import SiteSpec
 from onenet_apply.state import SiteState
 
@@ -376,15 +376,16 @@ def _toposort(drafts: list[Draft], by_id: dict[str, Draft]) -> list[Draft]:
 
 
 def propagate(ordered: list[Draft]) -> None:
-    """An action waiting on one that will not run now cannot run now either."""
+    """An action waiting on one that will not run now cannot run now either; and one
+    waiting on a blocked (or gated) action is blocked (or gated) too, however long it
+    would wait anyway: a human must act first."""
     by_id = {d.id: d for d in ordered}
-    for draft in ordered:
-        if draft.status is not Status.READY:
-            continue
-        for dep_id in sorted(draft.deps):
-            dep = by_id[dep_id]
-            if dep.status is Status.READY:
-                continue
+    for draft in ordered:  # in order: what it waits for has its final status already
+        worst = max(
+            (by_id[dep_id] for dep_id in sorted(draft.deps)),
+            key=lambda dep: HOLD_RANK[dep.status],
+            default=None,
+        )
+        if worst is not None and HOLD_RANK[worst.status] > HOLD_RANK[draft.status]:
             # it shares the fate of what it waits for: deferred, gated or blocked alike
-            draft.hold(dep.status, f"waits for {dep_id} ({dep.status}: {dep.reason})")
-            break
+            draft.hold(worst.status, f"waits for {worst.id} ({worst.status}: {worst.reason})")

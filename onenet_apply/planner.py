@@ -33,6 +33,8 @@ FAILED_KEPT = FAILED_REASON + "; they can retry the activation or remove the {wh
 FAILED_DROPPED = FAILED_REASON + "; the site file no longer lists it: ask them to remove the {what}"
 P, A, D, F = Lifecycle.PENDING, Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.FAILED
 CLAIMED = ("number", "extension", "username")  # values no two objects may hold at once
+# how far an action is from running: each status only ever moves to a higher one
+HOLD_RANK = {Status.READY: 0, Status.DEFERRED: 1, Status.GATED: 2, Status.BLOCKED: 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,7 @@ class Draft:
 
     def hold(self, status: Status, reason: str) -> None:
         """Lower the status (ready > deferred > gated > blocked) and say why."""
-        order = [Status.READY, Status.DEFERRED, Status.GATED, Status.BLOCKED]
-        if order.index(status) > order.index(self.status):
+        if HOLD_RANK[status] > HOLD_RANK[self.status]:
             self.status, self.reason = status, reason
 
 

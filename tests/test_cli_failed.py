@@ -101,6 +101,15 @@ def test_dropped_from_the_site_file_it_is_not_deleted_and_keeps_its_number(
     taker = onenet("plan", site(workdir, ANNA + CARL, "taker.yaml"), "--detailed-exitcode")
     assert taker.code == 4  # carl cannot have fay's number until the team removes fay
     assert "+ user/carl create [blocked: waits for user/fay/activation-failed" in taker.out
+    # a step that would wait for carl's activation waits for the team first: blocked too
+    deactivated = CARL.replace(
+        "}\n",
+        ', status: deactivated, deactivation: {transfer_to: "030 12345601", '
+        "caller: hears-number}}\n",
+    )
+    later = onenet("plan", site(workdir, ANNA + deactivated, "later.yaml"), "--detailed-exitcode")
+    assert later.code == 4, later.out
+    assert "~ user/carl deactivate [blocked: waits for user/carl/create (blocked: " in later.out
 
 
 def test_the_team_retries_the_activation(onenet, workdir: Path, failed_fay: str) -> None:
