@@ -42,6 +42,7 @@ from onenet_apply.spec import SiteSpec
 from onenet_apply.validate import Validation, validate_file
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3, 4
+BLOCKED_ONLY = "Only blocked items remain: a human must act on them first (see their reasons)."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -378,7 +379,10 @@ def _summarise(report: ApplyReport, sink: CredentialsSink) -> int:
         return EXIT_ERROR
     if report.remaining(Status.DEFERRED):
         return EXIT_PENDING
-    return EXIT_BLOCKED if report.remaining(Status.BLOCKED) else EXIT_OK
+    if report.remaining(Status.BLOCKED):
+        click.echo(BLOCKED_ONLY, err=True)
+        return EXIT_BLOCKED
+    return EXIT_OK
 
 
 def write_file_atomically(path: str, text: str) -> None:
