@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from onenet_apply.plan import Kind, Status
 from tests.planner_kit import run, spec, state_of, summary, user
 
@@ -152,13 +154,29 @@ def test_6_failed_user_is_blocked_not_recreated_and_keeps_its_number() -> None:
     )
 
 
-def test_6_a_failed_group_is_reported_the_same_way() -> None:
+@pytest.mark.parametrize(
+    ("group", "kind"),
+    [
+        (
+            'hunt_groups:\n  sales: {name: S, number: "030 12345650", policy: circular}\n',
+            "hunt_group",
+        ),
+        (
+            'call_centres:\n  sales: {name: S, number: "030 12345650", edition: basic, '
+            "agents: [], supervisors: []}\n",
+            "call_centre",
+        ),
+    ],
+)
+def test_6_a_failed_group_is_reported_the_same_way(group: str, kind: str) -> None:
     users = "users:\n" + user("anna", 1)
-    group = 'hunt_groups:\n  sales: {name: S, number: "030 12345650", policy: circular}\n'
     before = spec(users + group)
     p = run(before, state_of(before, sales="failed"))
-    assert summary(p) == [("hunt_group/sales/activation-failed", "blocked")]
-    assert p.actions[0].reason.endswith("they can retry the activation or remove the hunt group")
+    assert summary(p) == [(f"{kind}/sales/activation-failed", "blocked")]
+    what = kind.replace("_", " ")
+    assert p.actions[0].reason.endswith(f"they can retry the activation or remove the {what}")
+    p = run(spec(users), state_of(before, sales="failed"))  # dropped: never a delete
+    assert summary(p) == [(f"{kind}/sales/activation-failed", "blocked")]
 
 
 def test_7_deactivated_user_in_a_hunt_group_is_kept_with_a_warning() -> None:
