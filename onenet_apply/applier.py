@@ -64,10 +64,6 @@ class ApplyReport:
     def remaining(self, status: Status) -> list[Action]:
         return self.last_plan.by_status(status) if self.last_plan else []
 
-    @property
-    def pending_work(self) -> bool:
-        return bool(self.remaining(Status.DEFERRED) or self.remaining(Status.BLOCKED))
-
 
 Progress = Callable[[int, int, Action], None]
 Approve = Callable[[Plan], bool]  # shows the plan; False: apply nothing

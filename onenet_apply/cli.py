@@ -1,9 +1,10 @@
 """The `onenet` command line: parse options, call the core, map outcomes to exit codes.
 
-Exit codes (DESIGN.md): 0 success or nothing to change; 1 error (bad input,
+Exit codes (README): 0 success or nothing to change; 1 error (bad input,
 refusal, usage error); 2 `plan --detailed-exitcode` found changes; 3 `apply`
-left deferred or blocked work. Usage errors exit 1, never 2, so CI cannot take
-a mistyped command for "changes found".
+left deferred work (it converges by itself); 4 only blocked work is left, which
+needs a human (from `plan --detailed-exitcode` and `apply`). Usage errors exit 1,
+never 2, so CI cannot take a mistyped command for "changes found".
 """
 
 from __future__ import annotations
@@ -24,20 +25,21 @@ from onenet_apply.backends.base import Backend, BackendError
 from onenet_apply.cli_credentials import credentials
 from onenet_apply.cli_sandbox import backend_option, sandbox
 from onenet_apply.credentials import CredentialsFileError, CredentialsSink
-from onenet_apply.importer import render_site, site_document
+from onenet_apply.importer import failed_note, render_site, site_document
 from onenet_apply.ordering import PlanError
-from onenet_apply.plan import Action, Plan, PlanFileError
+from onenet_apply.plan import Action, Plan, PlanFileError, Status
 from onenet_apply.plan_file import REMAKE, SavedPlan, is_saved_plan, read_saved_plan
 from onenet_apply.plan_file import render as render_saved
 from onenet_apply.planner import PlanOptions
 from onenet_apply.planner import plan as make_plan
 from onenet_apply.problems import Severity
-from onenet_apply.render import RENDERERS, render_text
+from onenet_apply.render import RENDERERS, only_blocked, render_text
 from onenet_apply.saved_check import StalePlanError
 from onenet_apply.spec import SiteSpec
 from onenet_apply.validate import Validation, validate_file
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PENDING = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3, 4
+BLOCKED_ONLY = "Only blocked items remain: a human must act on them first (see their reasons)."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -113,7 +115,8 @@ def report_problems(results: list[Validation]) -> None:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 2 when the plan has changes, 0 when it has none.",
+    help="Exit 2 when the plan has changes, 4 when only blocked items (for a human) "
+    "remain, 0 when it has none.",
 )
 @click.option("--allow-delete", is_flag=True, help="Plan deletions as ready, not gated.")
 @click.option("--force", is_flag=True, help="Lift the policy.max_change_percent gate.")
@@ -158,7 +161,14 @@ def plan_command(
     if out:
         write_file_atomically(out, saved)
         click.echo(f"Saved the plan to {out}; apply it with: onenet apply {out}", err=True)
-    sys.exit(EXIT_CHANGES if detailed_exitcode and not the_plan.empty else EXIT_OK)
+    sys.exit(_plan_exit_code(the_plan) if detailed_exitcode else EXIT_OK)
+
+
+def _plan_exit_code(the_plan: Plan) -> int:
+    """0 nothing to do, 2 changes to make, 4 nothing the tool can do: a human must act."""
+    if the_plan.empty:
+        return EXIT_OK
+    return EXIT_BLOCKED if only_blocked(the_plan) else EXIT_CHANGES
 
 
 @cli.command("apply")
@@ -296,7 +306,16 @@ def import_command(
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     text = render_site(
         site_document(state, name, country),
-        f"Imported by onenet import from {backend_url(backend)}, site {site}, at {stamp}.",
+        "\n".join(
+            filter(
+                None,
+                [
+                    f"Imported by onenet import from {backend_url(backend)}, site {site}, "
+                    f"at {stamp}.",
+                    failed_note(state),
+                ],
+            )
+        ),
     )
     if out is None:
         click.echo(text, nl=False)
@@ -397,7 +416,12 @@ def _summarise(report: ApplyReport, sink: CredentialsSink) -> int:
         )
     if report.failed:
         return EXIT_ERROR
-    return EXIT_PENDING if report.pending_work else EXIT_OK
+    if report.remaining(Status.DEFERRED):
+        return EXIT_PENDING
+    if report.remaining(Status.BLOCKED):
+        click.echo(BLOCKED_ONLY, err=True)
+        return EXIT_BLOCKED
+    return EXIT_OK
 
 
 def write_file_atomically(path: str, text: str) -> None:

@@ -30,7 +30,8 @@ def open_sandbox(url: str | None) -> SandboxBackend:
 
 @click.group()
 def sandbox() -> None:
-    """Control the embedded sandbox: activate or fail pending users and groups."""
+    """Control the embedded sandbox: activate or fail pending users and groups, retry or
+    remove failed ones."""
 
 
 def _settle(verb: str, site: str, ids: tuple[str, ...], everything: bool, url: str | None) -> None:
@@ -68,6 +69,47 @@ def activate(site: str, ids: tuple[str, ...], everything: bool, backend: str | N
 def fail(site: str, ids: tuple[str, ...], everything: bool, backend: str | None) -> None:
     """Fail the activation of pending users and groups, as the carrier may."""
     _settle("failed", site, ids, everything, backend)
+
+
+def _resolve(verb: str, site: str, ids: tuple[str, ...], everything: bool, url: str | None) -> None:
+    """Play the One Net Business team's answer to failed activations."""
+    if bool(ids) == everything:
+        raise click.UsageError(
+            "name the failed users and groups (ID... or TYPE/ID...), or give --all"
+        )
+    backend = open_sandbox(url)
+    try:
+        answer = backend.retry if verb == "pending" else backend.remove
+        outcome = answer(site, None if everything else ids)
+    except BackendError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        backend.close()
+    if not outcome.changed:
+        click.echo("nothing has failed", err=True)
+    for key in outcome.changed:
+        click.echo(f"{key}: {verb}")
+
+
+@sandbox.command()
+@site_option
+@click.argument("ids", nargs=-1, metavar="[ID...]")
+@click.option("--all", "everything", is_flag=True, help="Every failed user and group.")
+@backend_option
+def retry(site: str, ids: tuple[str, ...], everything: bool, backend: str | None) -> None:
+    """Retry failed activations (pending again), as the One Net Business team may."""
+    _resolve("pending", site, ids, everything, backend)
+
+
+@sandbox.command()
+@site_option
+@click.argument("ids", nargs=-1, metavar="[ID...]")
+@click.option("--all", "everything", is_flag=True, help="Every failed user and group.")
+@backend_option
+def remove(site: str, ids: tuple[str, ...], everything: bool, backend: str | None) -> None:
+    """Remove failed users and groups, freeing their numbers, extensions and licences,
+    as the One Net Business team may."""
+    _resolve("removed", site, ids, everything, backend)
 
 
 @sandbox.command()

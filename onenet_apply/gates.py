@@ -33,7 +33,11 @@ def apply(drafts: list[Draft], spec: SiteSpec, state: SiteState, options: PlanOp
         return
     # the gate protects the users the site has: creating new ones touches nobody
     touched = {
-        d.target.id for d in drafts if d.target.type == "user" and d.target.id in state.users
+        d.target.id
+        for d in drafts
+        if d.target.type == "user"
+        and d.target.id in state.users
+        and d.kind is not Kind.ACTIVATION_FAILED  # a report, not a change
     }
     share = 100 * len(touched) / total
     limit = spec.site.policy.max_change_percent

@@ -21,7 +21,7 @@ from onenet_apply.spec import (
     HuntGroup,
     User,
 )
-from onenet_apply.state import SiteState
+from onenet_apply.state import SECTION_OF, Lifecycle, SiteState
 
 
 def site_document(
@@ -51,6 +51,23 @@ def site_document(
     }
     document.update({k: v for k, v in sections.items() if v})
     return document
+
+
+def failed_note(state: SiteState) -> str:
+    """Header lines naming what the carrier failed to activate: written as they are,
+    they plan to no change, only a blocked line until the team retries or removes them."""
+    failed = [
+        f"{target_type.replace('_', ' ')} {ident}"
+        for target_type in SECTION_OF
+        for ident, current in sorted(state.section(target_type).items())
+        if current.lifecycle is Lifecycle.FAILED
+    ]
+    if not failed:
+        return ""
+    return (
+        f"Activation failed for {', '.join(failed)}: contact the One Net Business team,\n"
+        "who can retry the activation or remove it."
+    )
 
 
 def render_site(document: dict[str, Any], header: str) -> str:

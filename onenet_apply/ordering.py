@@ -5,30 +5,32 @@ Edges (an action follows another) come from the platform's rules:
   (its delete or its own change): deletes free values before creates reuse them;
 - a user leaves its old pickup or park group before joining a new one, and
   leaves every group before it is deleted;
-- where the site owns a limited number of a licence, actions that free it come
-  before actions that use it;
+- where the site owns a limited number of a licence and too few are free,
+  actions that free one come before actions that use it, and what cannot fit
+  even then is blocked with the counts;
 - a group is deleted only after the references to its number are gone.
 
 Swaps (A takes B's number while B takes A's) are cycles, broken in `swaps`.
 The order is graphlib's, ties broken by kind then id, so plans are stable.
-Finally an action that waits on a non-ready one waits too.
+Finally an action that waits on one held further back is held as far.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from onenet_apply import swaps
 from onenet_apply.catalogue import default_catalogue
 from onenet_apply.plan import Action, Change, Kind, Status
-from onenet_apply.planner import Draft
+from onenet_apply.planner import HOLD_RANK, Draft
 from onenet_apply.spec import SiteSpec
 from onenet_apply.state import SiteState
 
 _ONE_GROUP_TYPES = ("call_pickup_group", "call_park_group")  # a user is in at most one
 KIND_RANK = {
+    Kind.ACTIVATION_FAILED: -1,  # what needs a human comes first
     Kind.DELETE: 0,
     Kind.CREATE: 1,
     Kind.UPDATE_PROFILE: 2,
@@ -65,7 +67,7 @@ def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
         _membership_edges(drafts)
         _policy_edges(drafts)
         _agent_edges(drafts, state)
-        _licence_edges(drafts, spec)
+        _licence_edges(drafts, spec, state)
         _reference_edges(drafts, state)
         _leave_before_delete(drafts)  # last: it must see every other edge
         for draft in drafts:
@@ -272,7 +274,7 @@ def _agent_edges(drafts: list[Draft], state: SiteState) -> None:
     levels = default_catalogue()
     centres: dict[str, list[Draft]] = defaultdict(list)  # centre -> what frees its agents
     for draft in drafts:
-        failed_marker = draft.kind is Kind.CREATE and draft.status is Status.BLOCKED
+        failed_marker = draft.kind is Kind.ACTIVATION_FAILED
         if draft.target.type == "call_centre" and (
             draft.kind is Kind.DELETE
             or "edition" in draft.changes
@@ -297,17 +299,34 @@ def _agent_edges(drafts: list[Draft], state: SiteState) -> None:
                     draft.deps.add(centre.id)
 
 
-def _licence_edges(drafts: list[Draft], spec: SiteSpec) -> None:
-    limited = set(spec.site.licences)
-    if not limited:
+def _licence_edges(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> None:
+    """Edge case 9. Where the site owns a limited number of a licence (as the backend
+    says; else as the site file declares), what fits in the free licences goes now,
+    what fits once others are freed waits for every action that frees one, and what
+    does not fit at all is blocked with the counts."""
+    owned = {**spec.site.licences, **state.licences}
+    if not owned:
         return
-    freeing: dict[str, list[str]] = defaultdict(list)
-    for draft in drafts:
-        for name in draft.licences_removed & limited:
-            freeing[name].append(draft.id)
-    for draft in drafts:
-        for name in draft.licences_added & limited:
-            draft.deps.update(freeing.get(name, ()))
+    in_use: Counter[str] = Counter()
+    for current in state.users.values():
+        in_use.update({current.item.package, *current.item.options})
+    for name, limit in sorted(owned.items()):
+        adding = [d for d in drafts if name in d.licences_added]
+        free = limit - in_use[name]
+        if len(adding) <= free:
+            continue  # enough free licences: nothing waits
+        freeing = [d.id for d in drafts if name in d.licences_removed]
+        needed = in_use[name] + len(adding) - len(freeing)
+        for index, draft in enumerate(adding):
+            if index < free:
+                continue
+            if index < free + len(freeing):
+                draft.deps.update(freeing)
+            else:
+                draft.hold(
+                    Status.BLOCKED,
+                    f"needs {needed} {name} licences, the site owns {limit}",
+                )
 
 
 def _reference_edges(drafts: list[Draft], state: SiteState) -> None:
@@ -357,15 +376,16 @@ def _toposort(drafts: list[Draft], by_id: dict[str, Draft]) -> list[Draft]:
 
 
 def propagate(ordered: list[Draft]) -> None:
-    """An action waiting on one that will not run now cannot run now either."""
+    """An action waiting on one that will not run now cannot run now either; and one
+    waiting on a blocked (or gated) action is blocked (or gated) too, however long it
+    would wait anyway: a human must act first."""
     by_id = {d.id: d for d in ordered}
-    for draft in ordered:
-        if draft.status is not Status.READY:
-            continue
-        for dep_id in sorted(draft.deps):
-            dep = by_id[dep_id]
-            if dep.status is Status.READY:
-                continue
+    for draft in ordered:  # in order: what it waits for has its final status already
+        worst = max(
+            (by_id[dep_id] for dep_id in sorted(draft.deps)),
+            key=lambda dep: HOLD_RANK[dep.status],
+            default=None,
+        )
+        if worst is not None and HOLD_RANK[worst.status] > HOLD_RANK[draft.status]:
             # it shares the fate of what it waits for: deferred, gated or blocked alike
-            draft.hold(dep.status, f"waits for {dep_id} ({dep.status}: {dep.reason})")
-            break
+            draft.hold(worst.status, f"waits for {worst.id} ({worst.status}: {worst.reason})")

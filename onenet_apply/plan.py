@@ -29,6 +29,9 @@ class Kind(StrEnum):
     UPDATE = "update"  # groups: name, number, extension, policy and other settings
     SET_MEMBERS = "set-members"  # groups: the whole member list(s), written at once
     DELETE = "delete"
+    # not a change: the carrier failed the object's activation, and only the One Net
+    # Business team can retry it or remove the object; reported, always blocked
+    ACTIVATION_FAILED = "activation-failed"
 
 
 @dataclass(frozen=True, slots=True)

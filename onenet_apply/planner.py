@@ -28,8 +28,13 @@ from onenet_apply.spec import DEACTIVATED, SiteSpec, User
 from onenet_apply.state import ACTIVATED_GROUP_TYPES, GROUP_TYPES, SECTION_OF, Lifecycle, SiteState
 
 FAILED_REASON = "activation failed: contact the One Net Business team"
+# the team's two answers: retry the activation (pending again) or remove the object
+FAILED_KEPT = FAILED_REASON + "; they can retry the activation or remove the {what}"
+FAILED_DROPPED = FAILED_REASON + "; the site file no longer lists it: ask them to remove the {what}"
 P, A, D, F = Lifecycle.PENDING, Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.FAILED
 CLAIMED = ("number", "extension", "username")  # values no two objects may hold at once
+# how far an action is from running: each status only ever moves to a higher one
+HOLD_RANK = {Status.READY: 0, Status.DEFERRED: 1, Status.GATED: 2, Status.BLOCKED: 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +72,7 @@ class Draft:
 
     def hold(self, status: Status, reason: str) -> None:
         """Lower the status (ready > deferred > gated > blocked) and say why."""
-        order = [Status.READY, Status.DEFERRED, Status.GATED, Status.BLOCKED]
-        if order.index(status) > order.index(self.status):
+        if HOLD_RANK[status] > HOLD_RANK[self.status]:
             self.status, self.reason = status, reason
 
 
@@ -108,10 +112,28 @@ class _Builder:
         return draft
 
     def build(self) -> list[Draft]:
+        self._warn_deactivated_members()
         self._users()
         for group_type in GROUP_TYPES:
             self._groups(group_type)
         return self.drafts
+
+    def _warn_deactivated_members(self) -> None:
+        """Edge case 7: a deactivated user the site file keeps in a hunt group (or as a
+        call-centre agent) stays there, and callers may reach its announcement. Said in
+        every plan of such a site, whether or not the list is written."""
+        lists = [
+            (f"hunt group {gid}", group.members) for gid, group in self.spec.hunt_groups.items()
+        ]
+        lists += [
+            (f"call centre {gid} as an agent", centre.agents)
+            for gid, centre in self.spec.call_centres.items()
+        ]
+        for where, members in sorted(lists):
+            for uid in members:
+                user = self.spec.users.get(uid)
+                if user is not None and user.status == DEACTIVATED:
+                    self.warnings.append(f"{uid} is deactivated and stays in {where}")
 
     # -- users -------------------------------------------------------------------------
     def _users(self) -> None:
@@ -122,6 +144,8 @@ class _Builder:
             target = Target("user", uid)
             if uid not in current:
                 self._create_user(target, desired[uid])
+            elif current[uid].lifecycle is F:
+                self._failed(target, uid in desired, _claims(user_fields(current[uid].item)))
             elif uid not in desired:
                 self._delete_user(target, current[uid].item, current[uid].lifecycle)
             else:
@@ -167,10 +191,16 @@ class _Builder:
         )
         _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
 
+    def _failed(self, target: Target, wanted: bool, held: dict[str, str]) -> None:
+        """Edge case 6: nothing is done to a failed object; one line says what to do.
+        One the site file dropped would give up its values only when the team removes
+        it, so whatever takes them waits on this line (and is blocked with it)."""
+        what = "user" if target.type == "user" else target.type.replace("_", " ")
+        self.add(Draft(Kind.ACTIVATION_FAILED, target, {}, releases={} if wanted else held)).hold(
+            Status.BLOCKED, (FAILED_KEPT if wanted else FAILED_DROPPED).format(what=what)
+        )
+
     def _update_user(self, target: Target, user: User, current: User, lifecycle: Lifecycle) -> None:
-        if lifecycle is F:
-            self.add(Draft(Kind.CREATE, target, {})).hold(Status.BLOCKED, FAILED_REASON)
-            return
         want, have = user_fields(user), user_fields(current)
         profile = {k: (have[k], want[k]) for k in PROFILE if have[k] != want[k]}
         if profile:
@@ -228,7 +258,10 @@ class _Builder:
             if self.unmanaged(gid):
                 continue
             target = Target(group_type, gid)
-            if gid not in current:
+            if gid in current and current[gid].lifecycle is F:
+                have = group_fields(group_type, current[gid].item)
+                self._failed(target, gid in desired, {k: have[k] for k in ("number", "extension")})
+            elif gid not in current:
                 want = group_fields(group_type, desired[gid])
                 self._create_group(target, want)
                 self._lists(target, want, None, P if group_type in ACTIVATED_GROUP_TYPES else A)
@@ -236,8 +269,6 @@ class _Builder:
                 self._delete_group(
                     target, group_fields(group_type, current[gid].item), current[gid].lifecycle
                 )
-            elif current[gid].lifecycle is F:
-                self.add(Draft(Kind.CREATE, target, {})).hold(Status.BLOCKED, FAILED_REASON)
             else:
                 want = group_fields(group_type, desired[gid])
                 have = group_fields(group_type, current[gid].item)
@@ -383,17 +414,14 @@ class _Builder:
     def _deactivated_members(
         self, target: Target, changes: dict[str, tuple[Any, Any]]
     ) -> list[str]:
-        """Edge case 7: a deactivated user kept in a hunt group is kept, with a warning."""
+        """Edge case 7: the list write that keeps a deactivated user says so too."""
         if target.type != "hunt_group":
             return []
         notes = []
         for uid in (changes.get("members") or (None, []))[1] or []:
             user = self.spec.users.get(uid)
             if user is not None and user.status == DEACTIVATED:
-                note = f"{uid} is deactivated and stays in hunt group {target.id}"
-                notes.append(note)
-                if note not in self.warnings:
-                    self.warnings.append(note)
+                notes.append(f"{uid} is deactivated and stays in hunt group {target.id}")
         return notes
 
     def _can_join(self, target: Target, uid: str) -> bool:

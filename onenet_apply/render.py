@@ -11,8 +11,9 @@ from typing import Any
 
 from onenet_apply.plan import Action, Kind, Plan, Status, plan_to_json
 
-MARKS = {Kind.CREATE: "+", Kind.DELETE: "-"}  # everything else updates: "~"
-COLOURS = {"+": "green", "-": "red", "~": "yellow"}
+# everything else updates: "~"; "!" is no change but a failed activation a human must see to
+MARKS = {Kind.CREATE: "+", Kind.DELETE: "-", Kind.ACTIVATION_FAILED: "!"}
+COLOURS = {"+": "green", "-": "red", "~": "yellow", "!": "red"}
 STATUS_COLOURS = {Status.DEFERRED: "cyan", Status.BLOCKED: "red", Status.GATED: "magenta"}
 MARKDOWN_FOLD_AFTER = 20  # objects: longer plans are folded into <details>
 
@@ -53,24 +54,35 @@ def change_lines(action: Action) -> list[str]:
     return [f"{c.field}: {value(c.before)} -> {value(c.after)}" for c in action.changes]
 
 
+def only_blocked(plan: Plan) -> bool:
+    """Nothing the tool can do: every action waits for a human (exit code 4)."""
+    return not plan.empty and all(a.status is Status.BLOCKED for a in plan.actions)
+
+
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
     if plan.empty:
         return f"No changes. Site {plan.site} matches the site file."
-    return (
+    line = (
         f"Plan: {c['ready']} ready, {c['deferred']} deferred, {c['blocked']} blocked, "
         f"{c['gated']} gated."
     )
+    if only_blocked(plan):
+        line += " Nothing to change until a human acts on the blocked items."
+    return line
 
 
 def render_text(plan: Plan, style: Style = _plain_style) -> str:
     lines: list[str] = []
     if plan.empty:
-        return summary_line(plan) + "\n"
+        return "\n".join([summary_line(plan), *_warning_lines(plan, style)]) + "\n"
     lines.append(f"onenet plan for site {plan.site}, in the order it runs:")
     lines.append("")
     for action in plan.actions:
         m = mark(action)
+        if action.kind is Kind.ACTIVATION_FAILED:  # one line: what it is, what to do
+            lines.append(style(f"  {m} {action.target} {action.reason}", fg=COLOURS[m], bold=True))
+            continue
         head = style(f"  {m} {action.target} {step(action)}", fg=COLOURS[m], bold=True)
         if action.status is not Status.READY:
             tag = f"[{action.status}: {action.reason}]"
@@ -79,9 +91,7 @@ def render_text(plan: Plan, style: Style = _plain_style) -> str:
         lines += [f"      {line}" for line in change_lines(action)]
         for note in action.notes:
             lines.append(style(f"      # {note}", dim=True))
-    if plan.warnings:
-        lines.append("")
-        lines += [style(f"Warning: {w}", fg="yellow") for w in plan.warnings]
+    lines += _warning_lines(plan, style)
     lines.append("")
     lines.append(style(summary_line(plan), bold=True))
     gated = plan.gated
@@ -93,6 +103,12 @@ def render_text(plan: Plan, style: Style = _plain_style) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _warning_lines(plan: Plan, style: Style) -> list[str]:
+    if not plan.warnings:
+        return []
+    return ["", *(style(f"Warning: {w}", fg="yellow") for w in plan.warnings)]
+
+
 def render_json(plan: Plan) -> str:
     return json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False) + "\n"
 
@@ -100,11 +116,13 @@ def render_json(plan: Plan) -> str:
 def render_markdown(plan: Plan) -> str:
     out = [f"### onenet plan: site `{plan.site}`", ""]
     if plan.empty:
-        return "\n".join([*out, "No changes: the site matches the site file.", ""])
+        out += ["No changes: the site matches the site file.", ""]
+        out += [f"> :warning: {_md(w)}" for w in plan.warnings]
+        return "\n".join(out) + ("\n" if plan.warnings else "")
     counts = plan.counts()
-    kinds = {"create": 0, "update": 0, "delete": 0}
+    kinds = {"create": 0, "update": 0, "delete": 0, "attention": 0}
     for action in plan.actions:
-        kinds[{"+": "create", "-": "delete"}.get(mark(action), "update")] += 1
+        kinds[{"+": "create", "-": "delete", "!": "attention"}.get(mark(action), "update")] += 1
     out += [
         "| ready | deferred | blocked | gated | to create | to update | to delete |",
         "|---:|---:|---:|---:|---:|---:|---:|",
@@ -112,6 +130,8 @@ def render_markdown(plan: Plan) -> str:
         f"{counts['gated']} | {kinds['create']} | {kinds['update']} | {kinds['delete']} |",
         "",
     ]
+    if only_blocked(plan):
+        out += ["Nothing to change until a human acts on the blocked items.", ""]
     held = [a for a in plan.actions if a.status is not Status.READY]
     if held:
         out += ["| action | status | why |", "|---|---|---|"]

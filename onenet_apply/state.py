@@ -48,6 +48,9 @@ class SiteState:
     call_centres: Mapping[str, Current[CallCentre]] = field(default_factory=frozen_map)
     call_pickup_groups: Mapping[str, Current[CallPickupGroup]] = field(default_factory=frozen_map)
     call_park_groups: Mapping[str, Current[CallParkGroup]] = field(default_factory=frozen_map)
+    # licences the site owns on the platform, by package or option name; a name not
+    # listed is not limited. The planner orders and blocks by these, not by the site file.
+    licences: Mapping[str, int] = field(default_factory=frozen_map)
 
     def section(self, target_type: str) -> Mapping[str, Current]:
         return getattr(self, SECTION_OF[target_type])

@@ -61,6 +61,20 @@ class Temporaries:
             self.taken[namespace].add(key(namespace, candidate))
         return candidate
 
+    def none_left(self, namespace: str) -> str:
+        """Why a swap cannot move through a temporary value: no pool, or a full one."""
+        if namespace == "number" and not self.spec.site.number_pool:
+            return (
+                "swapping numbers needs a free number to move through, and the site has "
+                "no number_pool: add one to site.number_pool"
+            )
+        if namespace == "number":
+            return (
+                "swapping numbers needs a free number in site.number_pool "
+                "to move through; the pool has none left"
+            )
+        return f"swapping {namespace}s needs a free {namespace} to move through; none is left"
+
     def _candidates(self, namespace: str, current: str):
         taken = self.taken[namespace]
         if namespace == "number":
@@ -125,11 +139,7 @@ def break_swaps(
             old = first.releases[namespace]
             temp = temps.take(namespace, old)
             if temp is None:
-                first.hold(
-                    Status.BLOCKED,
-                    f"swapping {namespace}s needs a free {namespace} "
-                    "in site.number_pool to move through; the pool has none left",
-                )
+                first.hold(Status.BLOCKED, temps.none_left(namespace))
                 first.claims.clear()  # blocked: no longer part of any cycle
                 break
             park.changes[namespace] = (old, temp)

@@ -113,6 +113,20 @@ def test_warnings_go_to_stderr_and_do_not_fail(onenet, workdir: Path) -> None:
     assert "warning: karl is deactivated and stays in this hunt group" in result.err
 
 
+def test_warnings_are_in_every_rendering_of_the_plan(onenet, workdir: Path) -> None:
+    """Also once the site is in place and nothing is left to do: a JSON or Markdown
+    reader (a CI comment) sees what the admin on a terminal sees on stderr."""
+    warned = str(FIXTURES / "valid" / "deactivated-in-hunt-group.yaml")
+    warning = "karl is deactivated and stays in hunt group sales"
+    for _ in range(2):
+        onenet("apply", warned, "--yes")
+        onenet("sandbox", "activate", "--site", "warn", "--all")
+    assert onenet("plan", warned, "--detailed-exitcode").code == 0  # nothing to do
+    assert json.loads(onenet("plan", warned, "--format", "json").out)["warnings"] == [warning]
+    assert f"> :warning: {warning}" in onenet("plan", warned, "--format", "markdown").out
+    assert f"Warning: {warning}" in onenet("plan", warned).out
+
+
 def test_colour_only_on_a_terminal_and_never_with_no_color(
     onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,3 +163,21 @@ def test_a_malformed_fault_setting_is_a_clear_error(
     assert result.code == 1
     assert "Error: ONENET_SANDBOX_FAULTS='sometimes': use nth=N or rate=P" in result.err
     assert "Traceback" not in result.err
+
+
+def test_a_swap_on_a_site_without_a_number_pool_says_there_is_no_pool(
+    onenet, workdir: Path
+) -> None:
+    head = "version: 1\nsite: {id: swap, name: Swap, country: DE}\nusers:\n"
+    row = '  %s: {first_name: F, last_name: L, number: "030 123456%s", package: standard}\n'
+    (workdir / "before.yaml").write_text(head + row % ("anna", "01") + row % ("ben", "02"))
+    (workdir / "after.yaml").write_text(head + row % ("anna", "02") + row % ("ben", "01"))
+    assert onenet("apply", "before.yaml", "--yes").code == 0
+    onenet("sandbox", "activate", "--site", "swap", "--all")
+    result = onenet("plan", "after.yaml", "--format", "json")
+    reasons = {a["reason"] for a in json.loads(result.out)["actions"] if a["status"] == "blocked"}
+    assert (
+        "swapping numbers needs a free number to move through, and the site has no "
+        "number_pool: add one to site.number_pool"
+    ) in reasons
+    assert not any("none left" in r for r in reasons)

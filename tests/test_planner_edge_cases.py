@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from onenet_apply.plan import Status
+import pytest
+
+from onenet_apply.plan import Kind, Status
 from tests.planner_kit import run, spec, state_of, summary, user
 
 
@@ -122,17 +124,59 @@ def test_5_user_moved_between_pickup_groups_leaves_the_old_one_first() -> None:
 def test_6_failed_user_is_blocked_not_recreated_and_keeps_its_number() -> None:
     before = spec("users:\n" + user("anna", 1) + user("ben", 2))
     p = run(before, state_of(before, ben="failed"))
-    assert summary(p) == [("user/ben/create", "blocked")]
-    assert p.actions[0].reason == "activation failed: contact the One Net Business team"
+    # reported as what it is, never as a create; nothing is done to it
+    assert summary(p) == [("user/ben/activation-failed", "blocked")]
+    assert p.actions[0].kind is Kind.ACTIVATION_FAILED and p.actions[0].changes == ()
+    assert p.actions[0].reason == (
+        "activation failed: contact the One Net Business team; "
+        "they can retry the activation or remove the user"
+    )
+    # changes to it wait for the team as well: still that one line
+    renamed = spec("users:\n" + user("anna", 1) + user("ben", 2, first_name="Benno"))
+    assert summary(run(renamed, state_of(before, ben="failed"))) == [
+        ("user/ben/activation-failed", "blocked")
+    ]
+    # dropped from the site file: not deleted (the platform cannot), the same advice
+    p = run(spec("users:\n" + user("anna", 1)), state_of(before, ben="failed"))
+    assert summary(p) == [("user/ben/activation-failed", "blocked")]
+    assert "ask them to remove the user" in p.actions[0].reason
     # its number is still held: another user cannot take it
     taker = spec("users:\n" + user("anna", 1) + user("carl", 2))
     p = run(taker, state_of(before, ben="failed"))
-    assert ("user/carl/create", "blocked") in summary(p)
-    assert ("user/ben/delete", "blocked") in summary(p)
+    assert summary(p) == [
+        ("user/ben/activation-failed", "blocked"),
+        ("user/carl/create", "blocked"),
+    ]
     carl = next(a for a in p.actions if a.id == "user/carl/create")
-    assert carl.reason == (
-        "waits for user/ben/delete (blocked: activation failed: contact the One Net Business team)"
+    assert carl.reason.startswith(
+        "waits for user/ben/activation-failed (blocked: activation failed: "
+        "contact the One Net Business team"
     )
+
+
+@pytest.mark.parametrize(
+    ("group", "kind"),
+    [
+        (
+            'hunt_groups:\n  sales: {name: S, number: "030 12345650", policy: circular}\n',
+            "hunt_group",
+        ),
+        (
+            'call_centres:\n  sales: {name: S, number: "030 12345650", edition: basic, '
+            "agents: [], supervisors: []}\n",
+            "call_centre",
+        ),
+    ],
+)
+def test_6_a_failed_group_is_reported_the_same_way(group: str, kind: str) -> None:
+    users = "users:\n" + user("anna", 1)
+    before = spec(users + group)
+    p = run(before, state_of(before, sales="failed"))
+    assert summary(p) == [(f"{kind}/sales/activation-failed", "blocked")]
+    what = kind.replace("_", " ")
+    assert p.actions[0].reason.endswith(f"they can retry the activation or remove the {what}")
+    p = run(spec(users), state_of(before, sales="failed"))  # dropped: never a delete
+    assert summary(p) == [(f"{kind}/sales/activation-failed", "blocked")]
 
 
 def test_7_deactivated_user_in_a_hunt_group_is_kept_with_a_warning() -> None:
@@ -147,11 +191,18 @@ def test_7_deactivated_user_in_a_hunt_group_is_kept_with_a_warning() -> None:
     )
     p = run(spec(users_after + group), state_of(spec(users_before + group)))
     assert summary(p) == [("user/karl/deactivate", "ready")]
-    assert p.warnings == ()  # membership unchanged: nothing written, nothing to warn
-    # a plan that writes the list with karl in it warns
+    # membership unchanged: nothing written, but the plan warns all the same
+    assert p.warnings == ("karl is deactivated and stays in hunt group sales",)
+    # and keeps warning once karl is deactivated and nothing is left to do
+    settled = spec(users_after + group)
+    p = run(settled, state_of(settled, karl="deactivated"))
+    assert p.empty and p.warnings == ("karl is deactivated and stays in hunt group sales",)
+    # a plan that writes the list with karl in it says so on the write too, warning once
     group_after = group.replace("[anna, karl]", "[karl, anna]")
     p = run(spec(users_after + group_after), state_of(spec(users_before + group)))
     assert p.warnings == ("karl is deactivated and stays in hunt group sales",)
+    [write] = [a for a in p.actions if a.kind is Kind.SET_MEMBERS]
+    assert write.notes == ("karl is deactivated and stays in hunt group sales",)
 
 
 def test_8_extension_collision_is_caught_at_validation() -> None:

@@ -2,7 +2,8 @@
 
 (a) executing a plan's ready actions in order never meets a platform refusal;
 (b) apply, activate everything, apply again: the next plan is empty;
-(c) the same inputs give byte-identical JSON plans.
+(c) the same inputs give byte-identical JSON plans;
+(d) failed activations leave only blocked work until the team retries or removes them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Plan
+from onenet_apply.plan import Kind, Plan, Status
 from onenet_apply.planner import PlanOptions, plan
 from onenet_apply.render import render_json
 from onenet_apply.spec import SiteSpec
@@ -171,6 +172,50 @@ def test_apply_activate_apply_converges_to_an_empty_plan(
             backend.activate(SITE)
         final = plan(desired, backend.read_state(SITE), OPTIONS)
         assert final.empty, render_json(final)
+        backend.close()
+
+
+@PROPERTY_SETTINGS
+@given(
+    current=sites(),
+    desired=sites(),
+    seed=st.integers(0, 2**16),
+    answer=st.sampled_from(["retry", "remove"]),
+)
+def test_failed_activations_leave_only_blocked_lines_until_the_team_answers(
+    current: SiteSpec, desired: SiteSpec, seed: int, answer: str
+) -> None:
+    """(d) with failed users and groups, apply and activate until nothing moves: what is
+    left is blocked, one activation-failed line per failed object and nothing else done
+    to it; once the team retries or removes them all, the site converges."""
+    with tempfile.TemporaryDirectory() as tmp:
+        backend = SandboxBackend(Path(tmp) / "sandbox.db")
+        settle(backend, current, random.Random(seed), fail_some=True)
+        backend.fail(SITE)  # whatever is still pending fails too
+        for _ in range(3):
+            apply_ready(backend, plan(desired, backend.read_state(SITE), OPTIONS))
+            backend.activate(SITE)
+        state = backend.read_state(SITE)
+        failed = {
+            f"{kind}/{ident}"
+            for kind in ("user", "hunt_group", "call_centre")
+            for ident, c in state.section(kind).items()
+            if c.lifecycle == "failed"
+        }
+        stuck = plan(desired, state, OPTIONS)
+        assert all(a.status is Status.BLOCKED for a in stuck.actions), render_json(stuck)
+        assert sorted(str(a.target) for a in stuck.actions if str(a.target) in failed) == sorted(
+            str(a.target) for a in stuck.actions if a.kind is Kind.ACTIVATION_FAILED
+        )
+        assert {str(a.target) for a in stuck.actions if a.kind is Kind.ACTIVATION_FAILED} == failed
+        if failed:
+            getattr(backend, answer)(SITE)
+        for _ in range(4):
+            apply_ready(backend, plan(desired, backend.read_state(SITE), OPTIONS))
+            backend.activate(SITE)
+        final = plan(desired, backend.read_state(SITE), OPTIONS)
+        assert final.empty, render_json(final)
+        assert backend.check_consistency(SITE) == []
         backend.close()
 
 

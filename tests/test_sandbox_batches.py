@@ -6,6 +6,7 @@ and one `record` call for its credentials. A failure keeps the actions before it
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from onenet_apply.backends.sandbox.faults import Faults
 from onenet_apply.credentials import CredentialsSink, read_rows
 from onenet_apply.plan import Action, Kind
 from onenet_apply.planner import PlanOptions
+from onenet_apply.spec import frozen_map
 from onenet_apply.validate import validate_file
 from tests.sandbox_kit import SITE, act, user_values
 
@@ -129,9 +131,12 @@ def test_an_empty_batch_does_nothing(backend: SandboxBackend) -> None:
     assert journal(backend) == []
 
 
-def test_the_applier_stops_at_a_refusal_and_keeps_earlier_batches(tmp_path: Path) -> None:
-    """More users than the site has licences for: the planner cannot know, the
-    sandbox refuses; every action before the refusal stays applied, in all batches."""
+def test_the_applier_stops_at_a_refusal_and_keeps_earlier_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More users than the site has licences for, on a backend that does not report
+    its licences: the planner cannot know, the sandbox refuses; every action before
+    the refusal stays applied, in all batches."""
     lines = ["version: 1", "site: {id: berlin, name: Berlin, country: DE, extension_length: 4}"]
     lines.append("users:")
     for n in range(150):
@@ -145,6 +150,10 @@ def test_the_applier_stops_at_a_refusal_and_keeps_earlier_batches(tmp_path: Path
     assert spec is not None
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
     backend.configure(SITE, licences={"standard": 120})
+    read_state = backend.read_state
+    monkeypatch.setattr(
+        backend, "read_state", lambda site: replace(read_state(site), licences=frozen_map())
+    )
     with CredentialsSink(SITE, directory=tmp_path) as sink:
         report = apply_site(backend, spec, PlanOptions(), sink.record)
     assert len(report.applied) == 120

@@ -69,7 +69,8 @@ class SandboxBackend:
         db = self.db
         db.execute("BEGIN")  # one snapshot for every table
         try:
-            if db.execute("SELECT 1 FROM sites WHERE id = ?", (site_id,)).fetchone() is None:
+            site = db.execute("SELECT licences FROM sites WHERE id = ?", (site_id,)).fetchone()
+            if site is None:
                 return SiteState(site_id)
             user_rows = db.execute("SELECT * FROM users WHERE site = ? ORDER BY id", (site_id,))
             current_users = {
@@ -98,6 +99,7 @@ class SandboxBackend:
             True,
             frozen_map(current_users),
             **{name: frozen_map(items) for name, items in sections.items() if name != "users"},
+            licences=frozen_map(json.loads(site[0]) if site[0] else {}),
         )
 
     def execute(self, site_id: str, action: Action, record: Recorder | None = None) -> ActionResult:
@@ -165,6 +167,14 @@ class SandboxBackend:
 
     def fail(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
         return self._settle(site_id, ids, Lifecycle.FAILED)
+
+    def retry(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
+        """The One Net Business team retries failed activations: pending again."""
+        return self._resolve(site_id, ids, carrier.retry, "retried: pending again")
+
+    def remove(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
+        """The One Net Business team removes failed users and groups."""
+        return self._resolve(site_id, ids, carrier.remove, "removed")
 
     def configure(
         self, site_id: str, *, activation: str | None = None, licences: dict[str, int] | None = None
@@ -305,6 +315,22 @@ class SandboxBackend:
                 raise BackendError("not pending: " + "; ".join(outcome.skipped))
             for key in outcome.changed:
                 self._journal_in_tx(site_id, f"{key}/carrier", "ok", f"carrier: {to}")
+        return outcome
+
+    def _resolve(
+        self,
+        site_id: str,
+        ids: Iterable[str] | None,
+        answer: Callable[[SiteTx, Iterable[str] | None], carrier.CarrierOutcome],
+        what: str,
+    ) -> carrier.CarrierOutcome:
+        """The team's answer to failed activations, all or nothing."""
+        with transaction(self.db):
+            outcome = answer(self._site_tx(site_id), ids)
+            if outcome.skipped:  # bad input changes nothing
+                raise BackendError("not failed: " + "; ".join(outcome.skipped))
+            for key in outcome.changed:
+                self._journal_in_tx(site_id, f"{key}/team", "ok", f"One Net Business team: {what}")
         return outcome
 
     def _login(

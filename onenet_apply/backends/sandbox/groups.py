@@ -68,13 +68,7 @@ def execute(tx: SiteTx, action: Action) -> None:
         write_members(tx, group_type, group_id, settings, values)
     elif action.kind is Kind.DELETE:
         require_state(lifecycle, (A,), "group-delete", f"delete {who}")
-        _refuse_if_referenced(tx, row)
-        tx.release("numbers", row["number"])
-        tx.release("extensions", row["extension"])
-        tx.db.execute(
-            "DELETE FROM groups WHERE site = ? AND type = ? AND id = ?",
-            (tx.site, group_type, group_id),
-        )
+        delete(tx, row)
     else:
         raise ConflictError(f"groups have no {action.kind} action")
 
@@ -236,6 +230,17 @@ def _check_weights(policy: str | None, members: list[str], weights: dict[str, in
         raise RefusedError(
             "weights", "a weighted hunt group needs a weight for every member, summing to 100"
         )
+
+
+def delete(tx: SiteTx, row: sqlite3.Row) -> None:
+    """Frees the number and extension at once; the member rows cascade."""
+    _refuse_if_referenced(tx, row)
+    tx.release("numbers", row["number"])
+    tx.release("extensions", row["extension"])
+    tx.db.execute(
+        "DELETE FROM groups WHERE site = ? AND type = ? AND id = ?",
+        (tx.site, row["type"], row["id"]),
+    )
 
 
 def _refuse_if_referenced(tx: SiteTx, row: sqlite3.Row) -> None:
