@@ -167,7 +167,8 @@ def plan_command(
     type=click.Path(dir_okay=False),
     metavar="CSV_FILE",
     help="Write issued login details here (must not exist). Default: a new "
-    "onenet-credentials-SITE-TIME.csv in the current directory.",
+    "onenet-credentials-SITE-TIME.csv in the current directory. Refused where git "
+    "would pick it up (in a work tree, not ignored).",
 )
 @click.option(
     "--wait-activation",
@@ -222,7 +223,7 @@ def apply_command(
                     site_backend,
                     spec,
                     PlanOptions(allow_delete, force),
-                    sink.record,
+                    sink,
                     lock_timeout=lock_timeout,
                     wait_activation=wait_activation,
                     progress=progress,
@@ -232,7 +233,7 @@ def apply_command(
                 report = ApplyReport(last_plan=saved)
             else:
                 report = apply_saved(
-                    site_backend, saved, sink.record, lock_timeout=lock_timeout, progress=progress
+                    site_backend, saved, sink, lock_timeout=lock_timeout, progress=progress
                 )
     except (GatedError, StalePlanError) as e:
         raise click.ClickException(str(e)) from None

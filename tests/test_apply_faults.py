@@ -42,7 +42,7 @@ def test_random_faults_converge_without_breaking_a_rule(
     faulty.execute_batch = watched
     for _ in range(30):
         with CredentialsSink(spec.site.id, directory=tmp_path) as sink:
-            report = apply_site(faulty, spec, PlanOptions(), sink.record, lock_timeout=5)
+            report = apply_site(faulty, spec, PlanOptions(), sink, lock_timeout=5)
         assert all(action_id == "(backend)" for action_id, _ in report.failed), report.failed
         faulty.activate(spec.site.id)
         if plan(spec, faulty.read_state(spec.site.id)).empty:
@@ -98,5 +98,5 @@ def test_four_applies_at_once(tmp_path: Path) -> None:
     assert backend.check_consistency(spec.site.id) == []
     backend.activate(spec.site.id)
     with CredentialsSink(spec.site.id, directory=tmp_path) as sink:
-        apply_site(backend, spec, PlanOptions(), sink.record)
+        apply_site(backend, spec, PlanOptions(), sink)
     assert plan(spec, backend.read_state(spec.site.id)).empty

@@ -74,7 +74,7 @@ def recover(workdir: Path, spec: SiteSpec) -> SandboxBackend:
     backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
     for _ in range(2):
         with CredentialsSink(spec.site.id, directory=workdir) as sink:
-            report = apply_site(backend, spec, PlanOptions(), sink.record, lock_timeout=10)
+            report = apply_site(backend, spec, PlanOptions(), sink, lock_timeout=10)
         assert report.failed == []
         backend.activate(spec.site.id)
     return backend
@@ -85,7 +85,7 @@ def credentials_in_csvs(workdir: Path) -> dict[str, list[str]]:
     for csv_file in workdir.glob("onenet-credentials-*.csv"):
         for row in read_rows(csv_file):
             if row.get("password"):
-                found.setdefault(row["user_id"], []).append(row["password"].removeprefix("'"))
+                found.setdefault(row["user_id"], []).append(row["password"])
     return found
 
 

@@ -146,7 +146,7 @@ def test_the_applier_stops_at_a_refusal_and_keeps_earlier_batches(tmp_path: Path
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
     backend.configure(SITE, licences={"standard": 120})
     with CredentialsSink(SITE, directory=tmp_path) as sink:
-        report = apply_site(backend, spec, PlanOptions(), sink.record)
+        report = apply_site(backend, spec, PlanOptions(), sink)
     assert len(report.applied) == 120
     [(failed_id, why)] = report.failed
     assert failed_id == report.last_plan.ready[120].id and "[licences]" in why
