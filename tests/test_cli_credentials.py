@@ -260,3 +260,18 @@ def test_a_rolled_back_batch_leaves_no_row(
     assert sorted(r["user_id"] for r in rows) == phones  # one row each, none rolled back
     for row in rows:
         assert backend(workdir).verify_login("berlin-hq", row["user_id"], row["password"])
+
+
+def test_a_username_that_would_start_a_formula_is_never_written(onenet, workdir: Path) -> None:
+    """The username is the one free-text cell besides the password: the platform allows
+    `=`, the CSV does not, so the batch stops before the platform commits it."""
+    site = workdir / "site.yaml"
+    site.write_text(EXAMPLE.read_text().replace("username: ben.mueller", 'username: "=cmd|calc"'))
+    result = onenet("apply", str(site), "--yes", "--credentials-out", "c.csv")
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert (
+        "cannot write the login details of user ben to c.csv: its username starts with = + - @"
+    ) in result.err
+    assert "actions whose login details could not be written were not applied" in result.err
+    assert backend(workdir).read_state("berlin-hq").users == {}
+    assert not (workdir / "c.csv").exists()
