@@ -32,6 +32,7 @@ import csv
 import io
 import os
 import re
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -119,10 +120,7 @@ class CredentialsSink:
             raise CredentialsFileError(
                 f"cannot create {self.path}: {self.path.parent} is not a directory"
             )
-        if not os.access(self.path.parent, os.W_OK | os.X_OK):
-            raise CredentialsFileError(
-                f"cannot create {self.path}: {self.path.parent} is not writable"
-            )
+        _probe(self.path)
         exposure = git_exposure(self.path)
         if exposure is not None:
             pattern = self.path.name if self.explicit else DEFAULT_PATTERN
@@ -268,6 +266,19 @@ class CredentialsSink:
         while data:
             written = os.write(self._fd, data)  # type: ignore[arg-type]
             data = data[written:]
+
+
+def _probe(path: Path) -> None:
+    """Create and remove a file beside `path`: a place that is not writable (even
+    for root, e.g. a read-only mount) is found before the platform issues anything."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=".onenet-probe-")
+    except OSError as e:
+        raise CredentialsFileError(
+            f"cannot create {path}: {path.parent} is not writable ({e.strerror})"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _count(n: int) -> str:

@@ -275,3 +275,14 @@ def test_a_username_that_would_start_a_formula_is_never_written(onenet, workdir:
     assert "actions whose login details could not be written were not applied" in result.err
     assert backend(workdir).read_state("berlin-hq").users == {}
     assert not (workdir / "c.csv").exists()
+
+
+def test_an_unwritable_place_is_refused_before_anything_changes(onenet, workdir: Path) -> None:
+    """/sys refuses new files even to root, like a read-only mount."""
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "/sys/c.csv")
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert "cannot create /sys/c.csv: /sys is not writable (Permission denied)" in result.err
+    assert not backend(workdir).read_state("berlin-hq").exists
+    reset = onenet("credentials", "reset", "--site", SITE, "--all", "--credentials-out", "/sys/c")
+    assert reset.code == 1 and "/sys is not writable" in reset.err
+    assert not [e for e in backend(workdir).journal(SITE) if "reset-login" in e.action_id]
