@@ -11,10 +11,9 @@ credential on disk before the platform commits it. If the platform then rolls
 the batch back, it calls `retract`, which truncates the file back to its size
 before that batch (and syncs): every row in the file is a password that took
 effect. Only a kill between the write and the commit can leave the last batch's
-rows for passwords that never took effect; the next run issues fresh ones, in
-rows that come later. A write that fails (disk full, I/O error) is undone the
-same way; a file left with no credential in it is removed, so a rerun can use
-the same name.
+rows for passwords that never took effect (rerun, and the newer rows hold). A
+write that fails (disk full, I/O error) is undone the same way; a file left with
+no credential in it is removed, so a rerun can use the same name.
 
 Spreadsheets: every cell is exact (no guard character) and quoted, and no cell
 can start a formula, in `,` and `;` (e.g. German) locales alike. Generated
@@ -163,7 +162,7 @@ class CredentialsSink:
 
         Never raises (the platform's own error is the one to report); if the
         rows cannot be taken out, the sink appends nothing more and says why."""
-        if self._last is None or self._last[1] != tuple(credentials):
+        if self._fd is None or self._last is None or self._last[1] != tuple(credentials):
             return  # not the last batch recorded (or it failed and was undone)
         offset, batch = self._last
         self._last = None
