@@ -90,7 +90,7 @@ def reset(
 
 def _read_password() -> str:
     """The first line of standard input, read bounded, checked before anything changes."""
-    if sys.stdin.isatty():
+    if sys.stdin is None or sys.stdin.isatty():  # None: standard input is closed
         raise click.UsageError(
             "--password-stdin reads the password from standard input; pipe it in"
         )

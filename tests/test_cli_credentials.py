@@ -286,3 +286,19 @@ def test_an_unwritable_place_is_refused_before_anything_changes(onenet, workdir:
     reset = onenet("credentials", "reset", "--site", SITE, "--all", "--credentials-out", "/sys/c")
     assert reset.code == 1 and "/sys is not writable" in reset.err
     assert not [e for e in backend(workdir).journal(SITE) if "reset-login" in e.action_id]
+
+
+def test_a_closed_stdin_is_a_usage_error(workdir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "ONENET_BACKEND"}
+    command = ["credentials", "reset", "--site", SITE, "anna", "--password-stdin"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "onenet_apply", *command],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        cwd=workdir,
+        env=env,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert proc.returncode == 1 and b"Traceback" not in proc.stderr
+    assert b"reads the password from standard input" in proc.stderr
