@@ -16,7 +16,9 @@ took effect but whose answer was lost. Deferred and blocked actions stay for a
 later run; a gated action stops the whole apply before anything changes.
 
 Every credential the backend issues is written to the credentials CSV by the
-backend's recorder hook, before the platform commits it.
+backend's recorder hook (the CredentialsSink), before the platform commits it;
+if the platform rolls the batch back instead, it retracts them from the CSV, and
+the applier re-plans as after any transient failure.
 """
 
 from __future__ import annotations

@@ -182,7 +182,8 @@ def _plan_exit_code(the_plan: Plan) -> int:
     type=click.Path(dir_okay=False),
     metavar="CSV_FILE",
     help="Write issued login details here (must not exist). Default: a new "
-    "onenet-credentials-SITE-TIME.csv in the current directory.",
+    "onenet-credentials-SITE-TIME.csv in the current directory. Refused where git "
+    "would pick it up (in a work tree, not ignored).",
 )
 @click.option(
     "--wait-activation",
@@ -246,7 +247,7 @@ def apply_command(
                     site_backend,
                     spec,
                     PlanOptions(allow_delete, force),
-                    sink.record,
+                    sink,
                     lock_timeout=lock_timeout,
                     wait_activation=wait_activation,
                     progress=progress,
@@ -256,7 +257,7 @@ def apply_command(
                 report = apply_saved(
                     site_backend,
                     saved,
-                    sink.record,
+                    sink,
                     lock_timeout=lock_timeout,
                     progress=progress,
                     approve=approve,

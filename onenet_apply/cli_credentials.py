@@ -9,9 +9,15 @@ import click
 from onenet_apply.backends import open_backend
 from onenet_apply.backends.base import BackendError
 from onenet_apply.cli_sandbox import backend_option
-from onenet_apply.credentials import CredentialsFileError, CredentialsSink
-from onenet_apply.passwords import password_problems
+from onenet_apply.credentials import (
+    CredentialsFileError,
+    CredentialsSink,
+    password_cell_problems,
+)
+from onenet_apply.passwords import MAX_LENGTH, password_problems
 from onenet_apply.state import Lifecycle, SiteState
+
+READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
 
 @click.group()
@@ -51,20 +57,24 @@ def reset(
     if bool(users) == everyone:
         raise click.UsageError("name the users (USER_ID...) or give --all")
     password = _read_password() if password_stdin else None
-    platform = open_backend(backend)
     try:
-        with platform.lock(site, lock_timeout, "onenet credentials reset"):
-            state = platform.read_state(site)
-            targets, skipped = _targets(state, users)
-            sink = CredentialsSink(site, credentials_out)
-            with sink:
-                for uid in targets:
-                    if password is None:
-                        platform.reset_login(site, uid, sink.record)
-                    else:
-                        platform.set_password(site, uid, password, sink.record)
+        sink = CredentialsSink(site, credentials_out)
     except CredentialsFileError as e:
         raise click.ClickException(str(e)) from None
+    platform = open_backend(backend)
+    try:
+        with platform.lock(site, lock_timeout, "onenet credentials reset"), sink:
+            state = platform.read_state(site)
+            targets, skipped = _targets(state, users)
+            for uid in targets:
+                if password is None:
+                    platform.reset_login(site, uid, sink)
+                else:
+                    platform.set_password(site, uid, password, sink)
+    except CredentialsFileError as e:  # the platform committed nothing it could not record
+        raise click.ClickException(
+            f"{e}; users whose login details could not be written keep their old ones"
+        ) from None
     finally:
         platform.close()
     for uid, why in skipped:
@@ -79,14 +89,35 @@ def reset(
 
 
 def _read_password() -> str:
-    if sys.stdin.isatty():
+    """The first line of standard input, read bounded, checked before anything changes."""
+    if sys.stdin is None or sys.stdin.isatty():  # None: standard input is closed
         raise click.UsageError(
             "--password-stdin reads the password from standard input; pipe it in"
         )
-    password = sys.stdin.readline().rstrip("\r\n")
+    stream = getattr(sys.stdin, "buffer", sys.stdin)  # bytes, or text where stdin is replaced
+    line = stream.readline(READ_LIMIT + 1)
+    if len(line) > READ_LIMIT:
+        raise click.ClickException(
+            f"the password on standard input is longer than {READ_LIMIT} bytes; "
+            f"a password has at most {MAX_LENGTH} characters"
+        )
+    try:
+        text = line.decode("utf-8") if isinstance(line, bytes) else line
+    except UnicodeDecodeError:
+        raise click.ClickException("the password on standard input is not valid UTF-8") from None
+    password = text.removesuffix("\n").removesuffix("\r")
+    if not password:
+        raise click.ClickException("no password on standard input: pipe one line in")
     problems = password_problems(password)
     if problems:
         raise click.ClickException("the password breaks the portal's rules: " + "; ".join(problems))
+    problems = password_cell_problems(password)
+    if problems:
+        raise click.ClickException(
+            "the password cannot be written to the credentials CSV exactly: "
+            + "; ".join(problems)
+            + "; choose another"
+        )
     return password
 
 

@@ -3,11 +3,26 @@
 Columns: site, user_id, username, number, extension, device_type, login_username,
 password, issued_at, event. A file is created with mode 0600 and never
 overwritten: a named file must not exist yet, and the default name is new for
-every run. Rows are flushed and fsynced before `record` returns, so the applier
-can record a credential on disk before the platform commits it (a killed run then
-leaves at worst a row for a password that never took effect, never a password
-that took effect without a row). A cell starting with = + - @, tab or carriage
-return gets a leading ' so spreadsheets do not run it as a formula.
+every run. Nor is one written where git would pick it up (in a work tree and not
+ignored, see gitguard.py): that is refused before anything is applied.
+
+Rows are flushed and fsynced before `record` returns, so the backend can record a
+credential on disk before the platform commits it. If the platform then rolls
+the batch back, it calls `retract`, which truncates the file back to its size
+before that batch (and syncs): every row in the file is a password that took
+effect. Only a kill between the write and the commit can leave the last batch's
+rows for passwords that never took effect (rerun, and the newer rows hold). A
+write that fails (disk full, I/O error) is undone the same way; a file left with
+no credential in it is removed, so a rerun can use the same name.
+
+Spreadsheets: every cell is exact (no guard character) and quoted, and no cell
+can start a formula, in `,` and `;` (e.g. German) locales alike. Generated
+passwords hold no = + - @ , ; " ' or white space (passwords.py); a chosen
+password that starts with = + - @, tab or carriage return, or holds , ; or ",
+is refused (`password_cell_problems`). Every other cell is checked as it is
+written: none starts with = + - @, tab or carriage return or holds , ; " or a
+line break, except the number, which is E.164: + and digits only, which a
+spreadsheet reads as a plain number, never a formula.
 """
 
 from __future__ import annotations
@@ -15,11 +30,14 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from onenet_apply.backends.base import Credential
+from onenet_apply.gitguard import git_exposure
 
 COLUMNS = (
     "site",
@@ -33,16 +51,39 @@ COLUMNS = (
     "issued_at",
     "event",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_SPLITTERS = frozenset(',;"')  # a delimiter in `,` or `;` locales, and the quote
+_E164 = re.compile(r"\+[0-9]{1,15}")
+DEFAULT_PATTERN = "onenet-credentials-*.csv"
+_FORMULA = "starts with = + - @, tab or carriage return, which a spreadsheet runs as a formula"
 
 
 class CredentialsFileError(Exception):
-    """The CSV cannot be created as asked (it exists, or the place is not writable)."""
+    """The CSV cannot be created or written as asked; the message says what it holds."""
 
 
-def guard(cell: str) -> str:
-    """Neutralise spreadsheet formulas: '=cmd' becomes "'=cmd"."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+def password_cell_problems(password: str) -> list[str]:
+    """Why a spreadsheet would not show `password` as exactly this text (empty: fine)."""
+    problems = []
+    if password.startswith(FORMULA_STARTS):
+        problems.append(f"it {_FORMULA}")
+    if not _SPLITTERS.isdisjoint(password):
+        problems.append('it contains , ; or ", at which a spreadsheet may split the cell')
+    return problems
+
+
+def _cell_problem(column: str, cell: str) -> str | None:
+    """Why `cell` cannot be written as it is (None: it can)."""
+    if column == "number" and _E164.fullmatch(cell):
+        return None  # + and digits: a number to a spreadsheet, never a formula
+    if column == "password":
+        problems = password_cell_problems(cell)
+        return problems[0].removeprefix("it ") if problems else None
+    if cell.startswith(FORMULA_STARTS):
+        return _FORMULA
+    if not _SPLITTERS.isdisjoint(cell) or "\n" in cell or "\r" in cell:
+        return 'contains , ; " or a line break, at which a spreadsheet may split the row'
+    return None
 
 
 def default_name(site: str, now: float | None = None) -> str:
@@ -51,7 +92,11 @@ def default_name(site: str, now: float | None = None) -> str:
 
 
 class CredentialsSink:
-    """Appends credentials to one CSV, created on the first credential."""
+    """Appends credentials to one CSV, created on the first credential.
+
+    Pass the sink itself as the backends' `Recorder`: it is called with each
+    batch's credentials before the platform commits them, and `retract`ed if the
+    platform rolls that batch back."""
 
     def __init__(
         self,
@@ -62,9 +107,10 @@ class CredentialsSink:
         self.site = site
         self.explicit = path is not None
         self.path = Path(path) if path is not None else Path(directory) / default_name(site)
-        self.written = 0
+        self.written = 0  # rows in the file, each a credential the platform holds
         self._fd: int | None = None
-        self._broken = False  # a failed write may leave half a row: append nothing after it
+        self._last: tuple[int, tuple[Credential, ...]] | None = None  # offset, last batch
+        self._broken: str | None = None  # why nothing more may be appended
         if self.explicit and self.path.exists():
             raise CredentialsFileError(
                 f"{self.path} exists; credentials files are never overwritten: name a new one"
@@ -73,37 +119,118 @@ class CredentialsSink:
             raise CredentialsFileError(
                 f"cannot create {self.path}: {self.path.parent} is not a directory"
             )
+        _probe(self.path)
+        exposure = git_exposure(self.path)
+        if exposure is not None:
+            pattern = self.path.name if self.explicit else DEFAULT_PATTERN
+            raise CredentialsFileError(
+                f"refusing to write login details to {self.path}: it is inside the git "
+                f"work tree {exposure.work_tree} and {exposure.reason}; add {pattern} to "
+                f"{exposure.work_tree / '.gitignore'}, or write outside the work tree "
+                "with --credentials-out"
+            )
+
+    def __call__(self, credentials: Sequence[Credential]) -> None:
+        self.record(credentials)
 
     def record(self, credentials: Sequence[Credential]) -> None:
         """Append a row for each credential; they are on disk when this returns.
 
-        This is the backends' `Recorder`: one sync for a whole batch of rows."""
+        One sync for a whole batch of rows. On failure the file is as it was
+        before the call (or removed, when it held no credential), and the error
+        says how many credentials the file holds."""
         if not credentials:
             return
-        if self._broken:
-            raise CredentialsFileError(f"{self.path} could not be written before; stopping")
+        if self._broken is not None:
+            raise CredentialsFileError(f"{self._broken}; stopping")
+        rows = [self._row(c) for c in credentials]  # a refused cell writes nothing
         if self._fd is None:
             self._fd = self._create()
-            self._append([COLUMNS])
-        rows = [tuple(guard(str(getattr(c, name))) for name in COLUMNS) for c in credentials]
+        offset = os.lseek(self._fd, 0, os.SEEK_CUR)
         try:
-            self._append(rows)
+            self._append(rows if offset else [COLUMNS, *rows])
             _sync(self._fd)
         except OSError as e:  # disk full, I/O error: the rows may be partly written
-            self._broken = True
-            raise CredentialsFileError(f"cannot write {self.path}: {e.strerror}") from None
+            raise CredentialsFileError(
+                f"cannot write {self.path}: {e.strerror}; {self._undo(offset)}"
+            ) from None
+        self._last = (offset, tuple(credentials))
         self.written += len(credentials)
 
+    def retract(self, credentials: Sequence[Credential]) -> None:
+        """The platform rolled back the batch just recorded: take its rows out.
+
+        Never raises (the platform's own error is the one to report); if the
+        rows cannot be taken out, the sink appends nothing more and says why."""
+        if self._fd is None or self._last is None or self._last[1] != tuple(credentials):
+            return  # not the last batch recorded (or it failed and was undone)
+        offset, batch = self._last
+        self._last = None
+        self.written -= len(batch)
+        try:
+            self._truncate(offset)
+        except OSError as e:
+            self._broken = (
+                f"{self.path} holds {_count(self.written)} the platform committed, "
+                f"then {len(batch)} rows it rolled back that could not be taken out "
+                f"({e.strerror})"
+            )
+
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        """Close the file; one that holds no credential is removed (a rerun can reuse it)."""
+        if self._fd is None:
+            return
+        os.close(self._fd)
+        self._fd = None
+        if self.written == 0 and self._broken is None:
+            self._remove()
 
     def __enter__(self) -> CredentialsSink:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _row(self, credential: Credential) -> tuple[str, ...]:
+        row = tuple(str(getattr(credential, name)) for name in COLUMNS)
+        for column, cell in zip(COLUMNS, row, strict=True):
+            problem = _cell_problem(column, cell)
+            if problem is not None:
+                raise CredentialsFileError(
+                    f"cannot write the login details of user {credential.user_id} to "
+                    f"{self.path}: its {column} {problem}"
+                )
+        return row
+
+    def _undo(self, offset: int) -> str:
+        """Take a failed write out again; what the file holds now, in words."""
+        try:
+            self._truncate(offset)
+        except OSError:
+            self._broken = (
+                f"{self.path} holds {_count(self.written)} committed before, "
+                "and may end in a partial row"
+            )
+            return self._broken
+        self._broken = f"{self.path} could not be written"
+        if self.written:
+            return f"it holds {_count(self.written)} committed before, no more"
+        os.close(self._fd)  # type: ignore[arg-type]
+        self._fd = None
+        self._remove()
+        return "no credential was committed, and the file was removed"
+
+    def _truncate(self, offset: int) -> None:
+        os.ftruncate(self._fd, offset)  # type: ignore[arg-type]
+        os.lseek(self._fd, offset, os.SEEK_SET)  # type: ignore[arg-type]
+        _sync(self._fd)  # type: ignore[arg-type]
+
+    def _remove(self) -> None:
+        try:
+            self.path.unlink()
+            _fsync_directory(self.path.parent)
+        except OSError:
+            pass  # an empty file left behind is harmless; the name stays taken
 
     def _create(self) -> int:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -121,18 +248,40 @@ class CredentialsSink:
                 candidate = self.path.with_name(f"{self.path.stem}-{n}{self.path.suffix}")
             except OSError as e:
                 raise CredentialsFileError(f"cannot create {candidate}: {e.strerror}") from None
-        os.fchmod(fd, 0o600)  # whatever the umask
         self.path = candidate
-        _fsync_directory(candidate.parent)  # the new name itself survives a crash
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            _fsync_directory(candidate.parent)  # the new name itself survives a crash
+        except OSError as e:
+            os.close(fd)
+            self._remove()
+            raise CredentialsFileError(f"cannot create {candidate}: {e.strerror}") from None
         return fd
 
     def _append(self, rows: Sequence[tuple[str, ...]]) -> None:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
         data = buffer.getvalue().encode("utf-8")
         while data:
             written = os.write(self._fd, data)  # type: ignore[arg-type]
             data = data[written:]
+
+
+def _probe(path: Path) -> None:
+    """Create and remove a file beside `path`: a place that is not writable (even
+    for root, e.g. a read-only mount) is found before the platform issues anything."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=".onenet-probe-")
+    except OSError as e:
+        raise CredentialsFileError(
+            f"cannot create {path}: {path.parent} is not writable ({e.strerror})"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _count(n: int) -> str:
+    return f"{n} credential{'s' if n != 1 else ''}"
 
 
 def _sync(fd: int) -> None:

@@ -2,7 +2,13 @@
 
 Portal rules: at least 8 characters, at least two of upper case, lower case,
 digits and special characters, no more than two identical characters in a row,
-no white space.
+no white space. The tool adds two bounds of its own, so a stray input can never
+become a password: at most 128 characters, and no control, format or unassigned
+characters (NUL, escape sequences, zero-width and bidi marks).
+
+Generated passwords use only specials that no spreadsheet treats specially
+(`GENERATED_SPECIALS`: no = + - @ , ; " ' or white space), so the credentials
+CSV can hold them exactly, with no guard character (see credentials.py).
 
 Generated passwords carry ~95 bits of entropy, so a salted SHA-256 protects them
 fully and costs microseconds (the sandbox issues thousands per apply). Chosen
@@ -16,10 +22,14 @@ import hmac
 import re
 import secrets
 import string
+import unicodedata
 
 SPECIALS = "!#$%&*+-./:;<=>?@^_~"
-_ALPHABET = string.ascii_letters + string.digits + SPECIALS
+GENERATED_SPECIALS = "!#$%&*./:<>?^_~"  # SPECIALS without = + - @ ; (formula starts, delimiter)
+MAX_LENGTH = 128
+_ALPHABET = string.ascii_letters + string.digits + GENERATED_SPECIALS
 _CLASSES = (string.ascii_uppercase, string.ascii_lowercase, string.digits, SPECIALS)
+_GENERATED_CLASSES = (*_CLASSES[:3], GENERATED_SPECIALS)
 GENERATED_LENGTH = 16
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _LIMIT = 256 - 256 % len(_ALPHABET)  # bytes at or above this would bias the choice
@@ -33,6 +43,10 @@ def password_problems(password: str) -> list[str]:
     problems = []
     if len(password) < 8:
         problems.append("it must have at least 8 characters")
+    if len(password) > MAX_LENGTH:
+        problems.append(f"it must have at most {MAX_LENGTH} characters")
+    if any(unicodedata.category(c).startswith("C") for c in password):
+        problems.append("it must not contain control, format or unassigned characters")
     if any(c.isspace() for c in password):
         problems.append("it must not contain white space")
     kinds = sum(any(c in cls for c in password) for cls in _CLASSES)
@@ -47,7 +61,7 @@ def password_problems(password: str) -> list[str]:
 
 
 def generate_password() -> str:
-    """A random password meeting the rules; it starts with a letter (spreadsheet-safe).
+    """A random password meeting the rules, from letters, digits and GENERATED_SPECIALS.
 
     One `token_bytes` draw, filtered and mapped by `bytes.translate`: unbiased
     (bytes at or above `_LIMIT` are dropped) and about 50x faster than a
@@ -66,7 +80,7 @@ def generate_password() -> str:
 
 def _all_classes(password: str) -> bool:
     used = set(password)
-    return all(not used.isdisjoint(cls) for cls in _CLASSES)
+    return all(not used.isdisjoint(cls) for cls in _GENERATED_CLASSES)
 
 
 def hash_password(password: str, *, chosen: bool = False) -> str:

@@ -7,13 +7,7 @@ so after a kill at any instant every credential the sandbox holds is in some CSV
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from benchmarks.sitegen import generate
@@ -23,50 +17,15 @@ from onenet_apply.credentials import CredentialsSink, read_rows
 from onenet_apply.planner import PlanOptions, plan
 from onenet_apply.spec import SiteSpec
 from onenet_apply.validate import validate_file
+from tests.kill_kit import kill_onenet
 
 USERS = 500
 KILLS = 30
 
 
 def kill_an_apply(workdir: Path, site: Path, rng: random.Random) -> None:
-    """SIGKILL an apply at a random instant: mostly once a random number of users
-    is committed (so the kill lands while users are being created, whatever the
-    machine's speed), sometimes at a random time (startup, planning)."""
-    env = {k: v for k, v in os.environ.items() if k != "ONENET_BACKEND"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "onenet_apply", "apply", str(site), "--yes"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    if rng.random() < 0.2:
-        time.sleep(rng.uniform(0.0, 0.6))
-    else:
-        wait_for_users(proc, workdir / ".onenet" / "sandbox.db", rng.randrange(1, USERS))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-
-
-def wait_for_users(proc: subprocess.Popen[bytes], database: Path, count: int) -> None:
-    """Until `count` users are committed, or the apply ends (60 s at most)."""
-    deadline = time.monotonic() + 60
-    reader: sqlite3.Connection | None = None
-    while proc.poll() is None and time.monotonic() < deadline:
-        try:
-            if reader is None and database.exists():
-                reader = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-            if reader is not None and users_in(reader) >= count:
-                break
-        except sqlite3.Error:  # not created yet
-            pass
-        time.sleep(0.001)
-    if reader is not None:
-        reader.close()
-
-
-def users_in(reader: sqlite3.Connection) -> int:
-    return reader.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+    """SIGKILL an apply at a random instant, mostly while users are being created."""
+    kill_onenet(workdir, ["apply", str(site), "--yes"], rng, "SELECT COUNT(*) FROM users", USERS)
 
 
 def recover(workdir: Path, spec: SiteSpec) -> SandboxBackend:
@@ -74,7 +33,7 @@ def recover(workdir: Path, spec: SiteSpec) -> SandboxBackend:
     backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
     for _ in range(2):
         with CredentialsSink(spec.site.id, directory=workdir) as sink:
-            report = apply_site(backend, spec, PlanOptions(), sink.record, lock_timeout=10)
+            report = apply_site(backend, spec, PlanOptions(), sink, lock_timeout=10)
         assert report.failed == []
         backend.activate(spec.site.id)
     return backend
@@ -85,7 +44,7 @@ def credentials_in_csvs(workdir: Path) -> dict[str, list[str]]:
     for csv_file in workdir.glob("onenet-credentials-*.csv"):
         for row in read_rows(csv_file):
             if row.get("password"):
-                found.setdefault(row["user_id"], []).append(row["password"].removeprefix("'"))
+                found.setdefault(row["user_id"], []).append(row["password"])
     return found
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import pytest
 
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.credentials import read_rows
+from tests.conftest import EXAMPLE
 from tests.sandbox_kit import SITE, create_user, user_in_state
 
 
@@ -91,3 +95,210 @@ def test_weak_password_is_refused_before_anything_changes(
 def test_usage(onenet, workdir: Path) -> None:
     assert onenet("credentials", "reset", "--site", SITE).code == 1
     assert onenet("credentials", "reset", "--site", SITE, "anna", "--all").code == 1
+
+
+def chosen_resets(workdir: Path) -> list[str]:
+    return [e.action_id for e in backend(workdir).journal(SITE) if "set-password" in e.action_id]
+
+
+@pytest.mark.parametrize(
+    "stdin,why",
+    [
+        (b"\xff\xfeAbcdef12\n", "the password on standard input is not valid UTF-8"),
+        (b"Abc\x00def12\n", "it must not contain control, format or unassigned characters"),
+        (b"Abc\x1b[2Jdef12\n", "it must not contain control, format or unassigned characters"),
+        ("Abc\u200bdef12\n".encode(), "it must not contain control, format or unassigned"),
+        (b"Ab1!" * 262144 + b"\n", "the password on standard input is longer than 4096 bytes"),
+        (b"Abcdefg1" * 20 + b"\n", "it must have at most 128 characters"),
+        (b"\n", "no password on standard input"),
+        (b"=Abcdef12\n", "cannot be written to the credentials CSV exactly: it starts with = +"),
+        (b"+Abcdef12\n", "cannot be written to the credentials CSV exactly: it starts with = +"),
+        (b"@Abcdef12\n", "cannot be written to the credentials CSV exactly: it starts with = +"),
+        (b"-Abcdef12\n", "cannot be written to the credentials CSV exactly: it starts with = +"),
+        (b"Abc;def12\n", 'it contains , ; or ", at which a spreadsheet may split the cell'),
+        (b"Abc,def12\n", 'it contains , ; or ", at which a spreadsheet may split the cell'),
+        (b'Abc"def12\n', 'it contains , ; or ", at which a spreadsheet may split the cell'),
+    ],
+)
+def test_a_chosen_password_that_cannot_work_exactly_is_refused(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch, stdin: bytes, why: str
+) -> None:
+    """One clear line, exit 1, nothing changed and no file: never a traceback, and never
+    a password that the CSV or a spreadsheet would show differently."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    result = onenet("credentials", "reset", "--site", SITE, "anna", "--password-stdin")
+    assert result.code == 1
+    assert why in result.err
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert "Abc" not in result.err and "Abcdef12" not in result.err
+    assert chosen_resets(workdir) == []
+    assert not list(workdir.glob("onenet-credentials-*.csv"))
+
+
+def test_a_chosen_password_on_a_real_stdin_is_read_bounded(workdir: Path) -> None:
+    """Through a real pipe: a megabyte of non-UTF-8 is one clear line, not a traceback."""
+    env = {k: v for k, v in os.environ.items() if k != "ONENET_BACKEND"}
+    command = [sys.executable, "-m", "onenet_apply", "credentials", "reset", "--site", SITE]
+    for stdin, why in [
+        (b"\xff" * 1_000_000, "longer than 4096 bytes"),
+        (b"Abcd\xffef12\n", "not valid UTF-8"),
+        (b"Sommer-2026!x\r\n", None),
+    ]:
+        proc = subprocess.run(
+            [*command, "anna", "--password-stdin", "--credentials-out", "s.csv"],
+            input=stdin,
+            capture_output=True,
+            cwd=workdir,
+            env=env,
+            timeout=60,
+        )
+        if why is None:
+            assert proc.returncode == 0, proc.stderr
+        else:
+            assert proc.returncode == 1 and why in proc.stderr.decode()
+            assert proc.stderr.count(b"\n") == 1
+    assert [r["password"] for r in read_rows(workdir / "s.csv")] == ["Sommer-2026!x"]
+    assert backend(workdir).verify_login(SITE, "anna", "Sommer-2026!x")
+
+
+def test_a_chosen_password_is_written_exactly(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No guard character: a leading ' is part of the password, and stays in the cell."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("'=Abcdef12\n"))
+    args = ("credentials", "reset", "--site", SITE, "anna", "--password-stdin")
+    assert onenet(*args, "--credentials-out", "s.csv").code == 0
+    [row] = read_rows(workdir / "s.csv")
+    assert row["password"] == "'=Abcdef12"
+    assert backend(workdir).verify_login(SITE, "anna", "'=Abcdef12")
+
+
+def test_no_credentials_file_where_git_would_pick_it_up(onenet, workdir: Path) -> None:
+    """The site repository is the usual working directory: `git add .` must never take
+    the passwords. Refused before anything changes, naming the fix."""
+    subprocess.run(["git", "init", "-q", str(workdir)], check=True)
+    result = onenet("credentials", "reset", "--site", SITE, "--all")
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert f"inside the git work tree {workdir} and it is not ignored" in result.err
+    assert "add onenet-credentials-*.csv to" in result.err
+    assert "--credentials-out" in result.err
+    assert not [e for e in backend(workdir).journal(SITE) if "reset-login" in e.action_id]
+    apply = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "c.csv")
+    assert apply.code == 1 and "add c.csv to" in apply.err
+    assert not backend(workdir).read_state("berlin-hq").exists
+    (workdir / ".gitignore").write_text("onenet-credentials-*.csv\n")
+    assert onenet("credentials", "reset", "--site", SITE, "--all").code == 0
+    assert len(list(workdir.glob("onenet-credentials-*.csv"))) == 1
+
+
+def fill_disk_after(monkeypatch: pytest.MonkeyPatch, name: str, room: int) -> None:
+    """Files called `name` take `room` more bytes, then the disk is full."""
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        nonlocal room
+        if not os.readlink(f"/proc/self/fd/{fd}").endswith(f"/{name}"):
+            return real_write(fd, data)
+        if room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        taken = real_write(fd, data[:room])
+        room -= taken
+        return taken
+
+    monkeypatch.setattr(os, "write", write)
+
+
+def test_a_full_disk_says_what_the_file_holds(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up after the first user's row: the second user keeps the old
+    details, the file holds exactly the one that took effect, and the error says so."""
+    header_and_row = 300
+    fill_disk_after(monkeypatch, "r.csv", header_and_row)
+    result = onenet("credentials", "reset", "--site", SITE, "--all", "--credentials-out", "r.csv")
+    monkeypatch.undo()
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert (
+        "cannot write r.csv: No space left on device; it holds 1 credential committed before, "
+        "no more; users whose login details could not be written keep their old ones"
+    ) in result.err
+    [row] = read_rows(workdir / "r.csv")
+    assert backend(workdir).verify_login(SITE, row["user_id"], row["password"])
+    resets = [e.action_id for e in backend(workdir).journal(SITE) if "reset-login" in e.action_id]
+    assert resets == [f"user/{row['user_id']}/reset-login"]
+
+
+def test_a_full_disk_leaves_no_file_that_blocks_the_rerun(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill_disk_after(monkeypatch, "c.csv", 0)
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "c.csv")
+    monkeypatch.undo()
+    monkeypatch.chdir(workdir)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert (
+        "cannot write c.csv: No space left on device; no credential was committed, and the "
+        "file was removed; actions whose login details could not be written were not applied"
+    ) in result.err
+    assert not (workdir / "c.csv").exists()
+    assert backend(workdir).read_state("berlin-hq").users == {}
+    assert onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "c.csv").code == 3
+    assert len(read_rows(workdir / "c.csv")) > 5
+
+
+def test_a_rolled_back_batch_leaves_no_row(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The platform records a batch's credentials, then fails to commit it: their rows
+    are taken out again, so every row in the file is a password that works."""
+    monkeypatch.setenv("ONENET_SANDBOX_FAULTS", "nth=6,mode=rollback")
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "c.csv")
+    assert result.code == 3, result.err
+    rows = read_rows(workdir / "c.csv")
+    state = backend(workdir).read_state("berlin-hq")
+    phones = sorted(u for u, c in state.users.items() if c.item.desk_phone != "none")
+    assert sorted(r["user_id"] for r in rows) == phones  # one row each, none rolled back
+    for row in rows:
+        assert backend(workdir).verify_login("berlin-hq", row["user_id"], row["password"])
+
+
+def test_a_username_that_would_start_a_formula_is_never_written(onenet, workdir: Path) -> None:
+    """The username is the one free-text cell besides the password: the platform allows
+    `=`, the CSV does not, so the batch stops before the platform commits it."""
+    site = workdir / "site.yaml"
+    site.write_text(EXAMPLE.read_text().replace("username: ben.mueller", 'username: "=cmd|calc"'))
+    result = onenet("apply", str(site), "--yes", "--credentials-out", "c.csv")
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert (
+        "cannot write the login details of user ben to c.csv: its username starts with = + - @"
+    ) in result.err
+    assert "actions whose login details could not be written were not applied" in result.err
+    assert backend(workdir).read_state("berlin-hq").users == {}
+    assert not (workdir / "c.csv").exists()
+
+
+def test_an_unwritable_place_is_refused_before_anything_changes(onenet, workdir: Path) -> None:
+    """/sys refuses new files even to root, like a read-only mount."""
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "/sys/c.csv")
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert "cannot create /sys/c.csv: /sys is not writable (Permission denied)" in result.err
+    assert not backend(workdir).read_state("berlin-hq").exists
+    reset = onenet("credentials", "reset", "--site", SITE, "--all", "--credentials-out", "/sys/c")
+    assert reset.code == 1 and "/sys is not writable" in reset.err
+    assert not [e for e in backend(workdir).journal(SITE) if "reset-login" in e.action_id]
+
+
+def test_a_closed_stdin_is_a_usage_error(workdir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "ONENET_BACKEND"}
+    command = ["credentials", "reset", "--site", SITE, "anna", "--password-stdin"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "onenet_apply", *command],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        cwd=workdir,
+        env=env,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert proc.returncode == 1 and b"Traceback" not in proc.stderr
+    assert b"reads the password from standard input" in proc.stderr

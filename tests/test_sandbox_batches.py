@@ -155,7 +155,7 @@ def test_the_applier_stops_at_a_refusal_and_keeps_earlier_batches(
         backend, "read_state", lambda site: replace(read_state(site), licences=frozen_map())
     )
     with CredentialsSink(SITE, directory=tmp_path) as sink:
-        report = apply_site(backend, spec, PlanOptions(), sink.record)
+        report = apply_site(backend, spec, PlanOptions(), sink)
     assert len(report.applied) == 120
     [(failed_id, why)] = report.failed
     assert failed_id == report.last_plan.ready[120].id and "[licences]" in why

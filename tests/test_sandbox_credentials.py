@@ -162,3 +162,62 @@ def test_credentials_are_recorded_before_the_platform_commits(tmp_path: Path) ->
     recorded = []
     reset = backend.reset_login(SITE, "anna", recorded.extend)
     assert recorded == [reset] and backend.verify_login(SITE, "anna", reset.password)
+
+
+class Ledger:
+    """A recorder that keeps what it was given and what was taken back."""
+
+    def __init__(self) -> None:
+        self.recorded: list = []
+        self.retracted: list = []
+
+    def __call__(self, credentials) -> None:
+        self.recorded.append(list(credentials))
+
+    def retract(self, credentials) -> None:
+        self.retracted.append(list(credentials))
+
+
+def test_a_batch_rolled_back_after_recording_is_retracted(tmp_path: Path) -> None:
+    """Recorded, then the commit fails: the recorder hears of it, so it can tell the
+    rows of passwords that never took effect from the real ones."""
+    from onenet_apply.backends.base import TransientError
+    from onenet_apply.backends.sandbox.faults import Faults
+    from onenet_apply.plan import Kind
+    from tests.sandbox_kit import act, user_values
+
+    backend = SandboxBackend(tmp_path / "sandbox.db", faults=Faults(nth=2, mode="rollback"))
+    ledger = Ledger()
+    batch = [act(Kind.CREATE, "user", u, **user_values(n)) for n, u in enumerate("abc", 1)]
+    with pytest.raises(TransientError, match="the commit failed; the batch was rolled back"):
+        backend.execute_batch(SITE, batch, ledger)
+    assert [[c.user_id for c in b] for b in ledger.recorded] == [["a", "b"]]
+    assert ledger.retracted == ledger.recorded
+    assert backend.read_state(SITE).users == {}
+    outcome = backend.execute_batch(SITE, batch, ledger)  # the fault struck once
+    assert outcome.error is None and ledger.retracted == ledger.recorded[:1]
+    assert sorted(backend.read_state(SITE).users) == ["a", "b", "c"]
+
+
+def test_a_failed_commit_is_rolled_back_and_reported(tmp_path: Path) -> None:
+    """SQLite may leave a transaction open after a failed COMMIT (here: a deferred
+    constraint): it is rolled back, and `on_rollback` runs, exactly as for an error
+    before the commit."""
+    import sqlite3
+
+    from onenet_apply.backends.sandbox.store import transaction
+
+    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    db.execute(
+        "CREATE TABLE child (parent INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+    rolled_back: list[bool] = []
+    with pytest.raises(sqlite3.IntegrityError), transaction(db, lambda: rolled_back.append(True)):
+        db.execute("INSERT INTO child VALUES (7)")  # fails only at COMMIT
+    assert rolled_back == [True] and not db.in_transaction
+    assert db.execute("SELECT COUNT(*) FROM child").fetchone() == (0,)
+    with transaction(db, lambda: rolled_back.append(False)):
+        db.execute("INSERT INTO parent VALUES (7)")
+    assert rolled_back == [True]

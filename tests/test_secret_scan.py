@@ -37,9 +37,7 @@ def test_no_password_outside_the_csv_files(
     run("import", "--site", "berlin-hq")
     run("sandbox", "status", "--site", "berlin-hq", "--format", "json")
     passwords = {
-        r["password"].removeprefix("'")
-        for f in tmp_path.glob("onenet-credentials-*.csv")
-        for r in read_rows(f)
+        r["password"] for f in tmp_path.glob("onenet-credentials-*.csv") for r in read_rows(f)
     }
     assert CHOSEN in passwords and len(passwords) > 20
     backend = SandboxBackend(tmp_path / ".onenet" / "sandbox.db")

@@ -103,7 +103,18 @@ class JournalEntry:
 
 
 Recorder = Callable[[Sequence[Credential]], None]
-"""Takes new credentials before the platform commits them; on disk when it returns."""
+"""Takes new credentials before the platform commits them; on disk when it returns.
+
+A recorder may also have a `retract(credentials)` method: the platform calls it
+when it rolls back the credentials of the last call, so the recorder can take
+them out again (see `retract`)."""
+
+
+def retract(record: Recorder | None, credentials: Sequence[Credential]) -> None:
+    """Tell `record` the platform rolled back what it just recorded, if it listens."""
+    take_back = getattr(record, "retract", None)
+    if take_back is not None:
+        take_back(credentials)
 
 
 class Backend(Protocol):
@@ -117,8 +128,10 @@ class Backend(Protocol):
         """Carry out one action atomically, or refuse it and change nothing.
 
         A credential the action issues is passed to `record` *before* the platform
-        commits it; if `record` raises, nothing is committed. So a caller that writes
-        the credential to disk in `record` can never lose one, wherever it is killed."""
+        commits it; if `record` raises, nothing is committed, and if the platform fails
+        to commit after `record` returned, it `retract`s the credential. So a caller
+        that writes the credential to disk in `record` can never lose one, wherever
+        it is killed, and keeps none the platform rolled back."""
         ...
 
     def execute_batch(

@@ -26,6 +26,7 @@ from onenet_apply.backends.base import (
     Recorder,
     RefusedError,
     TransientError,
+    retract,
 )
 from onenet_apply.backends.sandbox import carrier, consistency, groups, records, seed, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
@@ -119,12 +120,16 @@ class SandboxBackend:
         if not actions:
             return BatchResult(())
         try:
-            with transaction(self.db):
+            recording = _Recording(record)
+            with transaction(self.db, recording.rolled_back):
                 tx = self._site_tx(site_id, create=True)
                 run = self._run_batch(tx, actions)
-                issued = [r.credential for r in run.done if r.credential is not None]
-                if issued and record is not None:
-                    record(issued)  # on disk before the commit below
+                recording([r.credential for r in run.done if r.credential is not None])
+                if run.commit_fails:  # after the recording, as a failed COMMIT would be
+                    raise TransientError(
+                        f"{run.done[-1].action_id}: injected transient failure "
+                        "(the commit failed; the batch was rolled back)"
+                    )
         except (RefusedError, ConflictError, NotFoundError) as e:  # a batch of one action
             self._journal(site_id, actions[0].id, "refused", str(e))
             return BatchResult((), e)
@@ -273,6 +278,9 @@ class SandboxBackend:
                 return run
             self._journal_in_tx(tx.site, action.id, "ok", _describe(action))
             run.done.append(ActionResult(action.id, credential))
+            if fault and self.faults.mode == "rollback":  # done, then the commit fails
+                run.commit_fails = True
+                return run
             if fault:  # mode lost-reply: done, but the caller never hears of it
                 run.reply_lost = True
                 return run
@@ -343,7 +351,8 @@ class SandboxBackend:
     ) -> Credential:
         action_id = f"user/{user_id}/{'set-password' if password else 'reset-login'}"
         try:
-            with transaction(self.db):
+            recording = _Recording(record)
+            with transaction(self.db, recording.rolled_back):
                 tx = self._site_tx(site_id)
                 row = tx.user(user_id)
                 require_state(
@@ -353,8 +362,7 @@ class SandboxBackend:
                     f"issue new login details to user {user_id}",
                 )
                 credential = users.issue_login(tx, row, event, password)
-                if record is not None:
-                    record((credential,))  # on disk before the commit
+                recording([credential])
                 self._journal_in_tx(site_id, action_id, "ok", f"{event} login details")
         except (RefusedError, NotFoundError) as e:
             self._journal(site_id, action_id, "refused", str(e))
@@ -373,10 +381,28 @@ class SandboxBackend:
 
 
 @dataclass(slots=True)
+class _Recording:
+    """The credentials recorded in one transaction: retracted if it rolls back."""
+
+    record: Recorder | None
+    issued: list[Credential] = field(default_factory=list)
+
+    def __call__(self, credentials: list[Credential]) -> None:
+        if credentials and self.record is not None:
+            self.record(credentials)  # on disk before the commit
+            self.issued.extend(credentials)
+
+    def rolled_back(self) -> None:
+        if self.issued:
+            retract(self.record, self.issued)
+
+
+@dataclass(slots=True)
 class _BatchRun:
     done: list[ActionResult] = field(default_factory=list)
     error: BackendError | None = None  # what ended the batch early
     reply_lost: bool = False
+    commit_fails: bool = False
 
 
 def _describe(action: Action) -> str:

@@ -1,9 +1,11 @@
 """Fault injection, so the applier's recovery is tested against the real sandbox.
 
 Set by the constructor or `ONENET_SANDBOX_FAULTS`, e.g. `nth=5`, `rate=0.1,seed=7`,
-or either with `,mode=lost-reply`. Mode `before` (default) fails an action
-before it changes anything; `lost-reply` carries it out and then fails, as when
-the platform's answer is lost on the way back.
+or either with `,mode=lost-reply` or `,mode=rollback`. Mode `before` (default)
+fails an action before it changes anything; `lost-reply` carries it out and then
+fails, as when the platform's answer is lost on the way back; `rollback` carries
+it out, records the batch's credentials, then fails to commit, so the whole
+batch is rolled back and its credentials retracted.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 
 ENV_VAR = "ONENET_SANDBOX_FAULTS"
+MODES = ("before", "lost-reply", "rollback")
 
 
 @dataclass(slots=True)
@@ -20,7 +23,7 @@ class Faults:
     nth: int | None = None  # fail the Nth action (1-based) of this backend
     rate: float = 0.0  # or each action with this probability
     seed: int = 0
-    mode: str = "before"  # before | lost-reply
+    mode: str = "before"  # before | lost-reply | rollback
     count: int = 0
     rng: random.Random = field(init=False)
 
@@ -31,14 +34,14 @@ class Faults:
     def parse(cls, text: str | None) -> Faults | None:
         if not text:
             return None
-        usage = f"{ENV_VAR}={text!r}: use nth=N or rate=P[,seed=S][,mode=lost-reply]"
+        usage = f"{ENV_VAR}={text!r}: use nth=N or rate=P[,seed=S][,mode=lost-reply|rollback]"
         fields: dict[str, str] = {}
         for part in filter(None, text.split(",")):
             key, sep, value = part.partition("=")
             if not sep or key not in ("nth", "rate", "seed", "mode") or key in fields:
                 raise ValueError(usage)
             fields[key] = value
-        if fields.get("mode", "before") not in ("before", "lost-reply"):
+        if fields.get("mode", "before") not in MODES:
             raise ValueError(usage)
         try:
             return cls(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -166,12 +166,27 @@ def migrate(db: sqlite3.Connection) -> None:
 
 
 @contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+def transaction(
+    db: sqlite3.Connection, on_rollback: Callable[[], None] | None = None
+) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception, then `on_rollback`.
+
+    A failed COMMIT counts as a rollback too (SQLite may leave the transaction
+    open after one: it is rolled back here), so `on_rollback` runs exactly when
+    nothing was committed."""
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
         db.execute("ROLLBACK")
+        if on_rollback is not None:
+            on_rollback()
         raise
-    db.execute("COMMIT")
+    try:
+        db.execute("COMMIT")
+    except sqlite3.Error:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        if on_rollback is not None:
+            on_rollback()
+        raise
