@@ -29,6 +29,8 @@ from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import Backend, BackendError
 from onenet_apply.cli_credentials import credentials
 from onenet_apply.cli_sandbox import backend_option, sandbox
+from onenet_apply.cli_types import SECONDS
+from onenet_apply.console import interrupted, stdout_closed
 from onenet_apply.credentials import CredentialsFileError, CredentialsSink
 from onenet_apply.importer import render_site, site_document
 from onenet_apply.ordering import PlanError
@@ -171,14 +173,14 @@ def plan_command(
 )
 @click.option(
     "--wait-activation",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=0,
     metavar="SECONDS",
     help="Keep applying while deferred actions wait for activation, up to SECONDS.",
 )
 @click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=30,
     show_default=True,
     metavar="SECONDS",
@@ -387,14 +389,22 @@ cli.add_command(credentials)
 
 
 def main() -> None:
-    """Console entry point: click's usage errors exit 1 (2 means 'changes found')."""
+    """Run the command line: click's usage errors exit 1 (2 means 'changes found'),
+    Ctrl-C exits 130 and a closed stdout exits quietly, never with a traceback."""
     try:
-        code = cli.main(standalone_mode=False)
+        try:
+            code = cli.main(standalone_mode=False)
+        finally:
+            sys.stdout.flush()  # a closed pipe fails here, inside the guard, not at exit
     except click.exceptions.Exit as e:
         code = e.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as e:
+        if isinstance(e.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            interrupted()
         click.echo("Aborted.", err=True)
         code = EXIT_ERROR
+    except KeyboardInterrupt:
+        interrupted()
     except click.ClickException as e:
         e.show()
         code = EXIT_ERROR
@@ -402,5 +412,5 @@ def main() -> None:
         click.echo(f"Error: {e}", err=True)
         code = EXIT_ERROR
     except BrokenPipeError:
-        code = EXIT_ERROR
+        stdout_closed()
     sys.exit(code or 0)
