@@ -21,8 +21,8 @@ backend_option = click.option(
 site_option = click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
 
 
-def open_sandbox(url: str | None) -> SandboxBackend:
-    backend = open_backend(url)
+def open_sandbox(url: str | None, *, create: bool = False) -> SandboxBackend:
+    backend = open_backend(url, create=create)
     if not isinstance(backend, SandboxBackend):
         raise click.ClickException(f"{backend_url(url)} is not a sandbox backend")
     return backend
@@ -85,7 +85,7 @@ def configure(
     site: str, activation: str | None, licences: tuple[str, ...], backend: str | None
 ) -> None:
     """Set a sandbox site's activation mode and owned licences."""
-    sandbox_backend = open_sandbox(backend)
+    sandbox_backend = open_sandbox(backend, create=True)
     try:
         owned: dict[str, int] | None = None
         if licences:

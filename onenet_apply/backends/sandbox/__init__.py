@@ -6,10 +6,12 @@ planner bug shows up as a refusal in a test, never as a quietly broken site.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,13 @@ from onenet_apply.backends.sandbox import carrier, consistency, groups, seed, us
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
 from onenet_apply.backends.sandbox.lock import current_holder, site_lock
-from onenet_apply.backends.sandbox.store import StoreVersionError, connect, now_iso, transaction
+from onenet_apply.backends.sandbox.store import (
+    StoreVersionError,
+    connect,
+    now_iso,
+    store_error,
+    transaction,
+)
 from onenet_apply.catalogue import Catalogue, default_catalogue
 from onenet_apply.passwords import password_problems, verify_password
 from onenet_apply.plan import Action
@@ -40,14 +48,24 @@ from onenet_apply.state import SECTION_OF, Lifecycle, SiteState
 
 
 class SandboxBackend:
+    """Every public method reports a damaged or busy file as one BackendError
+    naming the file and what to do (see `_store_errors` below)."""
+
     def __init__(
-        self, path: str | Path, *, faults: Faults | None = None, catalogue: Catalogue | None = None
+        self,
+        path: str | Path,
+        *,
+        faults: Faults | None = None,
+        catalogue: Catalogue | None = None,
+        create: bool = True,
     ) -> None:
         self.path = Path(path)
         try:
             self.faults = faults if faults is not None else Faults.from_env()
         except ValueError as e:
             raise BackendError(str(e)) from None
+        if not create and not self.path.exists():
+            raise MissingSandboxError(self.path)
         try:
             self.db = connect(self.path)
         except OSError as e:  # e.g. a parent of the path is a file
@@ -55,8 +73,10 @@ class SandboxBackend:
             raise BackendError(
                 f"cannot open the sandbox {self.path}: {where}{e.strerror}"
             ) from None
-        except (sqlite3.DatabaseError, StoreVersionError) as e:
+        except StoreVersionError as e:
             raise BackendError(f"cannot open the sandbox {self.path}: {e}") from None
+        except sqlite3.DatabaseError as e:
+            raise store_error(self.path, e) from None
         self.db.row_factory = sqlite3.Row
         self._catalogue = catalogue or default_catalogue()
 
@@ -328,6 +348,38 @@ class SandboxBackend:
     def _journal(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:
         with transaction(self.db):
             self._journal_in_tx(site_id, action_id, outcome, detail)
+
+
+class MissingSandboxError(BackendError):
+    """Reading a sandbox that does not exist would plan every site as new."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"sandbox:{path} does not exist, so no site is on it: check --backend "
+            "(or $ONENET_BACKEND); onenet apply creates it"
+        )
+
+
+def _store_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn SQLite's errors into one clear BackendError naming the file.
+
+    Integrity and programming errors are left alone: they are bugs, not damage."""
+
+    @functools.wraps(method)
+    def guarded(self: SandboxBackend, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise
+        except sqlite3.DatabaseError as e:
+            raise store_error(self.path, e) from None
+
+    return guarded
+
+
+for _name, _method in list(vars(SandboxBackend).items()):
+    if not _name.startswith("_") and _name != "lock" and inspect.isfunction(_method):
+        setattr(SandboxBackend, _name, _store_errors(_method))
 
 
 @dataclass(slots=True)
