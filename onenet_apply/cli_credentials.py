@@ -35,9 +35,7 @@ def credentials() -> None:
     metavar="CSV_FILE",
     help="Write the login details here (must not exist).",
 )
-@click.option(
-    "--lock-timeout", type=SECONDS, default=30, show_default=True, metavar="SECONDS"
-)
+@click.option("--lock-timeout", type=SECONDS, default=30, show_default=True, metavar="SECONDS")
 @backend_option
 def reset(
     site: str,

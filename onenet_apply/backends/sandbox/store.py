@@ -163,9 +163,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
     """Open (creating if needed) and migrate a sandbox database."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(
-        path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False
-    )
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False)
     try:
         db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect only in a new, empty file
         db.execute("PRAGMA journal_mode=WAL")
