@@ -182,3 +182,27 @@ def status_rows(state: SiteState) -> list[dict[str, str | None]]:
                 }
             )
     return rows
+
+
+@sandbox.command()
+@site_option
+@backend_option
+def unlock(site: str, backend: str | None) -> None:
+    """Break a site's apply lock, e.g. one left by an apply killed on another host."""
+    sandbox_backend = open_sandbox(backend)
+    try:
+        record = sandbox_backend.break_lock(site)
+    finally:
+        sandbox_backend.close()
+    if record is None:
+        click.echo(f"site {site} is not locked; nothing to break")
+        return
+    click.echo(
+        f"Broke the lock on site {site} held by {record.holder.describe()}; it {record.renewed()}."
+    )
+    if record.alive():
+        click.echo(
+            f"pid {record.pid} on {record.host} may still be running: it stops before its "
+            "next change to the site.",
+            err=True,
+        )

@@ -24,6 +24,7 @@ SITE = "berlin-hq"
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ONENET_BACKEND", raising=False)
+    SandboxBackend(tmp_path / ".onenet" / "sandbox.db").close()  # plan reads an existing sandbox
     return tmp_path
 
 

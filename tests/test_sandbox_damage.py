@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.backends.sandbox.store import PAGE_SIZE
+from onenet_apply.backends.sandbox.store import PAGE_SIZE, SCHEMA_VERSION
 from tests.conftest import EXAMPLE
 
 SITE = "berlin-hq"
@@ -51,7 +51,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "missing table": (_missing_table, "is damaged (no such table: members): restore it"),
     "newer schema": (
         _newer_schema,
-        "written by a newer onenet (schema 99); this one knows schema 1: upgrade onenet to use it",
+        f"written by a newer onenet (schema 99); this one knows schema {SCHEMA_VERSION}: "
+        "upgrade onenet to use it",
     ),
 }
 

@@ -43,9 +43,14 @@ class TransientError(BackendError):
 
 
 class LockTimeout(BackendError):
-    def __init__(self, site_id: str, holder: LockHolder | None, waited: float) -> None:
+    def __init__(
+        self, site_id: str, holder: LockHolder | None, waited: float, hint: str = ""
+    ) -> None:
         who = holder.describe() if holder else "another process"
-        super().__init__(f"site {site_id} is locked by {who}; waited {waited:.0f}s")
+        super().__init__(
+            f"site {site_id} is locked by {who}; waited {waited:.0f}s"
+            + (f"; {hint}" if hint else "")
+        )
         self.holder = holder
 
 

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,17 @@ from onenet_apply.backends.base import (
 from onenet_apply.backends.sandbox import carrier, consistency, groups, seed, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
-from onenet_apply.backends.sandbox.lock import current_holder, site_lock
+from onenet_apply.backends.sandbox.lock import (
+    LEASE_SECONDS,
+    Lease,
+    LockLostError,
+    LockRecord,
+    break_lock,
+    current_holder,
+    holds,
+    lock_record,
+    site_lock,
+)
 from onenet_apply.backends.sandbox.store import (
     StoreVersionError,
     connect,
@@ -79,6 +90,7 @@ class SandboxBackend:
             raise store_error(self.path, e) from None
         self.db.row_factory = sqlite3.Row
         self._catalogue = catalogue or default_catalogue()
+        self._leases: dict[str, Lease] = {}
 
     # -- the Backend protocol ------------------------------------------------------------
     def catalogue(self) -> Catalogue:
@@ -162,8 +174,23 @@ class SandboxBackend:
             )
         return self._login(site_id, user_id, "set", password, record)
 
-    def lock(self, site_id: str, timeout: float, command: str = "") -> Iterator[None]:
-        return site_lock(self.db, site_id, timeout, command)
+    @contextmanager
+    def lock(
+        self, site_id: str, timeout: float, command: str = "", lease: float = LEASE_SECONDS
+    ) -> Iterator[None]:
+        """The site's lock (see lock.py). While it is held, every write to the site
+        first checks that the lock is still this process's own."""
+        try:
+            with site_lock(self.db, self.path, site_id, timeout, command, lease) as held:
+                self._leases[site_id] = held
+                try:
+                    yield
+                finally:
+                    del self._leases[site_id]
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise
+        except sqlite3.DatabaseError as e:
+            raise store_error(self.path, e) from None
 
     def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]:
         rows = self.db.execute(
@@ -217,6 +244,14 @@ class SandboxBackend:
     def lock_holder(self, site_id: str) -> LockHolder | None:
         return current_holder(self.db, site_id)
 
+    def lock_record(self, site_id: str) -> LockRecord | None:
+        """The site's lock row as stored, whether or not its holder lives."""
+        return lock_record(self.db, site_id)
+
+    def break_lock(self, site_id: str) -> LockRecord | None:
+        """Remove the site's lock, whoever holds it; what was removed, or None."""
+        return break_lock(self.db, site_id)
+
     def seed(self, spec: SiteSpec) -> None:
         """Load a validated site whole, as activated (benchmarks and fixtures)."""
         seed.seed(self.db, spec)
@@ -240,6 +275,9 @@ class SandboxBackend:
                 "INSERT INTO sites (id, created_at) VALUES (?, ?)", (site_id, now_iso())
             )
             row = ("manual", None)
+        held = self._leases.get(site_id)
+        if held is not None and not holds(self.db, held):
+            raise LockLostError(site_id)
         activation, licences = row[0], json.loads(row[1]) if row[1] else None
         if activation != "manual":
             carrier.tick(self.db, site_id)

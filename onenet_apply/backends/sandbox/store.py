@@ -18,7 +18,7 @@ from pathlib import Path
 
 from onenet_apply.backends.base import BackendError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Small pages: an action dirties about seven b-tree pages, all rewritten to the WAL
 # and synced at every commit, so smaller pages mean fewer bytes per durable action.
 PAGE_SIZE = 2048
@@ -115,8 +115,15 @@ CREATE TABLE locks (
 );
 """
 
+# The lock's lease: a holder renews `renewed_at` (time.time()) every third of
+# `lease` seconds; a holder on another host whose lease lapsed is taken over.
+_V2 = """
+ALTER TABLE locks ADD COLUMN renewed_at REAL NOT NULL DEFAULT 0;
+ALTER TABLE locks ADD COLUMN lease REAL NOT NULL DEFAULT 0
+"""
+
 # Each entry moves the schema one version up; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 
 
 # How long a statement waits for another process's write transaction to end. The
