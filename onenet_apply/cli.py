@@ -198,7 +198,7 @@ def apply_command(
 ) -> None:
     """Carry out a site file's plan (or a saved plan) against the backend."""
     saved = _read_saved_plan(source)
-    site_backend = open_backend(backend, create=True)
+    site_backend = open_backend(backend, create=saved is None)  # a plan needs its site
 
     def approve(the_plan: Plan) -> bool:
         """Show the plan made under the lock; ask for it on a terminal."""

@@ -126,3 +126,15 @@ def test_apply_and_configure_create_a_new_sandbox(onenet, tmp_path: Path, monkey
     applied = onenet("apply", str(EXAMPLE), "--yes", "--backend", "sandbox:b/s.db")
     assert applied.code == 3, applied.err
     assert onenet("plan", str(EXAMPLE), "--backend", "sandbox:b/s.db").code == 0
+
+
+def test_a_saved_plan_is_not_applied_to_a_sandbox_that_does_not_exist(
+    onenet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    SandboxBackend(tmp_path / "here.db").close()
+    assert onenet("plan", str(EXAMPLE), "--backend", "sandbox:here.db", "--out", "p.json").code == 0
+    result = onenet("apply", "p.json", "--yes", "--backend", "sandbox:typo.db")
+    assert result.code == 1
+    assert "Error: sandbox:typo.db does not exist, so no site is on it" in result.err
+    assert not (tmp_path / "typo.db").exists()
