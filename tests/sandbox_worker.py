@@ -2,6 +2,7 @@
 
 python -m tests.sandbox_worker lock DB SECONDS [LEASE]
 python -m tests.sandbox_worker lock-and-write DB SECONDS   (holds a write transaction too)
+python -m tests.sandbox_worker write DB SECONDS            (a write transaction, no lock)
 python -m tests.sandbox_worker churn DB SEED
 """
 
@@ -27,6 +28,14 @@ def hold_lock(path: str, seconds: float, lease: float = 60.0, write: bool = Fals
         if write:
             backend.db.execute("COMMIT")
     print("released", flush=True)
+
+
+def hold_write(path: str, seconds: float) -> None:
+    backend = SandboxBackend(path)
+    backend.db.execute("BEGIN IMMEDIATE")
+    print("locked", flush=True)  # the file, not the site
+    time.sleep(seconds)
+    backend.db.execute("COMMIT")
 
 
 def churn(path: str, seed: int) -> None:
@@ -90,5 +99,7 @@ if __name__ == "__main__":
         hold_lock(db, *map(float, sys.argv[3:5]))
     elif mode == "lock-and-write":
         hold_lock(db, float(sys.argv[3]), write=True)
+    elif mode == "write":
+        hold_write(db, float(sys.argv[3]))
     else:
         churn(db, int(sys.argv[3]))

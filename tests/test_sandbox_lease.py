@@ -179,3 +179,21 @@ def test_apply_waits_for_lock_timeout_then_names_the_holder(
         assert elapsed < 8  # start-up, validation and the 1s wait; never the 30s busy timeout
     finally:
         stop(holder)
+
+
+def test_apply_waits_no_longer_than_lock_timeout_for_a_busy_file(db: Path, site_file) -> None:
+    """No one holds the site's lock, but another process keeps a write transaction open."""
+    writer = start_worker("write", str(db), "60")
+    try:
+        start = time.monotonic()
+        result = run_process(
+            "apply", str(site_file), "--yes", "--lock-timeout", "1", "--backend", f"sandbox:{db}"
+        )
+        assert time.monotonic() - start < 8
+        assert result.code == 1
+        assert result.err == (
+            f"Error: site {SITE} could not be locked; waited 1s: the sandbox {db} stayed busy, "
+            "another process writing to it all the while\n"
+        )
+    finally:
+        stop(writer)

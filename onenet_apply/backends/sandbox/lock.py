@@ -201,7 +201,7 @@ def _timeout(site: str, path: Path, holder: LockRecord | object, waited: float) 
             site,
             None,
             waited,
-            hint=f"the sandbox {path} stayed busy: another process held a write transaction",
+            hint=f"the sandbox {path} stayed busy, another process writing to it all the while",
         )
     hint = ""
     if not holder.here:
