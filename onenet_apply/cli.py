@@ -210,6 +210,7 @@ def apply_command(
         _confirm(yes, len(the_plan.ready))
         return True
 
+    sink: CredentialsSink | None = None
     try:
         spec = _valid_spec(source, site_backend) if saved is None else None
         site = spec.site.id if spec is not None else saved.site
@@ -242,6 +243,14 @@ def apply_command(
         raise click.ClickException(
             f"{e}; actions whose login details could not be written were not applied"
         ) from None
+    except KeyboardInterrupt:  # committed batches stay: say where their login details are
+        if sink is not None and sink.written:
+            click.echo(
+                f"Interrupted after writing {sink.written} desk phone login details to "
+                f"{sink.path}; keep it safe, it is written nowhere else.",
+                err=True,
+            )
+        raise
     finally:
         site_backend.close()
     sys.exit(_summarise(report, sink))

@@ -129,3 +129,41 @@ def test_credentials_reset_lock_timeout_is_checked_the_same_way(onenet, tmp_path
     )
     assert result.code == 1
     assert "'nan' is not a number of seconds" in result.err
+
+
+def test_ctrl_c_during_apply_names_the_credentials_file_and_releases_the_lock(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "sandbox.db"
+    SandboxBackend(db).close()
+    applier = onenet_process(
+        "apply",
+        str(EXAMPLE),
+        "--yes",
+        "--wait-activation",
+        "120",
+        "--credentials-out",
+        "c.csv",
+        "--backend",
+        f"sandbox:{db}",
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while (
+            time.monotonic() < deadline and SandboxBackend(db).read_state("berlin-hq").users == {}
+        ):
+            time.sleep(0.1)  # until the first batch is committed; then it waits for activations
+        time.sleep(0.5)
+        applier.send_signal(signal.SIGINT)
+        _, err = applier.communicate(timeout=30)
+    finally:
+        applier.kill()
+    assert applier.returncode == 130, err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line][-2:] == [
+        "Interrupted after writing 11 desk phone login details to c.csv; keep it safe, it is "
+        "written nowhere else.",
+        "Interrupted.",
+    ]
+    assert SandboxBackend(db).lock_record("berlin-hq") is None
