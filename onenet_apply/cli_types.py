@@ -15,7 +15,9 @@ class Seconds(click.ParamType):
 
     name = "seconds"
 
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             number = float(value)
         else:

@@ -72,13 +72,12 @@ class LockRecord:
         return f"last renewed its {self.lease:.0f}s lease {max(0.0, time.time() - self.renewed_at):.0f}s ago"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Lease:
-    """The lock this process holds: `lost` once someone broke it."""
+    """The lock this process holds, known by its token."""
 
     site: str
     token: str
-    lost: bool = False
 
 
 def process_start(pid: int) -> str:
@@ -133,8 +132,7 @@ def site_lock(
 def holds(db: sqlite3.Connection, lease: Lease) -> bool:
     """Whether `lease` still owns its site's lock (call inside the write transaction)."""
     row = db.execute("SELECT token FROM locks WHERE site = ?", (lease.site,)).fetchone()
-    lease.lost = row is None or row[0] != lease.token
-    return not lease.lost
+    return row is not None and row[0] == lease.token
 
 
 def current_holder(db: sqlite3.Connection, site: str) -> LockHolder | None:
@@ -237,8 +235,7 @@ class _Renewer(threading.Thread):
                     ).rowcount
                 except sqlite3.Error:
                     continue  # busy or failing: try again; a lease survives two misses
-                if not renewed:
-                    self.held.lost = True  # broken by hand: stop renewing
+                if not renewed:  # broken by hand: the holder stops at its next change
                     return
         finally:
             db.close()
