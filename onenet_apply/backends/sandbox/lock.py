@@ -111,7 +111,8 @@ def site_lock(
         except sqlite3.OperationalError as e:
             if not _busy(e):
                 raise
-            holder = _peek(db, site) or _BUSY  # someone else is writing: wait on
+            record = _peek(db, site)  # someone else is writing: wait on
+            holder = record if record is not None and record.alive() else _BUSY
         if holder is None:
             break
         if time.monotonic() >= deadline:
