@@ -148,7 +148,14 @@ def test_unlock_names_what_it_breaks(onenet, db: Path) -> None:
         result.err
         == "pid 4242 on ci-runner-7 may still be running: it stops before its next change to the site.\n"
     )
-    assert SandboxBackend(db).lock_record(SITE) is None
+    backend = SandboxBackend(db)
+    assert backend.lock_record(SITE) is None
+    [entry] = backend.journal(SITE)
+    assert (entry.action_id, entry.outcome, entry.detail) == (
+        "lock/unlock",
+        "ok",
+        f"lock of pid 4242 on ci-runner-7 (onenet apply) since {STARTED} broken by hand",
+    )
     again = onenet("sandbox", "unlock", "--site", SITE, "--backend", f"sandbox:{db}")
     assert again.code == 0
     assert again.out == f"site {SITE} is not locked; nothing to break\n"

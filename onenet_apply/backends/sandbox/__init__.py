@@ -249,8 +249,13 @@ class SandboxBackend:
         return lock_record(self.db, site_id)
 
     def break_lock(self, site_id: str) -> LockRecord | None:
-        """Remove the site's lock, whoever holds it; what was removed, or None."""
-        return break_lock(self.db, site_id)
+        """Remove the site's lock, whoever holds it; what was removed, or None.
+        The journal keeps whose lock was broken."""
+        record = break_lock(self.db, site_id)
+        if record is not None:
+            detail = f"lock of {record.holder.describe()} broken by hand"
+            self._journal(site_id, "lock/unlock", "ok", detail)
+        return record
 
     def seed(self, spec: SiteSpec) -> None:
         """Load a validated site whole, as activated (benchmarks and fixtures)."""
