@@ -49,6 +49,7 @@ from onenet_apply.backends.sandbox.store import (
     connect,
     now_iso,
     store_error,
+    store_errors,
     transaction,
 )
 from onenet_apply.catalogue import Catalogue, default_catalogue
@@ -180,17 +181,15 @@ class SandboxBackend:
     ) -> Iterator[None]:
         """The site's lock (see lock.py). While it is held, every write to the site
         first checks that the lock is still this process's own."""
-        try:
-            with site_lock(self.db, self.path, site_id, timeout, command, lease) as held:
-                self._leases[site_id] = held
-                try:
-                    yield
-                finally:
-                    del self._leases[site_id]
-        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
-            raise
-        except sqlite3.DatabaseError as e:
-            raise store_error(self.path, e) from None
+        with (
+            store_errors(self.path),
+            site_lock(self.db, self.path, site_id, timeout, command, lease) as held,
+        ):
+            self._leases[site_id] = held
+            try:
+                yield
+            finally:
+                del self._leases[site_id]
 
     def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]:
         rows = self.db.execute(
@@ -404,18 +403,12 @@ class MissingSandboxError(BackendError):
 
 
 def _store_errors(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn SQLite's errors into one clear BackendError naming the file.
-
-    Integrity and programming errors are left alone: they are bugs, not damage."""
+    """`method`, reporting SQLite's errors as one clear BackendError naming the file."""
 
     @functools.wraps(method)
     def guarded(self: SandboxBackend, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with store_errors(self.path):
             return method(self, *args, **kwargs)
-        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
-            raise
-        except sqlite3.DatabaseError as e:
-            raise store_error(self.path, e) from None
 
     return guarded
 

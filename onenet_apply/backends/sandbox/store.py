@@ -135,6 +135,18 @@ class StoreVersionError(Exception):
     """The file was written by a newer onenet."""
 
 
+@contextmanager
+def store_errors(path: str | Path) -> Iterator[None]:
+    """Report SQLite's errors as one BackendError naming the file (see store_error).
+    Integrity and programming errors pass through: they are bugs, not damage."""
+    try:
+        yield
+    except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+        raise
+    except sqlite3.DatabaseError as e:
+        raise store_error(path, e) from None
+
+
 def store_error(path: str | Path, error: sqlite3.Error) -> BackendError:
     """What an SQLite error means for the admin, naming the file and what to do."""
     name = getattr(error, "sqlite_errorname", "")
