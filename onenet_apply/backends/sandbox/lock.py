@@ -69,7 +69,8 @@ class LockRecord:
 
     def renewed(self) -> str:
         """When the holder last renewed its lease, in words."""
-        return f"last renewed its {self.lease:.0f}s lease {max(0.0, time.time() - self.renewed_at):.0f}s ago"
+        ago = max(0.0, time.time() - self.renewed_at)
+        return f"last renewed its {self.lease:.0f}s lease {ago:.0f}s ago"
 
 
 @dataclass(frozen=True, slots=True)
