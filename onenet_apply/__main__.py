@@ -1,3 +1,3 @@
-from onenet_apply.cli import main
+from onenet_apply.console import main
 
 main()

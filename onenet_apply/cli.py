@@ -24,6 +24,8 @@ from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import Backend, BackendError
 from onenet_apply.cli_credentials import credentials
 from onenet_apply.cli_sandbox import backend_option, sandbox
+from onenet_apply.cli_types import SECONDS
+from onenet_apply.console import interrupted, stdout_closed
 from onenet_apply.credentials import CredentialsFileError, CredentialsSink
 from onenet_apply.importer import failed_note, render_site, site_document
 from onenet_apply.ordering import PlanError
@@ -187,14 +189,14 @@ def _plan_exit_code(the_plan: Plan) -> int:
 )
 @click.option(
     "--wait-activation",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=0,
     metavar="SECONDS",
     help="Keep applying while deferred actions wait for activation, up to SECONDS.",
 )
 @click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=30,
     show_default=True,
     metavar="SECONDS",
@@ -217,7 +219,7 @@ def apply_command(
             "--allow-delete and --force go with a site file; a saved plan keeps the options "
             "it was made with (make it again with onenet plan --allow-delete/--force --out)"
         )
-    site_backend = open_backend(backend)
+    site_backend = open_backend(backend, create=saved is None)  # a plan needs its site
 
     def approve(the_plan: Plan) -> bool:
         """Show the plan made under the lock; ask for it on a terminal."""
@@ -229,6 +231,7 @@ def apply_command(
         _confirm(yes, len(the_plan.ready))
         return True
 
+    sink: CredentialsSink | None = None
     try:
         spec = (
             _valid_spec(source, site_backend)
@@ -271,6 +274,14 @@ def apply_command(
         raise click.ClickException(
             f"{e}; actions whose login details could not be written were not applied"
         ) from None
+    except KeyboardInterrupt:  # committed batches stay: say where their login details are
+        if sink is not None and sink.written:
+            click.echo(
+                f"Interrupted after writing {sink.written} desk phone login details to "
+                f"{sink.path}; keep it safe, it is written nowhere else.",
+                err=True,
+            )
+        raise
     finally:
         site_backend.close()
     sys.exit(_summarise(report, sink))
@@ -451,14 +462,22 @@ cli.add_command(credentials)
 
 
 def main() -> None:
-    """Console entry point: click's usage errors exit 1 (2 means 'changes found')."""
+    """Run the command line: click's usage errors exit 1 (2 means 'changes found'),
+    Ctrl-C exits 130 and a closed stdout exits quietly, never with a traceback."""
     try:
-        code = cli.main(standalone_mode=False)
+        try:
+            code = cli.main(standalone_mode=False)
+        finally:
+            sys.stdout.flush()  # a closed pipe fails here, inside the guard, not at exit
     except click.exceptions.Exit as e:
         code = e.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as e:
+        if isinstance(e.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            interrupted()
         click.echo("Aborted.", err=True)
         code = EXIT_ERROR
+    except KeyboardInterrupt:
+        interrupted()
     except click.ClickException as e:
         e.show()
         code = EXIT_ERROR
@@ -466,5 +485,5 @@ def main() -> None:
         click.echo(f"Error: {e}", err=True)
         code = EXIT_ERROR
     except BrokenPipeError:
-        code = EXIT_ERROR
+        stdout_closed()
     sys.exit(code or 0)

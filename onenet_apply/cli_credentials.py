@@ -9,6 +9,7 @@ import click
 from onenet_apply.backends import open_backend
 from onenet_apply.backends.base import BackendError
 from onenet_apply.cli_sandbox import backend_option
+from onenet_apply.cli_types import SECONDS
 from onenet_apply.credentials import (
     CredentialsFileError,
     CredentialsSink,
@@ -40,9 +41,7 @@ def credentials() -> None:
     metavar="CSV_FILE",
     help="Write the login details here (must not exist).",
 )
-@click.option(
-    "--lock-timeout", type=click.FloatRange(min=0), default=30, show_default=True, metavar="SECONDS"
-)
+@click.option("--lock-timeout", type=SECONDS, default=30, show_default=True, metavar="SECONDS")
 @backend_option
 def reset(
     site: str,

@@ -21,8 +21,8 @@ backend_option = click.option(
 site_option = click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
 
 
-def open_sandbox(url: str | None) -> SandboxBackend:
-    backend = open_backend(url)
+def open_sandbox(url: str | None, *, create: bool = False) -> SandboxBackend:
+    backend = open_backend(url, create=create)
     if not isinstance(backend, SandboxBackend):
         raise click.ClickException(f"{backend_url(url)} is not a sandbox backend")
     return backend
@@ -127,7 +127,7 @@ def configure(
     site: str, activation: str | None, licences: tuple[str, ...], backend: str | None
 ) -> None:
     """Set a sandbox site's activation mode and owned licences."""
-    sandbox_backend = open_sandbox(backend)
+    sandbox_backend = open_sandbox(backend, create=True)
     try:
         owned: dict[str, int] | None = None
         if licences:
@@ -224,3 +224,27 @@ def status_rows(state: SiteState) -> list[dict[str, str | None]]:
                 }
             )
     return rows
+
+
+@sandbox.command()
+@site_option
+@backend_option
+def unlock(site: str, backend: str | None) -> None:
+    """Break a site's apply lock, e.g. one left by an apply killed on another host."""
+    sandbox_backend = open_sandbox(backend)
+    try:
+        record = sandbox_backend.break_lock(site)
+    finally:
+        sandbox_backend.close()
+    if record is None:
+        click.echo(f"site {site} is not locked; nothing to break")
+        return
+    click.echo(
+        f"Broke the lock on site {site} held by {record.holder.describe()}; it {record.renewed()}."
+    )
+    if record.alive():
+        click.echo(
+            f"pid {record.pid} on {record.host} may still be running: it stops before its "
+            "next change to the site.",
+            err=True,
+        )

@@ -85,3 +85,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for report in skipped:
             print(f"\nCI: skipped test counts as a failure: {report.nodeid}", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory holding an empty default sandbox, as after a first apply:
+    plan and import read an existing sandbox and refuse a missing one."""
+    from onenet_apply.backends.sandbox import SandboxBackend
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ONENET_BACKEND", raising=False)
+    SandboxBackend(tmp_path / ".onenet" / "sandbox.db").close()
+    return tmp_path

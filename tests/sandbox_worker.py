@@ -1,6 +1,8 @@
 """Subprocess workers for sandbox tests: hold a lock, or write actions until killed.
 
-python -m tests.sandbox_worker lock DB SECONDS
+python -m tests.sandbox_worker lock DB SECONDS [LEASE]
+python -m tests.sandbox_worker lock-and-write DB SECONDS   (holds a write transaction too)
+python -m tests.sandbox_worker write DB SECONDS            (a write transaction, no lock)
 python -m tests.sandbox_worker churn DB SEED
 """
 
@@ -16,12 +18,24 @@ from onenet_apply.plan import Kind
 from tests.sandbox_kit import SITE, act, user_values
 
 
-def hold_lock(path: str, seconds: float) -> None:
+def hold_lock(path: str, seconds: float, lease: float = 60.0, write: bool = False) -> None:
     backend = SandboxBackend(path)
-    with backend.lock(SITE, timeout=30, command="sandbox_worker lock"):
+    with backend.lock(SITE, timeout=30, command="sandbox_worker lock", lease=lease):
+        if write:
+            backend.db.execute("BEGIN IMMEDIATE")  # no one else may write meanwhile
         print("locked", flush=True)
         time.sleep(seconds)
+        if write:
+            backend.db.execute("COMMIT")
     print("released", flush=True)
+
+
+def hold_write(path: str, seconds: float) -> None:
+    backend = SandboxBackend(path)
+    backend.db.execute("BEGIN IMMEDIATE")
+    print("locked", flush=True)  # the file, not the site
+    time.sleep(seconds)
+    backend.db.execute("COMMIT")
 
 
 def churn(path: str, seed: int) -> None:
@@ -82,6 +96,10 @@ def churn(path: str, seed: int) -> None:
 if __name__ == "__main__":
     mode, db = sys.argv[1], sys.argv[2]
     if mode == "lock":
-        hold_lock(db, float(sys.argv[3]))
+        hold_lock(db, *map(float, sys.argv[3:5]))
+    elif mode == "lock-and-write":
+        hold_lock(db, float(sys.argv[3]), write=True)
+    elif mode == "write":
+        hold_write(db, float(sys.argv[3]))
     else:
         churn(db, int(sys.argv[3]))

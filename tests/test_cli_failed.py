@@ -26,13 +26,6 @@ FAILED_LINE = (
 )
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ONENET_BACKEND", raising=False)
-    return tmp_path
-
-
 def site(workdir: Path, body: str, name: str = "site.yaml") -> str:
     (workdir / name).write_text(HEAD + body)
     return name

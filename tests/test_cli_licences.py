@@ -7,16 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 SITE = "s2"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ONENET_BACKEND", raising=False)
-    return tmp_path
 
 
 def site_file(workdir: Path, users: dict[str, int], name: str = "site.yaml") -> str:

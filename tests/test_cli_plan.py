@@ -12,13 +12,6 @@ from onenet_apply.plan import plan_from_json
 from tests.conftest import EXAMPLE, FIXTURES
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ONENET_BACKEND", raising=False)
-    return tmp_path
-
-
 def test_plan_against_an_empty_sandbox(onenet, workdir: Path) -> None:
     result = onenet("plan", str(EXAMPLE))
     assert result.code == 0
@@ -149,7 +142,7 @@ def test_out_to_an_impossible_place_is_a_clear_error(onenet, workdir: Path, out:
 
 def test_a_sandbox_path_under_a_file_is_a_clear_error(onenet, workdir: Path) -> None:
     (workdir / "plain-file").write_text("x\n")
-    result = onenet("plan", str(EXAMPLE), "--backend", "sandbox:plain-file/sandbox.db")
+    result = onenet("apply", str(EXAMPLE), "--yes", "--backend", "sandbox:plain-file/sandbox.db")
     assert result.code == 1
     assert "Error: cannot open the sandbox plain-file/sandbox.db: plain-file: " in result.err
     assert "Traceback" not in result.err

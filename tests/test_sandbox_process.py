@@ -88,8 +88,9 @@ def test_a_dead_holders_lock_is_recovered(tmp_path: Path) -> None:
 def test_a_reused_pid_is_not_mistaken_for_the_holder(tmp_path: Path) -> None:
     backend = SandboxBackend(tmp_path / "sandbox.db")
     backend.db.execute(
-        "INSERT INTO locks VALUES (?, 'x', ?, ?, 'not-my-start-time', '2026-01-01T00:00:00Z', '')",
-        (SITE, os.getpid(), socket.gethostname()),
+        "INSERT INTO locks VALUES (?, 'x', ?, ?, 'not-my-start-time', '2026-01-01T00:00:00Z', '',"
+        " ?, 60)",
+        (SITE, os.getpid(), socket.gethostname(), time.time()),
     )
     with backend.lock(SITE, timeout=1):
         pass

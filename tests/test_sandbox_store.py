@@ -100,22 +100,24 @@ def test_journal_time_stamps_follow_the_clock(monkeypatch: pytest.MonkeyPatch) -
 def test_a_later_migration_runs_once_keeps_the_data_and_is_atomic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The migration path an upgrade takes: version 1 files move up in one transaction."""
+    """The migration path an upgrade takes: older files move up in one transaction."""
     from onenet_apply.backends.sandbox import store
 
     path = tmp_path / "sandbox.db"
     SandboxBackend(path).configure("berlin", activation="immediate")
+    released, later = store.MIGRATIONS, store.SCHEMA_VERSION + 1
     broken = "ALTER TABLE sites ADD COLUMN region TEXT;\nTHIS IS NOT SQL;\n"
-    monkeypatch.setattr(store, "MIGRATIONS", (*store.MIGRATIONS, broken))
-    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(store, "MIGRATIONS", (*released, broken))
+    monkeypatch.setattr(store, "SCHEMA_VERSION", later)
     with pytest.raises(sqlite3.OperationalError):
         connect(path)
     columns = [r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(sites)")]
     assert "region" not in columns  # all of a migration or none of it
 
-    monkeypatch.setattr(store, "MIGRATIONS", (*store.MIGRATIONS[:1], broken.split("\n")[0] + "\n"))
+    monkeypatch.setattr(store, "MIGRATIONS", (*released, broken.split("\n")[0] + "\n"))
     db = connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert version == str(later)
     assert db.execute("SELECT id, activation, region FROM sites").fetchall() == [
         ("berlin", "immediate", None)
     ]

@@ -24,13 +24,6 @@ from tests.sandbox_kit import act
 SITE = "berlin-hq"
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ONENET_BACKEND", raising=False)
-    return tmp_path
-
-
 def sandbox(workdir: Path) -> SandboxBackend:
     return SandboxBackend(workdir / ".onenet" / "sandbox.db")
 

@@ -20,6 +20,7 @@ def test_no_password_outside_the_csv_files(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ONENET_BACKEND", raising=False)
+    SandboxBackend(tmp_path / ".onenet" / "sandbox.db").close()  # plan reads an existing sandbox
     outputs: list[str] = []
 
     def run(*args: str) -> None:

@@ -16,7 +16,9 @@ def backend_url(option: str | None) -> str:
     return option or os.environ.get(ENV_VAR) or f"sandbox:{DEFAULT_SANDBOX}"
 
 
-def open_backend(url: str | None = None) -> Backend:
+def open_backend(url: str | None = None, *, create: bool = False) -> Backend:
+    """The backend at `url`. Only a command that writes a site (`create`) may bring
+    a new sandbox file into being; a reader of a missing one is told so."""
     url = backend_url(url)
     scheme, sep, rest = url.partition(":")
     if not sep or scheme not in ("sandbox",):
@@ -26,4 +28,4 @@ def open_backend(url: str | None = None) -> Backend:
     from onenet_apply.backends.sandbox import SandboxBackend
 
     path = rest.removeprefix("//") or str(DEFAULT_SANDBOX)
-    return SandboxBackend(path)
+    return SandboxBackend(path, create=create)

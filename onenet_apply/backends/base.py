@@ -43,9 +43,16 @@ class TransientError(BackendError):
 
 
 class LockTimeout(BackendError):
-    def __init__(self, site_id: str, holder: LockHolder | None, waited: float) -> None:
-        who = holder.describe() if holder else "another process"
-        super().__init__(f"site {site_id} is locked by {who}; waited {waited:.0f}s")
+    def __init__(
+        self, site_id: str, holder: LockHolder | None, waited: float, hint: str = ""
+    ) -> None:
+        if holder is None and hint:  # no holder to name: the hint says what stood in the way
+            message = f"site {site_id} could not be locked; waited {waited:.0f}s: {hint}"
+        else:
+            who = holder.describe() if holder else "another process"
+            message = f"site {site_id} is locked by {who}; waited {waited:.0f}s"
+            message += f"; {hint}" if hint else ""
+        super().__init__(message)
         self.holder = holder
 
 

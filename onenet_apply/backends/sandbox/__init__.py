@@ -6,10 +6,13 @@ planner bug shows up as a refusal in a test, never as a quietly broken site.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +34,25 @@ from onenet_apply.backends.base import (
 from onenet_apply.backends.sandbox import carrier, consistency, groups, records, seed, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
-from onenet_apply.backends.sandbox.lock import current_holder, site_lock
-from onenet_apply.backends.sandbox.store import StoreVersionError, connect, now_iso, transaction
+from onenet_apply.backends.sandbox.lock import (
+    LEASE_SECONDS,
+    Lease,
+    LockLostError,
+    LockRecord,
+    break_lock,
+    current_holder,
+    holds,
+    lock_record,
+    site_lock,
+)
+from onenet_apply.backends.sandbox.store import (
+    StoreVersionError,
+    connect,
+    now_iso,
+    store_error,
+    store_errors,
+    transaction,
+)
 from onenet_apply.catalogue import Catalogue, default_catalogue
 from onenet_apply.passwords import password_problems, verify_password
 from onenet_apply.plan import Action
@@ -41,14 +61,24 @@ from onenet_apply.state import SECTION_OF, Lifecycle, SiteState
 
 
 class SandboxBackend:
+    """Every public method reports a damaged or busy file as one BackendError
+    naming the file and what to do (see `_store_errors` below)."""
+
     def __init__(
-        self, path: str | Path, *, faults: Faults | None = None, catalogue: Catalogue | None = None
+        self,
+        path: str | Path,
+        *,
+        faults: Faults | None = None,
+        catalogue: Catalogue | None = None,
+        create: bool = True,
     ) -> None:
         self.path = Path(path)
         try:
             self.faults = faults if faults is not None else Faults.from_env()
         except ValueError as e:
             raise BackendError(str(e)) from None
+        if not create and not self.path.exists():
+            raise MissingSandboxError(self.path)
         try:
             self.db = connect(self.path)
         except OSError as e:  # e.g. a parent of the path is a file
@@ -56,10 +86,13 @@ class SandboxBackend:
             raise BackendError(
                 f"cannot open the sandbox {self.path}: {where}{e.strerror}"
             ) from None
-        except (sqlite3.DatabaseError, StoreVersionError) as e:
+        except StoreVersionError as e:
             raise BackendError(f"cannot open the sandbox {self.path}: {e}") from None
+        except sqlite3.DatabaseError as e:
+            raise store_error(self.path, e) from None
         self.db.row_factory = sqlite3.Row
         self._catalogue = catalogue or default_catalogue()
+        self._leases: dict[str, Lease] = {}
 
     # -- the Backend protocol ------------------------------------------------------------
     def catalogue(self) -> Catalogue:
@@ -152,8 +185,21 @@ class SandboxBackend:
             )
         return self._login(site_id, user_id, "set", password, record)
 
-    def lock(self, site_id: str, timeout: float, command: str = "") -> Iterator[None]:
-        return site_lock(self.db, site_id, timeout, command)
+    @contextmanager
+    def lock(
+        self, site_id: str, timeout: float, command: str = "", lease: float = LEASE_SECONDS
+    ) -> Iterator[None]:
+        """The site's lock (see lock.py). While it is held, every write to the site
+        first checks that the lock is still this process's own."""
+        with (
+            store_errors(self.path),
+            site_lock(self.db, self.path, site_id, timeout, command, lease) as held,
+        ):
+            self._leases[site_id] = held
+            try:
+                yield
+            finally:
+                del self._leases[site_id]
 
     def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]:
         rows = self.db.execute(
@@ -215,6 +261,19 @@ class SandboxBackend:
     def lock_holder(self, site_id: str) -> LockHolder | None:
         return current_holder(self.db, site_id)
 
+    def lock_record(self, site_id: str) -> LockRecord | None:
+        """The site's lock row as stored, whether or not its holder lives."""
+        return lock_record(self.db, site_id)
+
+    def break_lock(self, site_id: str) -> LockRecord | None:
+        """Remove the site's lock, whoever holds it; what was removed, or None.
+        The journal keeps whose lock was broken."""
+        record = break_lock(self.db, site_id)
+        if record is not None:
+            detail = f"lock of {record.holder.describe()} broken by hand"
+            self._journal(site_id, "lock/unlock", "ok", detail)
+        return record
+
     def seed(self, spec: SiteSpec) -> None:
         """Load a validated site whole, as activated (benchmarks and fixtures)."""
         seed.seed(self.db, spec)
@@ -251,6 +310,9 @@ class SandboxBackend:
                 "INSERT INTO sites (id, created_at) VALUES (?, ?)", (site_id, now_iso())
             )
             row = ("manual", None)
+        held = self._leases.get(site_id)
+        if held is not None and not holds(self.db, held):
+            raise LockLostError(site_id)
         activation, licences = row[0], json.loads(row[1]) if row[1] else None
         if activation != "manual":
             carrier.tick(self.db, site_id)
@@ -378,6 +440,32 @@ class SandboxBackend:
     def _journal(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:
         with transaction(self.db):
             self._journal_in_tx(site_id, action_id, outcome, detail)
+
+
+class MissingSandboxError(BackendError):
+    """Reading a sandbox that does not exist would plan every site as new."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"sandbox:{path} does not exist, so no site is on it: check --backend "
+            "(or $ONENET_BACKEND); onenet apply creates it"
+        )
+
+
+def _store_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method`, reporting SQLite's errors as one clear BackendError naming the file."""
+
+    @functools.wraps(method)
+    def guarded(self: SandboxBackend, *args: Any, **kwargs: Any) -> Any:
+        with store_errors(self.path):
+            return method(self, *args, **kwargs)
+
+    return guarded
+
+
+for _name, _method in list(vars(SandboxBackend).items()):
+    if not _name.startswith("_") and _name != "lock" and inspect.isfunction(_method):
+        setattr(SandboxBackend, _name, _store_errors(_method))
 
 
 @dataclass(slots=True)

@@ -9,13 +9,16 @@ a rule check in Python were wrong.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from onenet_apply.backends.base import BackendError
+
+SCHEMA_VERSION = 2
 # Small pages: an action dirties about seven b-tree pages, all rewritten to the WAL
 # and synced at every commit, so smaller pages mean fewer bytes per durable action.
 PAGE_SIZE = 2048
@@ -112,12 +115,55 @@ CREATE TABLE locks (
 );
 """
 
+# The lock's lease: a holder renews `renewed_at` (time.time()) every third of
+# `lease` seconds; a holder on another host whose lease lapsed is taken over.
+_V2 = """
+ALTER TABLE locks ADD COLUMN renewed_at REAL NOT NULL DEFAULT 0;
+ALTER TABLE locks ADD COLUMN lease REAL NOT NULL DEFAULT 0
+"""
+
 # Each entry moves the schema one version up; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+
+
+# How long a statement waits for another process's write transaction to end. The
+# site lock's loop waits with its own, shorter bound (see lock.py).
+BUSY_SECONDS = 30.0
 
 
 class StoreVersionError(Exception):
     """The file was written by a newer onenet."""
+
+
+@contextmanager
+def store_errors(path: str | Path) -> Iterator[None]:
+    """Report SQLite's errors as one BackendError naming the file (see store_error).
+    Integrity and programming errors pass through: they are bugs, not damage."""
+    try:
+        yield
+    except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+        raise
+    except sqlite3.DatabaseError as e:
+        raise store_error(path, e) from None
+
+
+def store_error(path: str | Path, error: sqlite3.Error) -> BackendError:
+    """What an SQLite error means for the admin, naming the file and what to do."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return BackendError(
+            f"the sandbox {path} is busy: another process has held a write transaction "
+            f"on it for over {BUSY_SECONDS:.0f}s; try again when it has finished"
+        )
+    text = str(error)
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or text.startswith(
+        ("no such table", "no such column", "malformed")
+    ):
+        return BackendError(
+            f"the sandbox {path} is damaged ({text}): restore it from a backup, "
+            "or remove it to start with an empty sandbox"
+        )
+    return BackendError(f"cannot use the sandbox {path}: {text}")
 
 
 _clock: tuple[int, str] = (-1, "")
@@ -136,24 +182,44 @@ def connect(path: str | Path) -> sqlite3.Connection:
     """Open (creating if needed) and migrate a sandbox database."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
-    db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect only in a new, empty file
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA busy_timeout=30000")
-    migrate(db)
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False)
+    try:
+        db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect only in a new, empty file
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
+def schema_version(db: sqlite3.Connection) -> int:
+    """The file's schema version; 0 for a new or unversioned file."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        return 0
+    if not str(row[0]).isdigit():
+        raise sqlite3.DatabaseError(f"malformed schema version {row[0]!r}")
+    return int(row[0])
+
+
 def migrate(db: sqlite3.Connection) -> None:
+    """Bring the file to SCHEMA_VERSION. An up-to-date file is only read: opening it
+    never waits for another process's write transaction."""
+    if schema_version(db) == SCHEMA_VERSION:
+        check_tables(db)
+        return
     with transaction(db):
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        version = int(row[0]) if row else 0
+        version = schema_version(db)  # again, now that no one else can migrate
         if version > SCHEMA_VERSION:
             raise StoreVersionError(
-                f"this sandbox was written by a newer onenet (schema {version}); upgrade onenet"
+                f"this sandbox was written by a newer onenet (schema {version}); this one "
+                f"knows schema {SCHEMA_VERSION}: upgrade onenet to use it"
             )
         for script in MIGRATIONS[version:]:
             for statement in script.split(";\n"):
@@ -163,6 +229,18 @@ def migrate(db: sqlite3.Connection) -> None:
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
         )
+
+
+def check_tables(db: sqlite3.Connection) -> None:
+    """A table the migrations made and no one may drop is missing: the file is damaged."""
+    scripts = "".join(MIGRATIONS)
+    expected = set(re.findall(r"CREATE TABLE (\w+)", scripts)) - set(
+        re.findall(r"DROP TABLE (\w+)", scripts)
+    )
+    present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = sorted(expected - present)
+    if missing:
+        raise sqlite3.DatabaseError(f"no such table: {', '.join(missing)}")
 
 
 @contextmanager

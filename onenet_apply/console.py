@@ -1,0 +1,42 @@
+"""The console entry point, with nothing imported before its guard.
+
+Ctrl-C while the interpreter is still importing the command line, or a reader
+that closes stdout early (`onenet plan ... | head -1`), must end the process
+quietly, never with a traceback: this module imports only the standard library's smallest pieces, so
+its guard is in place before the heavy imports start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
+
+
+def main() -> None:
+    try:
+        from onenet_apply.cli import main as cli_main
+    except KeyboardInterrupt:
+        interrupted()
+    except BrokenPipeError:
+        stdout_closed()
+    cli_main()
+
+
+def interrupted() -> None:
+    """Ctrl-C: one line, exit 130 (128 + SIGINT), as shells report it."""
+    with contextlib.suppress(OSError):
+        print("Interrupted.", file=sys.stderr, flush=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def stdout_closed() -> None:
+    """The reader of stdout went away: exit without a word.
+
+    stdout now points at /dev/null, so the interpreter's final flush of what is
+    still buffered cannot fail a second time and print "Exception ignored"."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_ERROR)

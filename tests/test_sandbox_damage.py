@@ -1,0 +1,140 @@
+"""A damaged or missing sandbox file: one clear line naming the file and what to do."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.backends.sandbox.store import PAGE_SIZE, SCHEMA_VERSION
+from tests.conftest import EXAMPLE
+
+SITE = "berlin-hq"
+
+
+def _bad_header(path: Path) -> None:
+    path.write_bytes(b"not a database, just some text\n" * 200)
+
+
+def _corrupt_page(path: Path) -> None:
+    """Scribble over every page after the schema's, as a failing disk might."""
+    data = bytearray(path.read_bytes())
+    for start in range(2 * PAGE_SIZE, len(data), PAGE_SIZE):
+        data[start + 8 : start + PAGE_SIZE] = b"\xa5" * (PAGE_SIZE - 8)
+    path.write_bytes(bytes(data))
+
+
+def _missing_table(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE members")
+    db.commit()
+    db.close()
+
+
+def _newer_schema(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+
+
+DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
+    "bad header": (
+        _bad_header,
+        "is damaged (file is not a database): restore it from a backup, "
+        "or remove it to start with an empty sandbox",
+    ),
+    "corrupt page": (_corrupt_page, "is damaged (database disk image is malformed): restore it"),
+    "missing table": (_missing_table, "is damaged (no such table: members): restore it"),
+    "newer schema": (
+        _newer_schema,
+        f"written by a newer onenet (schema 99); this one knows schema {SCHEMA_VERSION}: "
+        "upgrade onenet to use it",
+    ),
+}
+
+COMMANDS = {
+    "plan": ("plan", str(EXAMPLE)),
+    "apply": ("apply", str(EXAMPLE), "--yes"),
+    "import": ("import", "--site", SITE),
+    "status": ("sandbox", "status", "--site", SITE),
+}
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A sandbox holding the example site, closed (its journal folded into the file)."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "sandbox.db"
+    from onenet_apply.validate import validate_file
+
+    backend = SandboxBackend(path)
+    backend.seed(validate_file(str(EXAMPLE)).spec)
+    backend.close()
+    assert not (tmp_path / "sandbox.db-wal").exists()
+    return path
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_sandbox_is_one_clear_error(onenet, seeded: Path, damage: str, command: str):
+    spoil, expected = DAMAGE[damage]
+    spoil(seeded)
+    before = seeded.read_bytes()
+    result = onenet(*COMMANDS[command], "--backend", f"sandbox:{seeded}")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    [line] = result.err.splitlines()
+    assert line.startswith("Error: ")
+    assert str(seeded) in line
+    assert expected in line
+    assert result.out == ""
+    assert seeded.read_bytes() == before  # nothing written to it
+    assert list(seeded.parent.glob("onenet-credentials-*")) == []
+
+
+MISSING = {
+    "plan": ("plan", str(EXAMPLE)),
+    "import": ("import", "--site", SITE),
+    "status": ("sandbox", "status", "--site", SITE),
+    "activate": ("sandbox", "activate", "--site", SITE, "--all"),
+    "credentials reset": ("credentials", "reset", "--site", SITE, "--all"),
+}
+
+
+@pytest.mark.parametrize("command", MISSING)
+def test_reading_a_sandbox_that_does_not_exist_says_so_and_creates_nothing(
+    onenet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = onenet(*MISSING[command], "--backend", "sandbox:typo/sandbox.db")
+    assert result.code == 1
+    assert result.err == (
+        "Error: sandbox:typo/sandbox.db does not exist, so no site is on it: check --backend "
+        "(or $ONENET_BACKEND); onenet apply creates it\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_apply_and_configure_create_a_new_sandbox(onenet, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert onenet("sandbox", "configure", "--site", "x", "--backend", "sandbox:a/s.db").code == 0
+    assert (tmp_path / "a" / "s.db").exists()
+    applied = onenet("apply", str(EXAMPLE), "--yes", "--backend", "sandbox:b/s.db")
+    assert applied.code == 3, applied.err
+    assert onenet("plan", str(EXAMPLE), "--backend", "sandbox:b/s.db").code == 0
+
+
+def test_a_saved_plan_is_not_applied_to_a_sandbox_that_does_not_exist(
+    onenet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    SandboxBackend(tmp_path / "here.db").close()
+    assert onenet("plan", str(EXAMPLE), "--backend", "sandbox:here.db", "--out", "p.json").code == 0
+    result = onenet("apply", "p.json", "--yes", "--backend", "sandbox:typo.db")
+    assert result.code == 1
+    assert "Error: sandbox:typo.db does not exist, so no site is on it" in result.err
+    assert not (tmp_path / "typo.db").exists()
