@@ -34,19 +34,31 @@ def sandbox() -> None:
     remove failed ones."""
 
 
+# what each carrier or team verb acts on, and the sandbox method that plays it
+_VERBS: dict[str, tuple[str, str]] = {
+    "activated": ("pending", "activate"),
+    "failed": ("pending", "fail"),
+    "pending": ("failed", "retry"),
+    "removed": ("failed", "remove"),
+}
+
+
 def _settle(verb: str, site: str, ids: tuple[str, ...], everything: bool, url: str | None) -> None:
+    """Play the carrier's or the One Net Business team's part on named objects."""
+    state, method = _VERBS[verb]
     if bool(ids) == everything:
-        raise click.UsageError("name the users and groups (ID... or TYPE/ID...), or give --all")
+        raise click.UsageError(
+            f"name the {state} users and groups (ID... or TYPE/ID...), or give --all"
+        )
     backend = open_sandbox(url)
     try:
-        settle = backend.activate if verb == "activated" else backend.fail
-        outcome = settle(site, None if everything else ids)
+        outcome = getattr(backend, method)(site, None if everything else ids)
     except BackendError as e:
         raise click.ClickException(str(e)) from None
     finally:
         backend.close()
     if not outcome.changed:
-        click.echo("nothing is pending", err=True)
+        click.echo("nothing is pending" if state == "pending" else "nothing has failed", err=True)
     for key in outcome.changed:
         click.echo(f"{key}: {verb}")
 
@@ -71,26 +83,6 @@ def fail(site: str, ids: tuple[str, ...], everything: bool, backend: str | None)
     _settle("failed", site, ids, everything, backend)
 
 
-def _resolve(verb: str, site: str, ids: tuple[str, ...], everything: bool, url: str | None) -> None:
-    """Play the One Net Business team's answer to failed activations."""
-    if bool(ids) == everything:
-        raise click.UsageError(
-            "name the failed users and groups (ID... or TYPE/ID...), or give --all"
-        )
-    backend = open_sandbox(url)
-    try:
-        answer = backend.retry if verb == "pending" else backend.remove
-        outcome = answer(site, None if everything else ids)
-    except BackendError as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        backend.close()
-    if not outcome.changed:
-        click.echo("nothing has failed", err=True)
-    for key in outcome.changed:
-        click.echo(f"{key}: {verb}")
-
-
 @sandbox.command()
 @site_option
 @click.argument("ids", nargs=-1, metavar="[ID...]")
@@ -98,7 +90,7 @@ def _resolve(verb: str, site: str, ids: tuple[str, ...], everything: bool, url: 
 @backend_option
 def retry(site: str, ids: tuple[str, ...], everything: bool, backend: str | None) -> None:
     """Retry failed activations (pending again), as the One Net Business team may."""
-    _resolve("pending", site, ids, everything, backend)
+    _settle("pending", site, ids, everything, backend)
 
 
 @sandbox.command()
@@ -109,7 +101,7 @@ def retry(site: str, ids: tuple[str, ...], everything: bool, backend: str | None
 def remove(site: str, ids: tuple[str, ...], everything: bool, backend: str | None) -> None:
     """Remove failed users and groups, freeing their numbers, extensions and licences,
     as the One Net Business team may."""
-    _resolve("removed", site, ids, everything, backend)
+    _settle("removed", site, ids, everything, backend)
 
 
 @sandbox.command()
