@@ -228,6 +228,8 @@ def apply_command(
             raise GatedError(the_plan.gated)
         if not the_plan.ready:
             return bool(wait_activation)
+        if sink is not None and any(a.issues_login_details for a in the_plan.ready):
+            sink.check_place()  # refused here, before anything is applied
         _confirm(yes, len(the_plan.ready))
         return True
 

@@ -58,6 +58,7 @@ def reset(
     password = _read_password() if password_stdin else None
     try:
         sink = CredentialsSink(site, credentials_out)
+        sink.check_place()  # a reset issues login details: refuse a place git would pick up
     except CredentialsFileError as e:
         raise click.ClickException(str(e)) from None
     platform = open_backend(backend)

@@ -120,15 +120,26 @@ class CredentialsSink:
                 f"cannot create {self.path}: {self.path.parent} is not a directory"
             )
         _probe(self.path)
+        self._place_checked = False
+
+    def check_place(self) -> None:
+        """Refuse a file git would pick up. Callers run it before anything is applied
+        when they know login details will be issued; the first record runs it anyway,
+        before the platform commits anything (a run that issues none writes no file,
+        so needs no safe place)."""
+        if self._place_checked:
+            return
         exposure = git_exposure(self.path)
         if exposure is not None:
-            pattern = self.path.name if self.explicit else DEFAULT_PATTERN
             raise CredentialsFileError(
                 f"refusing to write login details to {self.path}: it is inside the git "
-                f"work tree {exposure.work_tree} and {exposure.reason}; add {pattern} to "
-                f"{exposure.work_tree / '.gitignore'}, or write outside the work tree "
-                "with --credentials-out"
+                f"work tree {exposure.work_tree} and {exposure.reason}; {exposure.fix(self._pattern)}"
             )
+        self._place_checked = True
+
+    @property
+    def _pattern(self) -> str:
+        return self.path.name if self.explicit else DEFAULT_PATTERN
 
     def __call__(self, credentials: Sequence[Credential]) -> None:
         self.record(credentials)
@@ -144,6 +155,7 @@ class CredentialsSink:
         if self._broken is not None:
             raise CredentialsFileError(f"{self._broken}; stopping")
         rows = [self._row(c) for c in credentials]  # a refused cell writes nothing
+        self.check_place()
         if self._fd is None:
             self._fd = self._create()
         offset = os.lseek(self._fd, 0, os.SEEK_CUR)

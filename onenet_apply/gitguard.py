@@ -19,11 +19,20 @@ from pathlib import Path
 class Exposure:
     work_tree: Path  # the directory holding .git
     reason: str  # why the file would be picked up, in words
+    ignorable: bool = True  # False when git cannot answer: .gitignore would not help
+
+    def fix(self, pattern: str) -> str:
+        """What the admin can do about it, in words."""
+        outside = "write outside the work tree with --credentials-out"
+        if self.ignorable:
+            return f"add {pattern} to {self.work_tree / '.gitignore'}, or {outside}"
+        return outside
 
 
 def git_exposure(path: str | os.PathLike[str]) -> Exposure | None:
     """Why git would pick up a new file at `path`; None when it would not."""
-    target = Path(os.path.abspath(path))
+    # the real place: a symlinked directory must not lead the walk around .git
+    target = Path(os.path.realpath(path))
     directory = target.parent
     work_tree = next((d for d in (directory, *directory.parents) if (d / ".git").exists()), None)
     if work_tree is None:
@@ -39,12 +48,12 @@ def git_exposure(path: str | os.PathLike[str]) -> Exposure | None:
             timeout=30,
         )
     except FileNotFoundError:
-        return Exposure(work_tree, "git is not installed to tell whether it is ignored")
+        return Exposure(work_tree, "git is not installed to tell whether it is ignored", False)
     except (OSError, subprocess.TimeoutExpired) as e:
-        return Exposure(work_tree, f"git could not tell whether it is ignored ({e})")
+        return Exposure(work_tree, f"git could not tell whether it is ignored ({e})", False)
     if answer.returncode == 0:
         return None
     if answer.returncode == 1:
         return Exposure(work_tree, "it is not ignored, so `git add .` would commit it")
     said = (answer.stderr.strip().splitlines() or ["no reason given"])[0]
-    return Exposure(work_tree, f"git could not tell whether it is ignored ({said})")
+    return Exposure(work_tree, f"git could not tell whether it is ignored ({said})", False)

@@ -51,6 +51,10 @@ class Change(NamedTuple):
     after: Any
 
 
+LOGIN_DETAILS_NOTE = "desk phone login details will be issued"
+NEW_LOGIN_DETAILS_NOTE = "new desk phone login details will be issued"
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
     id: str
@@ -74,6 +78,11 @@ class Action:
     ) -> Action:
         changed = tuple(Change(k, b, a) for k, (b, a) in (changes or {}).items())
         return cls(f"{target}/{kind}{suffix}", kind, target, changed, **extra)
+
+    @property
+    def issues_login_details(self) -> bool:
+        """Whether the platform hands out desk phone login details for this action."""
+        return LOGIN_DETAILS_NOTE in self.notes or NEW_LOGIN_DETAILS_NOTE in self.notes
 
     def values(self) -> dict[str, Any]:
         """The new value of every changed field."""

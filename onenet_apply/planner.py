@@ -23,7 +23,14 @@ from onenet_apply.fields import (
     user_fields,
 )
 from onenet_apply.gcpause import gc_paused
-from onenet_apply.plan import Kind, Plan, Status, Target
+from onenet_apply.plan import (
+    LOGIN_DETAILS_NOTE,
+    NEW_LOGIN_DETAILS_NOTE,
+    Kind,
+    Plan,
+    Status,
+    Target,
+)
 from onenet_apply.spec import DEACTIVATED, SiteSpec, User
 from onenet_apply.state import ACTIVATED_GROUP_TYPES, GROUP_TYPES, SECTION_OF, Lifecycle, SiteState
 
@@ -163,7 +170,7 @@ class _Builder:
             )
         )
         if user.desk_phone != "none":
-            draft.notes.append("desk phone login details will be issued")
+            draft.notes.append(LOGIN_DETAILS_NOTE)
         self.creating.add(target.id)
         if user.status == DEACTIVATED:
             later = self.add(
@@ -220,7 +227,7 @@ class _Builder:
                 )
             )
             if "desk_phone" in config and want["desk_phone"] != "none":
-                draft.notes.append("new desk phone login details will be issued")
+                draft.notes.append(NEW_LOGIN_DETAILS_NOTE)
             _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
             if "options" in config:
                 self.option_updates[target.id] = draft

@@ -191,6 +191,27 @@ def test_no_credentials_file_where_git_would_pick_it_up(onenet, workdir: Path) -
     assert len(list(workdir.glob("onenet-credentials-*.csv"))) == 1
 
 
+def test_an_apply_that_issues_no_login_details_needs_no_safe_place(onenet, workdir: Path) -> None:
+    """Inside a work tree without the .gitignore entry, an apply whose users have no
+    desk phone writes no CSV, so it is not refused; one that issues details is."""
+    subprocess.run(["git", "init", "-q", str(workdir)], check=True)
+    site = workdir / "site.yaml"
+    site.write_text(
+        "version: 1\nsite: {id: s, name: S, country: DE}\nusers:\n"
+        "  anna: {first_name: Anna, last_name: A, number: '030 12345601',"
+        " package: professional, desk_phone: none}\n"
+    )
+    assert onenet("apply", str(site), "--yes").code == 0  # anna created, no login details
+    assert not list(workdir.glob("*.csv"))
+    site.write_text(
+        site.read_text() + "  ben: {first_name: Ben, last_name: B,"
+        " number: '030 12345602', package: professional, desk_phone: yealink-t54w}\n"
+    )
+    refused = onenet("apply", str(site), "--yes")
+    assert refused.code == 1 and "inside the git work tree" in refused.err
+    assert "ben" not in backend(workdir).read_state("s").users
+
+
 def fill_disk_after(monkeypatch: pytest.MonkeyPatch, name: str, room: int) -> None:
     """Files called `name` take `room` more bytes, then the disk is full."""
     real_write = os.write

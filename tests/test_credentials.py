@@ -291,8 +291,11 @@ def test_a_file_git_would_pick_up_is_refused_naming_the_fix(tmp_path: Path) -> N
     repo = git_init(tmp_path / "site-repo")
     (repo / "sites").mkdir()
     for directory, path in [(repo, None), (repo / "sites", None), (repo, repo / "mine.csv")]:
+        sink = CredentialsSink("berlin", path, directory=directory)
         with pytest.raises(CredentialsFileError) as refused:
-            CredentialsSink("berlin", path, directory=directory)
+            sink.check_place()
+        with pytest.raises(CredentialsFileError), sink:
+            sink.record([credential()])  # the first record checks too, writing nothing
         message = str(refused.value)
         assert f"inside the git work tree {repo} and it is not ignored" in message
         pattern = "mine.csv" if path else "onenet-credentials-*.csv"
@@ -320,5 +323,19 @@ def test_without_git_a_work_tree_is_refused(
     cannot be taken back."""
     repo = git_init(tmp_path / "site-repo", "onenet-credentials-*.csv")
     monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
-    with pytest.raises(CredentialsFileError, match="git is not installed to tell whether"):
-        CredentialsSink("berlin", directory=repo)
+    with pytest.raises(CredentialsFileError, match="git is not installed to tell whether") as e:
+        CredentialsSink("berlin", directory=repo).check_place()
+    # a .gitignore entry cannot help when git cannot answer: only another place can
+    assert ".gitignore" not in str(e.value)
+    assert str(e.value).endswith("write outside the work tree with --credentials-out")
+
+
+def test_a_symlinked_directory_does_not_lead_around_the_work_tree(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "site-repo")
+    (repo / "sub").mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "link").symlink_to(repo / "sub")
+    with pytest.raises(CredentialsFileError, match=f"inside the git work tree {repo} and"):
+        CredentialsSink("berlin", outside / "link" / "x.csv").check_place()
+    assert not (repo / "sub" / "x.csv").exists()
