@@ -138,3 +138,21 @@ def test_a_saved_plan_is_not_applied_to_a_sandbox_that_does_not_exist(
     assert result.code == 1
     assert "Error: sandbox:typo.db does not exist, so no site is on it" in result.err
     assert not (tmp_path / "typo.db").exists()
+
+
+def test_an_empty_file_is_no_sandbox_to_read(
+    onenet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A truncated sandbox (0 bytes) is not read as an empty site and planned whole,
+    nor written to by a command that only reads."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty.db").write_bytes(b"")
+    for command in (
+        ("plan", str(EXAMPLE)),
+        ("import", "--site", "berlin-hq"),
+        ("sandbox", "status", "--site", "berlin-hq"),
+    ):
+        result = onenet(*command, "--backend", "sandbox:empty.db")
+        assert result.code == 1, command
+        assert "Error: sandbox:empty.db is an empty file, so no site is on it" in result.err
+        assert (tmp_path / "empty.db").stat().st_size == 0

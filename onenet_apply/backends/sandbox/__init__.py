@@ -77,7 +77,7 @@ class SandboxBackend:
             self.faults = faults if faults is not None else Faults.from_env()
         except ValueError as e:
             raise BackendError(str(e)) from None
-        if not create and not self.path.exists():
+        if not create and _holds_nothing(self.path):
             raise MissingSandboxError(self.path)
         try:
             self.db = connect(self.path)
@@ -446,10 +446,23 @@ class MissingSandboxError(BackendError):
     """Reading a sandbox that does not exist would plan every site as new."""
 
     def __init__(self, path: Path) -> None:
+        what = "is an empty file" if path.exists() else "does not exist"
         super().__init__(
-            f"sandbox:{path} does not exist, so no site is on it: check --backend "
+            f"sandbox:{path} {what}, so no site is on it: check --backend "
             "(or $ONENET_BACKEND); onenet apply creates it"
         )
+
+
+def _holds_nothing(path: Path) -> bool:
+    """No file, or an empty one (SQLite would take it for a new database; it is more
+    likely a truncated sandbox or a wrong path) with no write-ahead log beside it."""
+    try:
+        if path.stat().st_size:
+            return False
+    except FileNotFoundError:
+        return True
+    wal = path.with_name(path.name + "-wal")
+    return not (wal.exists() and wal.stat().st_size)
 
 
 def _store_errors(method: Callable[..., Any]) -> Callable[..., Any]:
