@@ -16,6 +16,7 @@ is one clear error.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -87,7 +88,13 @@ def read_saved_plan(path: str) -> SavedPlan:
     if len(data) > MAX_PLAN_BYTES:
         raise PlanFileError(f"{path}: larger than {MAX_PLAN_BYTES:,} bytes, not a saved plan")
     try:
-        parsed = json.loads(data.decode("utf-8"), object_pairs_hook=_object, parse_constant=_nan)
+        parsed = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_object,
+            parse_constant=_nan,
+            parse_int=_int,
+            parse_float=_float,
+        )
         return saved_from_document(parsed, path)
     except UnicodeDecodeError as e:
         raise PlanFileError(f"{path}: not UTF-8 text (byte {e.start})") from None
@@ -155,3 +162,18 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _nan(name: str) -> Any:
     raise _BadJson(f"{name} is not a JSON number")
+
+
+MAX_NUMBER_DIGITS = 30  # far more than any count, timer or weight a plan holds
+
+
+def _int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _BadJson(f"a number of {len(text):,} digits is in no saved plan")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    if len(text) > MAX_NUMBER_DIGITS or not math.isfinite(number := float(text)):
+        raise _BadJson(f"the number {text[:MAX_NUMBER_DIGITS]} is in no saved plan")
+    return number

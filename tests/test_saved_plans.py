@@ -236,6 +236,8 @@ def test_plan_json_and_plan_out_are_the_same_document(onenet, workdir: Path) -> 
         ('{"kind": "onenet-plan", "format_version": 2, "a": 1, "a": 2}', "duplicate key 'a'"),
         ('{"kind": "onenet-plan", "format_version": NaN}', "NaN is not a JSON number"),
         ('{"kind": "onenet-plan",\n "format_version": 2,', "plan.json:2:22: not valid JSON"),
+        ('{"kind": "onenet-plan", "format_version": 2, "x": 1' + "0" * 5000 + "}", "5,001 digits"),
+        ('{"kind": "onenet-plan", "format_version": 2, "x": 1e999999}', "1e999999 is in no"),
     ],
 )
 def test_a_hostile_plan_file_is_one_clear_error(
