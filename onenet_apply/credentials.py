@@ -67,8 +67,18 @@ def password_cell_problems(password: str) -> list[str]:
     problems = []
     if password.startswith(FORMULA_STARTS):
         problems.append(f"it {_FORMULA}")
+    elif not password[:1].isascii() or not password[:1].isalpha():
+        problems.append(
+            "it must start with a letter, or a spreadsheet may read it as a number, "
+            "date or time (12345E67 becomes 1.2345E+71)"
+        )
     if not _SPLITTERS.isdisjoint(password):
         problems.append('it contains , ; or ", at which a spreadsheet may split the cell')
+    if not password.isascii():
+        problems.append(
+            "it holds characters beyond ASCII, which a spreadsheet may misread from "
+            "the CSV (and a desk phone keypad may not type)"
+        )
     return problems
 
 

@@ -118,6 +118,11 @@ def chosen_resets(workdir: Path) -> list[str]:
         (b"Abc;def12\n", 'it contains , ; or ", at which a spreadsheet may split the cell'),
         (b"Abc,def12\n", 'it contains , ; or ", at which a spreadsheet may split the cell'),
         (b'Abc"def12\n', 'it contains , ; or ", at which a spreadsheet may split the cell'),
+        (b"12345E67\n", "it must start with a letter, or a spreadsheet may read it as a number"),
+        (b"1/2/2024Ab\n", "it must start with a letter, or a spreadsheet may read it as a"),
+        (b"!Abcdef12\n", "it must start with a letter, or a spreadsheet may read it as a"),
+        ("Abcdef12\u00fc\n".encode(), "it holds characters beyond ASCII"),
+        ("\uff21\uff22\uff23def12\n".encode(), "it must start with a letter"),
     ],
 )
 def test_a_chosen_password_that_cannot_work_exactly_is_refused(
@@ -164,13 +169,13 @@ def test_a_chosen_password_on_a_real_stdin_is_read_bounded(workdir: Path) -> Non
 def test_a_chosen_password_is_written_exactly(
     onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No guard character: a leading ' is part of the password, and stays in the cell."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO("'=Abcdef12\n"))
+    """No guard character: the password is the cell, quote and equals sign included."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Ab'=cdef12\n"))
     args = ("credentials", "reset", "--site", SITE, "anna", "--password-stdin")
     assert onenet(*args, "--credentials-out", "s.csv").code == 0
     [row] = read_rows(workdir / "s.csv")
-    assert row["password"] == "'=Abcdef12"
-    assert backend(workdir).verify_login(SITE, "anna", "'=Abcdef12")
+    assert row["password"] == "Ab'=cdef12"
+    assert backend(workdir).verify_login(SITE, "anna", "Ab'=cdef12")
 
 
 def test_no_credentials_file_where_git_would_pick_it_up(onenet, workdir: Path) -> None:

@@ -90,9 +90,9 @@ def test_no_file_without_a_credential(tmp_path: Path) -> None:
 def test_cells_are_exact_and_every_cell_is_quoted(tmp_path: Path) -> None:
     """No guard character: what the file holds is the password that works."""
     with CredentialsSink("berlin", tmp_path / "c.csv") as sink:
-        sink.record([credential(password="'=Abcdef12")])
+        sink.record([credential(password="Ab'=cdef12")])
     [row] = read_rows(tmp_path / "c.csv")
-    assert row["password"] == "'=Abcdef12"
+    assert row["password"] == "Ab'=cdef12"
     assert row["number"] == "+493012345601"  # E.164: a plain number to a spreadsheet
     line = (tmp_path / "c.csv").read_text().splitlines()[1]
     assert line.startswith('"berlin","anna","anna.s","+493012345601",')
