@@ -23,6 +23,17 @@ from onenet_apply.schema import Check, describe, site_schema, sub_checker
 # Unicode categories a name never holds: controls, format characters (zero-width
 # and bidi controls among them), lone surrogates, line and paragraph separators
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# characters of other categories that render as nothing: Unicode's
+# Default_Ignorable_Code_Point outside Cf (the combining grapheme joiner, Hangul
+# fillers, Khmer inherent vowels, Mongolian and other variation selectors), and
+# the blank braille pattern
+_BLANK = frozenset(
+    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0]
+    + list(range(0x180B, 0x1810))
+    + list(range(0xFE00, 0xFE10))
+    + list(range(0xFFF0, 0xFFF9))
+    + list(range(0xE0100, 0xE01F0))
+)
 # fields read by people: the text rules apply to them
 TEXT_FIELDS = frozenset({"first_name", "last_name", "name", "username"})
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -48,7 +59,7 @@ def text_problem(text: str) -> str | None:
     """What makes `text` unfit as a name or username, or None."""
     text = nfc(text)
     for i, char in enumerate(text, 1):
-        if unicodedata.category(char) in _INVISIBLE:
+        if unicodedata.category(char) in _INVISIBLE or ord(char) in _BLANK:
             return f"holds {char_name(char)} at character {i}; names hold visible characters only"
     if text[:1].isspace():
         return f"starts with white space ({char_name(text[0])})"

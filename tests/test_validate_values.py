@@ -287,3 +287,30 @@ def test_includes_of_a_piped_site_resolve_and_show_in_the_current_directory(
     assert proc.stderr.decode().startswith(
         "users.yaml:1:20: users.anna.first_name: starts with white space"
     )
+
+
+@pytest.mark.parametrize("blank", ["\u034f", "\u115f", "\u3164", "\uffa0", "\u2800", "\ufe0f"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("users", "anna", "first_name"),
+        ("users", "anna", "username"),
+        ("hunt_groups", "sales", "name"),
+    ],
+)
+def test_characters_that_render_as_nothing_are_refused(
+    tmp_path: Path, onenet, blank: str, path: tuple[str, ...]
+) -> None:
+    """Not only control and format characters: fillers, joiners and variation selectors
+    show nothing either, so two names that look the same would differ."""
+    doc = copy.deepcopy(BASE)
+    parent = doc
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = "An" + blank + "na"
+    site = tmp_path / "site.yaml"
+    site.write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    result = onenet("validate", str(site))
+    assert result.code == 1
+    assert f"{'.'.join(path)}: holds U+{ord(blank):04X} " in result.err
+    assert "at character 3; names hold visible characters only" in result.err
