@@ -28,11 +28,13 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # fillers, Khmer inherent vowels, Mongolian and other variation selectors), and
 # the blank braille pattern
 _BLANK = frozenset(
-    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0]
-    + list(range(0x180B, 0x1810))
-    + list(range(0xFE00, 0xFE10))
-    + list(range(0xFFF0, 0xFFF9))
-    + list(range(0xE0100, 0xE01F0))
+    [
+        *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0),
+        *range(0x180B, 0x1810),
+        *range(0xFE00, 0xFE10),
+        *range(0xFFF0, 0xFFF9),
+        *range(0xE0100, 0xE01F0),
+    ]
 )
 # fields read by people: the text rules apply to them
 TEXT_FIELDS = frozenset({"first_name", "last_name", "name", "username"})
