@@ -1,4 +1,4 @@
-"""DOMAIN.md's lifecycle table, cell by cell, against the real sandbox.
+"""docs/lifecycle.md's table, cell by cell, against the real sandbox.
 
 Each allowed change succeeds; each forbidden one is refused with its rule named,
 changes nothing, and is journalled as refused.
@@ -14,6 +14,7 @@ import pytest
 from onenet_apply.backends.base import RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.plan import Kind
+from tests.lifecycle_doc import lifecycle_table
 from tests.sandbox_kit import SITE, act, create_group, create_user, deactivate, user_in_state
 
 STATES = ("pending", "activated", "deactivated", "failed")
@@ -43,18 +44,17 @@ CHANGES: dict[str, Change] = {
     "set password": lambda b, u: b.set_password(SITE, u, "Sommer2026!x"),
 }
 
-# (change) -> the states in which DOMAIN.md allows it
+# (change) -> the states in which docs/lifecycle.md allows it
 ALLOWED = {
-    "profile": {"pending", "activated", "deactivated"},
-    "pickup membership": {"pending", "activated", "deactivated"},
-    "park membership": {"pending", "activated", "deactivated"},
-    "hunt group membership": {"activated"},  # pending: deferred; deactivated: kept, not added
-    "call centre membership": {"activated"},
-    "configuration": {"activated", "deactivated"},
-    "delete": {"activated", "deactivated"},
-    "new login details": {"activated", "deactivated"},
-    "set password": {"activated", "deactivated"},
+    change: {state for state, cell in row.items() if cell.allowed}
+    for change, row in lifecycle_table().items()
 }
+
+
+def test_every_row_of_the_lifecycle_table_is_checked() -> None:
+    assert set(ALLOWED) == set(CHANGES)
+
+
 RULES = {
     "profile": "lifecycle:profile",
     "pickup membership": "lifecycle:membership",
