@@ -14,6 +14,7 @@ import pytest
 from onenet_apply.backends.base import RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.plan import Kind
+from onenet_apply.state import SiteState
 from tests.lifecycle_doc import lifecycle_table
 from tests.sandbox_kit import SITE, act, create_group, create_user, deactivate, user_in_state
 
@@ -55,6 +56,31 @@ def test_every_row_of_the_lifecycle_table_is_checked() -> None:
     assert set(ALLOWED) == set(CHANGES)
 
 
+# (change) -> what to read from the site's state, and its value after the change
+EFFECTS: dict[str, tuple[Callable[[SiteState], object], object]] = {
+    "profile": (
+        lambda s: (s.users["anna"].item.first_name, s.users["anna"].item.services),
+        ("Renamed", ()),
+    ),
+    "pickup membership": (
+        lambda s: s.call_pickup_groups["floor"].item.members,
+        ("owner", "anna"),
+    ),
+    "park membership": (lambda s: s.call_park_groups["park"].item.members, ("anna", "owner")),
+    "hunt group membership": (lambda s: s.hunt_groups["sales"].item.members, ("owner", "anna")),
+    "call centre membership": (
+        lambda s: (
+            s.call_centres["support"].item.agents,
+            s.call_centres["support"].item.supervisors,
+        ),
+        (("anna",), ("owner",)),
+    ),
+    "configuration": (
+        lambda s: (s.users["anna"].item.package, s.users["anna"].item.desk_phone),
+        ("professional", "cisco-8841"),
+    ),
+    "delete": (lambda s: "anna" in s.users, False),
+}
 RULES = {
     "profile": "lifecycle:profile",
     "pickup membership": "lifecycle:membership",
@@ -92,7 +118,8 @@ def test_lifecycle_cell(site: SandboxBackend, change: str, state: str) -> None:
         if change in ("new login details", "set password"):  # secrets are not in the state
             assert site.verify_login(SITE, "anna", result.password)
         else:
-            assert site.read_state(SITE) != before
+            read, expected = EFFECTS[change]
+            assert read(before) != expected and read(site.read_state(SITE)) == expected
         assert site.journal(SITE)[-1].outcome == "ok"
     else:
         with pytest.raises(RefusedError) as refused:
