@@ -42,7 +42,7 @@ def test_no_password_outside_the_csv_files(
     run("sandbox", "status", "--site", "berlin-hq", "--format", "json")
     csv_files = set(tmp_path.glob("onenet-credentials-*.csv"))
     passwords = {r["password"] for f in csv_files for r in read_rows(f)}
-    assert CHOSEN in passwords and len(passwords) > 20
+    assert CHOSEN in passwords and len(passwords) == 11 + 11 + 1  # apply, reset --all, chosen
     backend = SandboxBackend(tmp_path / ".onenet" / "sandbox.db")
     journal = repr(backend.journal("berlin-hq")).encode()
     backend.close()
