@@ -214,8 +214,9 @@ def test_each_batch_of_credentials_is_synced_before_the_platform_commits_it(
     real = getattr(os, name)
 
     def watched(fd: int) -> None:
-        [csv_file] = tmp_path.glob("onenet-credentials-*.csv") or [None]
-        if csv_file is not None and os.fstat(fd).st_ino == csv_file.stat().st_ino:
+        csv_files = list(tmp_path.glob("onenet-credentials-*.csv"))
+        if csv_files and os.fstat(fd).st_ino == csv_files[0].stat().st_ino:
+            [csv_file] = csv_files
             syncs.append((len(read_rows(csv_file)), len(other.read_state(SITE).users)))
         real(fd)
 
