@@ -103,7 +103,9 @@ def test_cells_are_exact_and_every_cell_is_quoted(tmp_path: Path) -> None:
     "password", ["=Abcdef12", "+Abcdef12", "-Abcdef12", "@Abcdef12", "\tAbcdef12", "\rAbcdef12"]
 )
 def test_a_password_a_spreadsheet_would_run_is_never_written(tmp_path: Path, password: str) -> None:
-    assert password_cell_problems(password)
+    assert password_cell_problems(password) == [
+        "it starts with = + - @, tab or carriage return, which a spreadsheet runs as a formula"
+    ]
     sink = CredentialsSink("berlin", tmp_path / "c.csv")
     with sink, pytest.raises(CredentialsFileError, match="its password starts with = \\+ - @"):
         sink.record([credential(password=password)])

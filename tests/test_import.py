@@ -38,6 +38,20 @@ def test_example_round_trip(onenet, tmp_path: Path, monkeypatch) -> None:
     text = (tmp_path / "i.yaml").read_text()
     assert text.splitlines()[1].startswith("# Imported by onenet import from sandbox:")
     assert onenet("validate", "i.yaml").code == 0
+    imported, example = validate_file("i.yaml").spec, validate_file(str(EXAMPLE)).spec
+    for section in (
+        "users",
+        "hunt_groups",
+        "call_centres",
+        "call_pickup_groups",
+        "call_park_groups",
+    ):
+        assert getattr(imported, section) == getattr(example, section), section
+    assert (imported.site.id, imported.site.name, imported.site.country) == (
+        "berlin-hq",
+        "Berlin HQ",
+        "DE",
+    )
     assert onenet("plan", "i.yaml", "--detailed-exitcode").code == 0
     again = onenet("import", "--site", "berlin-hq", "--out", "i.yaml")
     assert again.code == 1 and "never overwrites" in again.err

@@ -1,4 +1,4 @@
-"""DOMAIN.md's edge cases, one by one: exact actions, statuses and order."""
+"""The platform's edge cases, one by one: exact actions, statuses and order."""
 
 from __future__ import annotations
 

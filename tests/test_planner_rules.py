@@ -8,6 +8,7 @@ import pytest
 
 from onenet_apply.plan import Kind, Status
 from onenet_apply.spec import Policy, SiteSpec
+from tests.lifecycle_doc import lifecycle_table
 from tests.planner_kit import run, spec, state_of, summary, user
 
 STATES = ("pending", "activated", "deactivated", "failed")
@@ -32,6 +33,11 @@ def _with_status(body: str, lifecycle: str) -> str:
 
 HUNT = 'hunt_groups:\n  sales: {name: S, number: "030 12345650", policy: circular, members: %s}\n'
 PICKUP = "call_pickup_groups:\n  floor: {name: F, members: %s}\n"
+PARK = "call_park_groups:\n  park: {name: K, members: %s}\n"
+CENTRE = (
+    'call_centres:\n  support: {name: C, number: "030 12345660", edition: basic, '
+    "agents: [], supervisors: %s}\n"
+)
 
 # change -> (site before, site after, expected action id)
 CHANGES = {
@@ -47,40 +53,28 @@ CHANGES = {
         _users() + PICKUP % "[owner, anna]",
         "call_pickup_group/floor/set-members",
     ),
+    "park membership": (
+        _users() + PARK % "[owner]",
+        _users() + PARK % "[owner, anna]",
+        "call_park_group/park/set-members",
+    ),
+    "call centre membership": (
+        _users() + CENTRE % "[owner]",
+        _users() + CENTRE % "[owner, anna]",
+        "call_centre/support/set-members",
+    ),
     "delete": (_users(), "users:\n" + user("owner", 9), "user/anna/delete"),
 }
-EXPECTED = {  # DOMAIN.md's lifecycle table, as plan statuses
-    "profile": {
-        "pending": "ready",
-        "activated": "ready",
-        "deactivated": "ready",
-        "failed": "blocked",
-    },
-    "configuration": {
-        "pending": "deferred",
-        "activated": "ready",
-        "deactivated": "ready",
-        "failed": "blocked",
-    },
-    "hunt group membership": {
-        "pending": "deferred",
-        "activated": "ready",
-        "deactivated": "blocked",  # kept, never added
-        "failed": "blocked",
-    },
-    "pickup membership": {
-        "pending": "ready",
-        "activated": "ready",
-        "deactivated": "ready",
-        "failed": "blocked",
-    },
-    "delete": {
-        "pending": "deferred",
-        "activated": "ready",
-        "deactivated": "ready",
-        "failed": "blocked",
-    },
+# docs/lifecycle.md's table, as plan statuses
+EXPECTED = {
+    change: {state: cell.status for state, cell in row.items()}
+    for change, row in lifecycle_table().items()
 }
+
+
+def test_every_planned_row_of_the_lifecycle_table_is_checked() -> None:
+    planned = {change for change, row in EXPECTED.items() if row["activated"] is not None}
+    assert planned == set(CHANGES)
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
@@ -92,6 +86,7 @@ def test_lifecycle_cell(change: str, lifecycle: str) -> None:
     expected = EXPECTED[change][lifecycle]
     if lifecycle == "failed":
         # a failed user is reported once, blocked; nothing is done to it
+        assert expected == "blocked"
         assert ("user/anna/activation-failed", "blocked") in summary(p)
         assert [a.id for a in p.actions if a.target.id == "anna"] == ["user/anna/activation-failed"]
         assert all(a.status is Status.BLOCKED for a in p.actions)
@@ -101,8 +96,9 @@ def test_lifecycle_cell(change: str, lifecycle: str) -> None:
     if expected == "deferred":
         assert held.reason == "until anna is activated"
     if expected == "blocked" and lifecycle == "deactivated":
+        group = change.removesuffix(" membership")
         assert held.reason.startswith(
-            "anna is deactivated: a deactivated user stays in, but cannot join, a hunt group"
+            f"anna is deactivated: a deactivated user stays in, but cannot join, a {group}"
         )
 
 

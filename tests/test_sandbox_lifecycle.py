@@ -1,4 +1,4 @@
-"""DOMAIN.md's lifecycle table, cell by cell, against the real sandbox.
+"""docs/lifecycle.md's table, cell by cell, against the real sandbox.
 
 Each allowed change succeeds; each forbidden one is refused with its rule named,
 changes nothing, and is journalled as refused.
@@ -14,6 +14,8 @@ import pytest
 from onenet_apply.backends.base import RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.plan import Kind
+from onenet_apply.state import SiteState
+from tests.lifecycle_doc import lifecycle_table
 from tests.sandbox_kit import SITE, act, create_group, create_user, deactivate, user_in_state
 
 STATES = ("pending", "activated", "deactivated", "failed")
@@ -43,17 +45,41 @@ CHANGES: dict[str, Change] = {
     "set password": lambda b, u: b.set_password(SITE, u, "Sommer2026!x"),
 }
 
-# (change) -> the states in which DOMAIN.md allows it
+# (change) -> the states in which docs/lifecycle.md allows it
 ALLOWED = {
-    "profile": {"pending", "activated", "deactivated"},
-    "pickup membership": {"pending", "activated", "deactivated"},
-    "park membership": {"pending", "activated", "deactivated"},
-    "hunt group membership": {"activated"},  # pending: deferred; deactivated: kept, not added
-    "call centre membership": {"activated"},
-    "configuration": {"activated", "deactivated"},
-    "delete": {"activated", "deactivated"},
-    "new login details": {"activated", "deactivated"},
-    "set password": {"activated", "deactivated"},
+    change: {state for state, cell in row.items() if cell.allowed}
+    for change, row in lifecycle_table().items()
+}
+
+
+def test_every_row_of_the_lifecycle_table_is_checked() -> None:
+    assert set(ALLOWED) == set(CHANGES)
+
+
+# (change) -> what to read from the site's state, and its value after the change
+EFFECTS: dict[str, tuple[Callable[[SiteState], object], object]] = {
+    "profile": (
+        lambda s: (s.users["anna"].item.first_name, s.users["anna"].item.services),
+        ("Renamed", ()),
+    ),
+    "pickup membership": (
+        lambda s: s.call_pickup_groups["floor"].item.members,
+        ("owner", "anna"),
+    ),
+    "park membership": (lambda s: s.call_park_groups["park"].item.members, ("anna", "owner")),
+    "hunt group membership": (lambda s: s.hunt_groups["sales"].item.members, ("owner", "anna")),
+    "call centre membership": (
+        lambda s: (
+            s.call_centres["support"].item.agents,
+            s.call_centres["support"].item.supervisors,
+        ),
+        (("anna",), ("owner",)),
+    ),
+    "configuration": (
+        lambda s: (s.users["anna"].item.package, s.users["anna"].item.desk_phone),
+        ("professional", "cisco-8841"),
+    ),
+    "delete": (lambda s: "anna" in s.users, False),
 }
 RULES = {
     "profile": "lifecycle:profile",
@@ -92,7 +118,8 @@ def test_lifecycle_cell(site: SandboxBackend, change: str, state: str) -> None:
         if change in ("new login details", "set password"):  # secrets are not in the state
             assert site.verify_login(SITE, "anna", result.password)
         else:
-            assert site.read_state(SITE) != before
+            read, expected = EFFECTS[change]
+            assert read(before) != expected and read(site.read_state(SITE)) == expected
         assert site.journal(SITE)[-1].outcome == "ok"
     else:
         with pytest.raises(RefusedError) as refused:

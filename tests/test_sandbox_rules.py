@@ -1,4 +1,4 @@
-"""The sandbox enforces DOMAIN.md's rules on its own: every refusal changes nothing."""
+"""The sandbox enforces the platform's rules on its own: every refusal changes nothing."""
 
 from __future__ import annotations
 

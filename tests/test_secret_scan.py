@@ -1,4 +1,7 @@
-"""Passwords live only in credentials CSVs: a scan of everything else finds none."""
+"""Passwords live only in credentials CSVs: after a whole apply, activate, apply,
+reset and import, a scan of every other file under the working directory (the
+sandbox database and its WAL, the saved plan, the imported site), the journal and
+all output finds none."""
 
 from __future__ import annotations
 
@@ -35,17 +38,22 @@ def test_no_password_outside_the_csv_files(
     run("credentials", "reset", "--site", "berlin-hq", "--all")
     monkeypatch.setattr(sys, "stdin", io.StringIO(CHOSEN + "\n"))
     run("credentials", "reset", "--site", "berlin-hq", "anna", "--password-stdin")
-    run("import", "--site", "berlin-hq")
+    run("import", "--site", "berlin-hq", "--out", "berlin-hq.yaml")
     run("sandbox", "status", "--site", "berlin-hq", "--format", "json")
-    passwords = {
-        r["password"] for f in tmp_path.glob("onenet-credentials-*.csv") for r in read_rows(f)
-    }
-    assert CHOSEN in passwords and len(passwords) > 20
+    csv_files = set(tmp_path.glob("onenet-credentials-*.csv"))
+    passwords = {r["password"] for f in csv_files for r in read_rows(f)}
+    assert CHOSEN in passwords and len(passwords) == 11 + 11 + 1  # apply, reset --all, chosen
     backend = SandboxBackend(tmp_path / ".onenet" / "sandbox.db")
-    journal = repr(backend.journal("berlin-hq"))
+    journal = repr(backend.journal("berlin-hq")).encode()
     backend.close()
-    stored = b"".join(p.read_bytes() for p in (tmp_path / ".onenet").iterdir())
-    haystack = "\n".join(outputs) + journal + (tmp_path / "plan.json").read_text()
+    written = {
+        path: path.read_bytes()
+        for path in tmp_path.rglob("*")
+        if path.is_file() and path not in csv_files
+    }
+    names = {p.relative_to(tmp_path).as_posix() for p in written}
+    assert {"plan.json", ".onenet/sandbox.db", "berlin-hq.yaml"} <= names, names
+    haystacks = {"output": "\n".join(outputs).encode(), "journal": journal, **written}
     for password in passwords:
-        assert password not in haystack
-        assert password.encode() not in stored
+        for where, data in haystacks.items():
+            assert password.encode() not in data, f"a password is in {where}"
