@@ -70,7 +70,7 @@ def password_cell_problems(password: str) -> list[str]:
     elif not password[:1].isascii() or not password[:1].isalpha():
         problems.append(
             "it must start with a letter, or a spreadsheet may read it as a number, "
-            "date or time (12345E67 becomes 1.2345E+71)"
+            "date or time"
         )
     if not _SPLITTERS.isdisjoint(password):
         problems.append('it contains , ; or ", at which a spreadsheet may split the cell')
