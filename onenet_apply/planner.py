@@ -1,7 +1,7 @@
 """The planner: a pure function from (desired SiteSpec, current SiteState, options) to a Plan.
 
 It diffs every user and group into draft actions, gives each the status the
-platform's lifecycle allows (DOMAIN.md), and hands them to `ordering` for the
+platform's lifecycle allows (docs/lifecycle.md), and hands them to `ordering` for the
 dependency graph and to `gates` for the safety rules. No I/O, no clock, no
 randomness: the same inputs give a byte-identical plan.
 """

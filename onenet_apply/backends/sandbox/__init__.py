@@ -1,7 +1,8 @@
 """The sandbox: an embedded One Net Business site emulator in one SQLite file.
 
-It enforces every rule of DOMAIN.md on its own and refuses illegal actions, so a
-planner bug shows up as a refusal in a test, never as a quietly broken site.
+It enforces every platform rule (README, docs/lifecycle.md) on its own and refuses
+illegal actions, so a planner bug shows up as a refusal in a test, never as a
+quietly broken site.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ class SiteTx:
 
 
 def require_state(lifecycle: str, allowed: tuple[Lifecycle, ...], rule: str, doing: str) -> None:
-    """One cell of DOMAIN.md's lifecycle table: refuse `doing` unless in `allowed`."""
+    """One cell of the lifecycle table in docs/lifecycle.md: refuse `doing` unless in `allowed`."""
     if lifecycle not in allowed:
         if lifecycle == Lifecycle.FAILED:
             reason = "its activation failed: contact the One Net Business team"

@@ -1,4 +1,4 @@
-"""User actions in the sandbox, each checked against DOMAIN.md's lifecycle table."""
+"""User actions in the sandbox, each checked against the lifecycle table in docs/lifecycle.md."""
 
 from __future__ import annotations
 
