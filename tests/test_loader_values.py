@@ -42,6 +42,11 @@ SITE = "version: 1\nsite: {id: s, name: S, country: DE"
             "to keep it as written)",
         ),
         (
+            f"{SITE}, number_pool: [010]}}\n",
+            "2:51: site.number_pool[0]: `010` is read by YAML 1.1 as an octal number, 8: write 8 "
+            'for that number, or "010" in quotes for text',
+        ),
+        (
             f"{SITE}, created: 2024-01-01}}\n",
             "2:37: site.created: unknown key `created` (allowed keys: country, extension_length, "
             "id, licences, name, number_pool, policy, unmanaged)",
