@@ -1,8 +1,11 @@
 """The lock's renewal thread, in one process: it renews the lease while the holder
-works, and stops renewing once the lock was broken by hand."""
+works, and stops renewing once the lock was broken by hand; and how a holder on this
+host is judged alive."""
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -10,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.backends.sandbox.lock import LockLostError
+from onenet_apply.backends.sandbox.lock import (
+    Lease,
+    LockLostError,
+    LockRecord,
+    _Renewer,
+    process_start,
+)
 from tests.sandbox_kit import SITE, create_user
 
 
@@ -46,3 +55,34 @@ def test_the_lease_is_renewed_while_held_and_renewal_stops_when_broken(tmp_path:
     finally:
         holder.close()
         other.close()
+
+
+def record(pid: int, proc_start: str = "") -> LockRecord:
+    return LockRecord("t", pid, socket.gethostname(), proc_start, "", "onenet apply", 0.0, 60.0)
+
+
+def test_a_holder_this_user_may_not_signal_counts_as_alive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another user's process: kill(pid, 0) is refused, but the process is there, so
+    its lock is not taken over."""
+
+    def refused(pid: int, signal: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", refused)
+    assert record(4242).alive()
+
+
+def test_a_process_without_a_start_time_is_judged_by_its_pid_alone() -> None:
+    assert process_start(-1) == ""  # no /proc entry to read
+    assert record(os.getpid(), proc_start=process_start(os.getpid())).alive()
+    assert not record(os.getpid(), proc_start="0").alive()  # the pid was reused
+
+
+def test_renewal_without_a_database_to_open_ends_quietly(tmp_path: Path) -> None:
+    """The holder's own work reports a file that cannot be opened; the thread just ends."""
+    renewer = _Renewer(tmp_path / "gone" / "sandbox.db", Lease(SITE, "t"), lease=0.3)
+    renewer.start()
+    renewer.join(timeout=5)
+    assert not renewer.is_alive()
