@@ -65,9 +65,8 @@ def test_a_prompt_that_gets_no_answer_aborts_and_applies_nothing(
     assert users(workdir) == set()
 
 
-def test_a_reader_gone_before_the_last_flush_ends_the_command_quietly(tmp_path: Path) -> None:
-    """validate's one line sits in the buffer until the final flush, which finds the
-    pipe closed: exit 1, nothing on stderr."""
+def test_a_reader_gone_before_the_first_line_ends_the_command_quietly(tmp_path: Path) -> None:
+    """validate's one line meets a closed pipe: exit 1, nothing on stderr."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "onenet_apply", "validate", str(EXAMPLE)],
         cwd=tmp_path,
