@@ -6,6 +6,7 @@ with the measured command, so a noisy machine moves both the same way.
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.sitegen import generate
@@ -64,3 +66,38 @@ def interleaved_medians(
 
 def scratch_dir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="onenet-bench-", dir=os.environ.get("TMPDIR"))
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One figure against its target: at most `limit`, or at least it when `at_least`."""
+
+    name: str
+    value: float
+    limit: float
+    at_least: bool = False
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.limit if self.at_least else self.value <= self.limit
+
+    def verdict(self) -> str:
+        bound = ">=" if self.at_least else "<="
+        return (
+            f"  {self.name}: {self.value:,.2f} (target {bound} {self.limit:,g}: "
+            f"{'met' if self.met else 'NOT met'})"
+        )
+
+
+def add_check_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", action="store_true", help="exit 1 when any target is missed")
+
+
+def conclude(targets: Sequence[Goal], check: bool) -> None:
+    """Print every target's verdict; with `--check`, a missed one fails the process."""
+    missed = [t for t in targets if not t.met]
+    for target in targets:
+        print(target.verdict())
+    if check and missed:
+        names = ", ".join(t.name for t in missed)
+        raise SystemExit(f"{len(missed)} of {len(targets)} targets missed: {names}")

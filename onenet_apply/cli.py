@@ -471,8 +471,6 @@ def main() -> None:
             code = cli.main(standalone_mode=False)
         finally:
             sys.stdout.flush()  # a closed pipe fails here, inside the guard, not at exit
-    except click.exceptions.Exit as e:
-        code = e.exit_code
     except click.exceptions.Abort as e:
         if isinstance(e.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
             interrupted()

@@ -20,8 +20,6 @@ def main() -> None:
         from onenet_apply.cli import main as cli_main
     except KeyboardInterrupt:
         interrupted()
-    except BrokenPipeError:
-        stdout_closed()
     cli_main()
 
 

@@ -9,8 +9,6 @@ from collections.abc import Iterable
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, or None when nothing is close enough."""
     pool = candidates if isinstance(candidates, list | tuple) else list(candidates)
-    if not pool:
-        return None
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in pool}

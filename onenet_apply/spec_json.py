@@ -34,10 +34,6 @@ def _decode(kind: Any, value: Any, path: str) -> Any:
         if type(value) is not kind:
             raise SpecJsonError(f"{path}: expected {kind.__name__}, got {_show(value)}")
         return value
-    if kind is type(None):
-        if value is not None:
-            raise SpecJsonError(f"{path}: expected null, got {_show(value)}")
-        return None
     if origin in (Union, types.UnionType):
         options = get_args(kind)
         if value is None and type(None) in options:

@@ -97,3 +97,25 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("ONENET_BACKEND", raising=False)
     SandboxBackend(tmp_path / ".onenet" / "sandbox.db").close()
     return tmp_path
+
+
+# -- coverage: the threshold in pyproject.toml holds for the whole suite -------------
+_deselected: list[pytest.Item] = []
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _deselected.extend(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A run of some of the tests (named files, `-k`, `--lf`) cannot reach the whole
+    suite's coverage: it still reports coverage, but only the whole suite must reach
+    `fail_under`."""
+    config = session.config
+    whole = {ROOT, ROOT / "tests"}
+    explicit = config.args_source == pytest.Config.ArgsSource.ARGS and any(
+        Path(config.invocation_params.dir, arg).resolve() not in whole for arg in config.args
+    )
+    coverage = config.pluginmanager.get_plugin("_cov")
+    if (explicit or _deselected) and coverage is not None and hasattr(coverage, "options"):
+        coverage.options.cov_fail_under = None

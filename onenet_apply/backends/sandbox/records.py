@@ -39,7 +39,8 @@ def json_mapping(row: sqlite3.Row, column: str, *keys: str) -> dict[str, Any] | 
     if value is None:
         return None
     if not isinstance(value, dict) or any(k not in value for k in keys):
-        raise RecordError(f"column {column} holds {value!r}, not an object with {', '.join(keys)}")
+        wanted = f"an object with {', '.join(keys)}" if keys else "an object"
+        raise RecordError(f"column {column} holds {value!r}, not {wanted}")
     return value
 
 

@@ -1,0 +1,91 @@
+"""Benchmarks' `--check`: a missed target fails the process (the benchmarks themselves
+are too heavy for the suite; their verdicts are checked here with made-up figures)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from benchmarks import bench_apply, bench_plan, bench_sandbox, bench_validate
+from benchmarks.common import Goal, conclude
+
+
+def verdict(goals: list[Goal], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """The exit code and output of `conclude` in `--check` mode."""
+    try:
+        conclude(goals, check=True)
+    except SystemExit as stop:
+        return (stop.code if isinstance(stop.code, int) else 1), capsys.readouterr().out
+    return 0, capsys.readouterr().out
+
+
+def plan_figures(
+    no_change: float, from_empty: float, peak_mib: float, small_no_change: float = 1.3
+) -> dict:
+    """bench_plan figures at 10,000 and 100,000 users, with baselines of 1 s and 10 s."""
+    small = {"baseline": 1.0, "no-change": small_no_change, "from-empty": 1.8, "peak_mib": 100}
+    big = {"baseline": 10.0, "no-change": no_change, "from-empty": from_empty, "peak_mib": peak_mib}
+    return {10_000: small, 100_000: big}
+
+
+@pytest.mark.parametrize(
+    ("goals", "missed"),
+    [
+        (bench_validate.targets(1.49), None),
+        (bench_validate.targets(1.51), "onenet validate / yaml.load time ratio"),
+        (bench_sandbox.targets(2000, 0.3), None),
+        (bench_sandbox.targets(1999, 0.1), "sandbox user creations/s"),
+        (bench_sandbox.targets(5000, 0.31), "read_state seconds"),
+        (bench_apply.targets(1000), None),
+        (bench_apply.targets(999), "onenet apply actions/s"),
+        (bench_plan.targets(plan_figures(12, 18, 1024)), None),
+        (bench_plan.targets(plan_figures(15.1, 18, 1000)), "no-change plan / yaml.load at 100,000"),
+        (
+            bench_plan.targets(plan_figures(12, 20.1, 1000)),
+            "from-empty plan / yaml.load at 100,000",
+        ),
+        (
+            bench_plan.targets(plan_figures(12.1, 18, 1000, small_no_change=1.0)),
+            "no-change time growth 10,000 -> 100,000",
+        ),
+        (bench_plan.targets(plan_figures(12, 18, 1025)), "peak MiB of the plan at 100,000 users"),
+    ],
+)
+def test_check_fails_exactly_when_a_target_is_missed(
+    goals: list[Goal], missed: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = verdict(goals, capsys)
+    assert len(out.splitlines()) == len(goals)  # every target has its verdict line
+    if missed is None:
+        assert code == 0
+        assert "NOT met" not in out
+    else:
+        assert code == 1
+        assert [line for line in out.splitlines() if "NOT met" in line] == [
+            line for line in out.splitlines() if missed in line
+        ]
+
+
+def test_without_check_a_missed_target_is_reported_and_exits_0(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    conclude(bench_apply.targets(10), check=False)
+    assert "onenet apply actions/s: 10.00 (target >= 1,000: NOT met)" in capsys.readouterr().out
+
+
+def test_a_benchmark_run_with_check_exits_1_on_its_missed_target(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real (tiny) run of bench_validate against a target no run can meet: `--check`
+    makes it fail, naming the target; without `--check` it only reports."""
+    monkeypatch.setattr(bench_validate, "TARGET", 0.0)
+    argv = ["bench_validate", "--users", "10", "--groups", "2", "--runs", "1"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--check"])
+    with pytest.raises(SystemExit) as stop:
+        bench_validate.main()
+    assert stop.value.code == "1 of 1 targets missed: onenet validate / yaml.load time ratio"
+    assert "(target <= 0: NOT met)" in capsys.readouterr().out
+    monkeypatch.setattr(sys, "argv", argv)
+    bench_validate.main()
+    assert "(target <= 0: NOT met)" in capsys.readouterr().out
