@@ -9,6 +9,7 @@ import click
 from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import BackendError
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.backends.sandbox.lock import LockDamage
 from onenet_apply.state import SECTION_OF, SiteState
 
 backend_option = click.option(
@@ -230,6 +231,9 @@ def unlock(site: str, backend: str | None) -> None:
         sandbox_backend.close()
     if record is None:
         click.echo(f"site {site} is not locked; nothing to break")
+        return
+    if isinstance(record, LockDamage):
+        click.echo(f"Broke the damaged lock on site {site} ({record}).")
         return
     click.echo(
         f"Broke the lock on site {site} held by {record.holder.describe()}; it {record.renewed()}."
