@@ -27,7 +27,7 @@ from onenet_apply.cli_sandbox import backend_option, sandbox
 from onenet_apply.cli_types import SECONDS
 from onenet_apply.console import interrupted, stdout_closed
 from onenet_apply.credentials import CredentialsFileError, CredentialsSink
-from onenet_apply.importer import failed_note, render_site, site_document
+from onenet_apply.importer import failed_note, render_site, site_document, unwritable
 from onenet_apply.ordering import PlanError
 from onenet_apply.plan import Action, Plan, PlanFileError, Status
 from onenet_apply.plan_file import REMAKE, SavedPlan, is_saved_plan, read_saved_plan
@@ -311,6 +311,7 @@ def import_command(
     platform = open_backend(backend)
     try:
         state = platform.read_state(site)
+        catalogue = platform.catalogue()
     finally:
         platform.close()
     if not state.exists:
@@ -329,11 +330,17 @@ def import_command(
             )
         ),
     )
+    if out is not None and os.path.exists(out):
+        raise click.ClickException(f"{out} exists; import never overwrites a site file")
+    why = unwritable(text, catalogue)
+    if why is not None:
+        raise click.ClickException(
+            f"site {site} on {backend_url(backend)} cannot be imported: stored records would "
+            f"not pass onenet validate, so nothing was written: {why}"
+        )
     if out is None:
         click.echo(text, nl=False)
         return
-    if os.path.exists(out):
-        raise click.ClickException(f"{out} exists; import never overwrites a site file")
     write_file_atomically(out, text)
     click.echo(f"Wrote site {site} to {out} ({len(state.users)} users).", err=True)
 
