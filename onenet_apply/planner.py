@@ -482,8 +482,11 @@ def _licences(values: dict[str, Any]) -> set[str]:
 
 
 def _deactivation_changes(status: str, have: Any, want: Any) -> dict[str, tuple[Any, Any]]:
-    """A deactivation's changes; without a transfer before or after, the status alone."""
-    changes: dict[str, tuple[Any, Any]] = {"status": (status, DEACTIVATED)}
+    """A deactivation's changes: the status unless it is deactivated already, the
+    transfer if it changes; only real changes, never `"deactivated" -> "deactivated"`."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    if status != DEACTIVATED or have == want:
+        changes["status"] = (status, DEACTIVATED)
     if have != want:
         changes["deactivation"] = (have, want)
     return changes
