@@ -174,3 +174,22 @@ def test_a_swap_on_a_site_without_a_number_pool_says_there_is_no_pool(
         "number_pool: add one to site.number_pool"
     ) in reasons
     assert not any("none left" in r for r in reasons)
+
+
+def test_a_deactivated_user_who_cannot_join_is_not_said_to_stay(onenet, workdir: Path) -> None:
+    """Karl, deactivated outside the group, is put in it: the join is blocked, so no
+    rendering may say he stays in it."""
+    warned = FIXTURES / "valid" / "deactivated-in-hunt-group.yaml"
+    outside = workdir / "outside.yaml"
+    outside.write_text(warned.read_text().replace("members: [anna, karl]", "members: [anna]"))
+    for _ in range(2):
+        onenet("apply", str(outside), "--yes")
+        onenet("sandbox", "activate", "--site", "warn", "--all")
+    assert onenet("plan", str(outside), "--detailed-exitcode").code == 0
+    document = json.loads(onenet("plan", str(warned), "--format", "json").out)
+    [join] = document["actions"]
+    assert join["status"] == "blocked" and "cannot join" in join["reason"]
+    assert document["warnings"] == []
+    assert join["notes"] == []
+    text = onenet("plan", str(warned)).out
+    assert "stays in hunt group sales" not in text
