@@ -86,9 +86,7 @@ def _differences(saved: Plan, current: Plan) -> list[str]:
             out.append(f"{action.id} is not planned")
         elif not _same(there, action):
             if there.status is not action.status:
-                out.append(
-                    f"{action.id} is {_status(there)}, the plan says {action.status}"
-                )
+                out.append(f"{action.id} is {_status(there)}, the plan says {action.status}")
             elif not _same(there.changes, action.changes):
                 out.append(f"{action.id} differs in {_differing(there, action)}")
             else:
