@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+
+from onenet_apply import _interrupted_early
 
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 
@@ -22,6 +25,10 @@ def main() -> None:
         interrupted()
     except BrokenPipeError:
         stdout_closed()
+    # From here Ctrl-C is a KeyboardInterrupt again, which the command handles: an
+    # interrupted apply first says where the login details it committed went.
+    if signal.getsignal(signal.SIGINT) is _interrupted_early:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     cli_main()
 
 
