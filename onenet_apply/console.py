@@ -3,7 +3,9 @@
 Ctrl-C while the interpreter is still importing the command line, or a reader
 that closes stdout early (`onenet plan ... | head -1`), must end the process
 quietly, never with a traceback: this module imports only the standard library's smallest pieces, so
-its guard is in place before the heavy imports start.
+its guard is in place before the heavy imports start. Until then, the package's
+own first lines (onenet_apply/__init__.py) answer Ctrl-C with the same line and
+exit code.
 """
 
 from __future__ import annotations
