@@ -24,10 +24,10 @@ from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import Backend, BackendError
 from onenet_apply.cli_credentials import credentials
 from onenet_apply.cli_sandbox import backend_option, sandbox
-from onenet_apply.cli_types import SECONDS
+from onenet_apply.cli_types import OUT_FILE, SECONDS, unwritable_target
 from onenet_apply.console import interrupted, stdout_closed
 from onenet_apply.credentials import CredentialsFileError, CredentialsSink
-from onenet_apply.importer import failed_note, render_site, site_document
+from onenet_apply.importer import failed_note, render_site, site_document, unwritable
 from onenet_apply.ordering import PlanError
 from onenet_apply.plan import Action, Plan, PlanFileError, Status
 from onenet_apply.plan_file import REMAKE, SavedPlan, is_saved_plan, read_saved_plan
@@ -102,7 +102,7 @@ def report_problems(results: list[Validation]) -> None:
 @click.option(
     "--out",
     "out",
-    type=click.Path(dir_okay=False),
+    type=OUT_FILE,
     metavar="PLAN_FILE",
     help="Save the plan as JSON, for `onenet apply PLAN_FILE`.",
 )
@@ -132,6 +132,9 @@ def plan_command(
     force: bool,
 ) -> None:
     """Show what applying SITE_FILE would change, in the order it would run."""
+    why = unwritable_target(out) if out is not None else None
+    if why is not None:  # before planning: never a whole plan, then the error
+        raise click.ClickException(why)
     if out is not None and os.path.lexists(out) and not is_saved_plan(out):
         raise click.ClickException(
             f"{out} exists and is not a saved plan; plan --out replaces only a saved plan, "
@@ -181,7 +184,7 @@ def _plan_exit_code(the_plan: Plan) -> int:
 @click.option("--force", is_flag=True, help="Lift the policy.max_change_percent gate.")
 @click.option(
     "--credentials-out",
-    type=click.Path(dir_okay=False),
+    type=OUT_FILE,
     metavar="CSV_FILE",
     help="Write issued login details here (must not exist). Default: a new "
     "onenet-credentials-SITE-TIME.csv in the current directory. Refused where git "
@@ -295,7 +298,7 @@ def apply_command(
 @click.option(
     "--out",
     "out",
-    type=click.Path(dir_okay=False),
+    type=OUT_FILE,
     metavar="SITE_FILE",
     help="Write the site file here (must not exist); default: stdout.",
 )
@@ -313,6 +316,7 @@ def import_command(
     platform = open_backend(backend)
     try:
         state = platform.read_state(site)
+        catalogue = platform.catalogue()
     finally:
         platform.close()
     if not state.exists:
@@ -331,11 +335,20 @@ def import_command(
             )
         ),
     )
+    if out is not None and os.path.exists(out):
+        raise click.ClickException(f"{out} exists; import never overwrites a site file")
+    why = unwritable_target(out) if out is not None else None
+    if why is not None:
+        raise click.ClickException(why)
+    why = unwritable(text, catalogue)
+    if why is not None:
+        raise click.ClickException(
+            f"site {site} on {backend_url(backend)} cannot be imported: stored records would "
+            f"not pass onenet validate, so nothing was written: {why}"
+        )
     if out is None:
         click.echo(text, nl=False)
         return
-    if os.path.exists(out):
-        raise click.ClickException(f"{out} exists; import never overwrites a site file")
     write_file_atomically(out, text)
     click.echo(f"Wrote site {site} to {out} ({len(state.users)} users).", err=True)
 

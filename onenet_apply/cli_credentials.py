@@ -9,7 +9,7 @@ import click
 from onenet_apply.backends import open_backend
 from onenet_apply.backends.base import BackendError
 from onenet_apply.cli_sandbox import backend_option
-from onenet_apply.cli_types import SECONDS
+from onenet_apply.cli_types import OUT_FILE, SECONDS
 from onenet_apply.credentials import (
     CredentialsFileError,
     CredentialsSink,
@@ -37,7 +37,7 @@ def credentials() -> None:
 )
 @click.option(
     "--credentials-out",
-    type=click.Path(dir_okay=False),
+    type=OUT_FILE,
     metavar="CSV_FILE",
     help="Write the login details here (must not exist).",
 )

@@ -9,6 +9,9 @@ import click
 from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import BackendError
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.backends.sandbox.lock import LockDamage
+from onenet_apply.catalogue import Catalogue
+from onenet_apply.hints import did_you_mean
 from onenet_apply.state import SECTION_OF, SiteState
 
 backend_option = click.option(
@@ -104,6 +107,10 @@ def remove(site: str, ids: tuple[str, ...], everything: bool, backend: str | Non
     _settle("removed", site, ids, everything, backend)
 
 
+MAX_LICENCES = 1_000_000
+UNLIMITED = ("none", "unlimited")  # NAME=none or NAME=unlimited removes a limit
+
+
 @sandbox.command()
 @site_option
 @click.option("--activation", metavar="MODE", help="manual (default), immediate, or after:SECONDS.")
@@ -112,7 +119,8 @@ def remove(site: str, ids: tuple[str, ...], everything: bool, backend: str | Non
     "licences",
     multiple=True,
     metavar="NAME=COUNT",
-    help="Licences the site owns (repeat); NAME=none removes a limit.",
+    help="Licences of a catalogue package or option the site owns, 0 to 1,000,000 "
+    "(repeat); NAME=unlimited (or NAME=none) removes the limit.",
 )
 @backend_option
 def configure(
@@ -128,15 +136,7 @@ def configure(
                 if site in (sandbox_backend.sites())
                 else None
             )
-            owned = dict(current or {})
-            for item in licences:
-                name, sep, count = item.partition("=")
-                if not sep or not (count.isdigit() or count == "none"):
-                    raise click.UsageError(f"--licence {item!r}: write NAME=COUNT")
-                if count == "none":
-                    owned.pop(name, None)
-                else:
-                    owned[name] = int(count)
+            owned = licence_counts(licences, current or {}, sandbox_backend.catalogue())
         sandbox_backend.configure(site, activation=activation, licences=owned)
         settings = sandbox_backend.settings(site)
     except BackendError as e:
@@ -145,8 +145,44 @@ def configure(
         sandbox_backend.close()
     click.echo(
         f"site {site}: activation {settings['activation']}, licences "
-        f"{settings['licences'] or 'unlimited'}"
+        f"{describe_licences(settings['licences'])}"
     )
+
+
+def licence_counts(
+    items: tuple[str, ...], current: dict[str, int], catalogue: Catalogue
+) -> dict[str, int]:
+    """The owned licences after `--licence NAME=COUNT` items: names from the catalogue,
+    counts in ASCII digits up to MAX_LICENCES (never `０` or a 23-digit number)."""
+    owned = dict(current)
+    known = catalogue.packages | catalogue.options
+    for item in items:
+        name, sep, count = item.partition("=")
+        if not sep or not name:
+            raise click.UsageError(f"--licence {item!r}: write NAME=COUNT, e.g. professional=10")
+        if name not in known:
+            hint = did_you_mean(name, known)
+            raise click.UsageError(
+                f"--licence {item!r}: {name} is not a package or option of the catalogue"
+                + (f" ({hint})" if hint else f"; it has: {', '.join(sorted(known))}")
+            )
+        if count in UNLIMITED:
+            owned.pop(name, None)
+        elif count.isascii() and count.isdigit() and int(count) <= MAX_LICENCES:
+            owned[name] = int(count)
+        else:
+            raise click.UsageError(
+                f"--licence {item!r}: the count must be 0 to {MAX_LICENCES:,} in digits 0-9, "
+                "or unlimited to remove the limit"
+            )
+    return owned
+
+
+def describe_licences(owned: dict[str, int] | None) -> str:
+    """`professional=40, standard=20`, as the option is written; `unlimited` for none."""
+    if not owned:
+        return "unlimited"
+    return ", ".join(f"{name}={count}" for name, count in sorted(owned.items()))
 
 
 @sandbox.command()
@@ -230,6 +266,9 @@ def unlock(site: str, backend: str | None) -> None:
         sandbox_backend.close()
     if record is None:
         click.echo(f"site {site} is not locked; nothing to break")
+        return
+    if isinstance(record, LockDamage):
+        click.echo(f"Broke the damaged lock on site {site} ({record}).")
         return
     click.echo(
         f"Broke the lock on site {site} held by {record.holder.describe()}; it {record.renewed()}."

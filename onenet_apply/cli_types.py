@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import click
 
@@ -33,3 +34,40 @@ class Seconds(click.ParamType):
 
 
 SECONDS = Seconds()
+
+
+class OutFile(click.Path):
+    """A file to write: a name that is not empty. click.Path takes `""` as the current
+    directory, which then "exists"."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        if isinstance(value, str) and not value.strip():
+            self.fail(f"the file name is empty ({value!r}): name a file", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+OUT_FILE = OutFile()
+
+
+def unwritable_target(path: str) -> str | None:
+    """Why a new file cannot be put at `path`, checked before any work: a symlink to
+    nothing (writing would replace the link, not make its target), a directory that
+    does not exist or cannot be written. None if it can be tried."""
+    if os.path.islink(path) and not os.path.exists(path):
+        return (
+            f"{path} is a symlink to a missing file ({os.readlink(path)}); "
+            "name the file itself, or remove the link"
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        shown = os.path.dirname(path)
+        what = "is not a directory" if os.path.exists(directory) else "does not exist"
+        return f"cannot write {path}: {shown} {what}"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"cannot write {path}: the directory {os.path.dirname(path) or '.'} is not writable"
+    return None

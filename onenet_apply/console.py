@@ -2,15 +2,20 @@
 
 Ctrl-C while the interpreter is still importing the command line, or a reader
 that closes stdout early (`onenet plan ... | head -1`), must end the process
-quietly, never with a traceback: this module imports only the standard library's smallest pieces, so
-its guard is in place before the heavy imports start.
+quietly, never with a traceback: this module imports only the standard library's
+smallest pieces, so its guard is in place before the heavy imports start. Until then, the package's
+own first lines (onenet_apply/__init__.py) answer Ctrl-C with the same line and
+exit code.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+
+from onenet_apply import _interrupted_early
 
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 
@@ -20,6 +25,10 @@ def main() -> None:
         from onenet_apply.cli import main as cli_main
     except KeyboardInterrupt:
         interrupted()
+    # From here Ctrl-C is a KeyboardInterrupt again, which the command handles: an
+    # interrupted apply first says where the login details it committed went.
+    if signal.getsignal(signal.SIGINT) is _interrupted_early:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     cli_main()
 
 

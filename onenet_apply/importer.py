@@ -13,6 +13,8 @@ from typing import Any
 import phonenumbers
 import yaml
 
+from onenet_apply.catalogue import Catalogue
+from onenet_apply.problems import Severity, one_line
 from onenet_apply.spec import (
     DEACTIVATED,
     CallCentre,
@@ -21,7 +23,10 @@ from onenet_apply.spec import (
     HuntGroup,
     User,
 )
+from onenet_apply.spec_check import validate_text
 from onenet_apply.state import SECTION_OF, Lifecycle, SiteState
+
+SHOWN_PROBLEMS = 3
 
 
 def site_document(
@@ -81,10 +86,30 @@ def render_site(document: dict[str, Any], header: str) -> str:
     )
 
 
-def _country_of(numbers: list[str]) -> str:
-    regions = Counter(
-        phonenumbers.region_code_for_number(phonenumbers.parse(n)) for n in numbers if n
+def unwritable(text: str, catalogue: Catalogue) -> str | None:
+    """Why the imported site file would not pass `onenet validate` (with the backend's
+    catalogue): its first problems, each naming the stored record and value; or None.
+    A stored record the platform's rules no longer admit must not become a site file
+    that fails its first validation."""
+    result = validate_text(text, "import.yaml", catalogue)
+    errors = [p for p in result.problems if p.severity is Severity.ERROR]
+    if not errors:
+        return None
+    shown = "; ".join(
+        one_line(f"{p.dotted_path}: {p.message}" if p.path else p.message)
+        for p in errors[:SHOWN_PROBLEMS]
     )
+    more = len(errors) - SHOWN_PROBLEMS
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _country_of(numbers: list[str]) -> str:
+    regions: Counter[str] = Counter()
+    for number in numbers:
+        try:
+            regions[phonenumbers.region_code_for_number(phonenumbers.parse(number))] += 1
+        except phonenumbers.NumberParseException:
+            continue  # a stored number that is not one: validation names it
     return regions.most_common(1)[0][0] if regions else "DE"
 
 

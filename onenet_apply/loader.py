@@ -98,6 +98,7 @@ class _Frame:
     key: Any = None  # mappings: the pending key, or _NO_KEY when a key is expected
     key_mark: Mark = 0
     bad_key: bool = False
+    bad_key_name: str | None = None  # a key that is not a string, as written: for paths
 
 
 _NO_KEY = object()
@@ -405,6 +406,7 @@ class _Builder:
         if tag == _STR:
             return _text(value)
         if tag == _NULL:
+            self._raw = value if value.isalpha() else None  # `Null`: a name that wants quotes?
             return None
         if tag == _TIMESTAMP:
             return value  # dates are not site values; keep the text as written
@@ -455,7 +457,7 @@ class _Builder:
             self._poison(where, f"!include {target}: include cycle ({target} includes itself)")
             return _POISON
         if not os.path.isfile(real):
-            self._poison(where, f"!include {target}: no such file")
+            self._poison(where, f"!include {target}: {_not_a_file(real)}")
             return _POISON
         session.files_read += 1
         if session.files_read > MAX_INCLUDED_FILES:
@@ -508,6 +510,7 @@ class _Builder:
             return
         key, frame.key = frame.key, _NO_KEY
         if key is _BAD_KEY:
+            frame.bad_key_name = None
             return
         if key in container:
             first = line_col(frame.marks[key] >> 64)  # type: ignore[call-overload]
@@ -534,6 +537,7 @@ class _Builder:
                 f"key `{written}` is read by YAML as {describe(value)}; keys must be "
                 f'strings: write "{written}" in quotes',
             )
+            frame.bad_key_name = written  # problems inside its value keep their path
 
     # -- problems -----------------------------------------------------------
     def _path(self) -> Path:
@@ -542,6 +546,8 @@ class _Builder:
             if isinstance(frame.container, dict):
                 if frame.key is not _NO_KEY and isinstance(frame.key, str):
                     path.append(frame.key)
+                elif frame.key is _BAD_KEY and frame.bad_key_name is not None:
+                    path.append(frame.bad_key_name)
             else:
                 path.append(len(frame.container))
         return tuple(path)
@@ -563,6 +569,26 @@ class _Builder:
 
     def _abort(self, where: Mark, message: str) -> None:
         raise LoadAborted(Problem(Position(self.display, *line_col(where)), self._path(), message))
+
+
+def _not_a_file(path: str) -> str:
+    """Why `path` cannot be included, saying what it is: an admin who sees "no such
+    file" for a directory or a FIFO looks for the wrong mistake."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as e:
+        return f"cannot be read ({e.strerror})"
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    what = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return f"is {what}, not a file: an included file must be a regular file"
 
 
 def _text(value: str) -> str:

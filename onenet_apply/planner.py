@@ -130,16 +130,17 @@ class _Builder:
         call-centre agent) stays there, and callers may reach its announcement. Said in
         every plan of such a site, whether or not the list is written."""
         lists = [
-            (f"hunt group {gid}", group.members) for gid, group in self.spec.hunt_groups.items()
+            (f"hunt group {gid}", Target("hunt_group", gid), group.members)
+            for gid, group in self.spec.hunt_groups.items()
         ]
         lists += [
-            (f"call centre {gid} as an agent", centre.agents)
+            (f"call centre {gid} as an agent", Target("call_centre", gid), centre.agents)
             for gid, centre in self.spec.call_centres.items()
         ]
-        for where, members in sorted(lists):
+        for where, target, members in sorted(lists, key=lambda entry: entry[0]):
             for uid in members:
                 user = self.spec.users.get(uid)
-                if user is not None and user.status == DEACTIVATED:
+                if user is not None and user.status == DEACTIVATED and self._stays(target, uid):
                     self.warnings.append(f"{uid} is deactivated and stays in {where}")
 
     # -- users -------------------------------------------------------------------------
@@ -427,7 +428,7 @@ class _Builder:
         notes = []
         for uid in (changes.get("members") or (None, []))[1] or []:
             user = self.spec.users.get(uid)
-            if user is not None and user.status == DEACTIVATED:
+            if user is not None and user.status == DEACTIVATED and self._stays(target, uid):
                 notes.append(f"{uid} is deactivated and stays in hunt group {target.id}")
         return notes
 
@@ -456,6 +457,18 @@ class _Builder:
             target.type in ACTIVATED_GROUP_TYPES
             and current.lifecycle is D
             and not self._reactivating(uid)
+        )
+
+    def _stays(self, target: Target, uid: str) -> bool:
+        """Whether `uid` is in the group's list now or will be put there: a user who
+        cannot join (blocked) does not stay anywhere."""
+        if not self._never_joins(target, uid):
+            return True
+        section = self.state.section(target.type)
+        current = section.get(target.id)
+        roles = ("members", "agents")
+        return current is not None and any(
+            uid in (getattr(current.item, role, None) or ()) for role in roles
         )
 
     def _why_never(self, target: Target, uid: str) -> str:
@@ -489,8 +502,11 @@ def _licences(values: dict[str, Any]) -> set[str]:
 
 
 def _deactivation_changes(status: str, have: Any, want: Any) -> dict[str, tuple[Any, Any]]:
-    """A deactivation's changes; without a transfer before or after, the status alone."""
-    changes: dict[str, tuple[Any, Any]] = {"status": (status, DEACTIVATED)}
+    """A deactivation's changes: the status unless it is deactivated already, the
+    transfer if it changes; only real changes, never `"deactivated" -> "deactivated"`."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    if status != DEACTIVATED or have == want:
+        changes["status"] = (status, DEACTIVATED)
     if have != want:
         changes["deactivation"] = (have, want)
     return changes

@@ -64,11 +64,16 @@ def _mismatch(saved: Action, now: Action | None, run: set[str]) -> str | None:
     if not _same(now.changes, saved.changes):
         return f"{saved.id} now differs in {_differing(now, saved)}"
     if now.status is not Status.READY:
-        return f"{saved.id} is {now.status} now ({now.reason})"
+        return f"{saved.id} is {_status(now)} now"
     unseen = [f for f in now.follows if f not in run]
     if unseen:
         return f"{saved.id} must now follow {', '.join(unseen)}, which the plan does not run"
     return None
+
+
+def _status(action: Action) -> str:
+    """The action's status, with its reason when it has one."""
+    return f"{action.status} ({action.reason})" if action.reason else str(action.status)
 
 
 def _differences(saved: Plan, current: Plan) -> list[str]:
@@ -81,9 +86,7 @@ def _differences(saved: Plan, current: Plan) -> list[str]:
             out.append(f"{action.id} is not planned")
         elif not _same(there, action):
             if there.status is not action.status:
-                out.append(
-                    f"{action.id} is {there.status} ({there.reason}), the plan says {action.status}"
-                )
+                out.append(f"{action.id} is {_status(there)}, the plan says {action.status}")
             elif not _same(there.changes, action.changes):
                 out.append(f"{action.id} differs in {_differing(there, action)}")
             else:

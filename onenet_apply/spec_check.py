@@ -18,7 +18,7 @@ from onenet_apply.catalogue import Catalogue
 from onenet_apply.digest import plain
 from onenet_apply.problems import Severity
 from onenet_apply.spec import SiteSpec
-from onenet_apply.validate import validate_file
+from onenet_apply.validate import Validation, validate_file
 
 
 def site_document(spec: SiteSpec) -> dict[str, Any]:
@@ -34,11 +34,8 @@ def site_document(spec: SiteSpec) -> dict[str, Any]:
 
 def problem(spec: SiteSpec, catalogue: Catalogue) -> str | None:
     """The first reason the spec is not a valid site file that reads back as itself."""
-    with tempfile.TemporaryDirectory(prefix="onenet-") as directory:
-        path = os.path.join(directory, "site.json")
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(site_document(spec), f, ensure_ascii=False)
-        result = validate_file(path, catalogue)
+    text = json.dumps(site_document(spec), ensure_ascii=False)
+    result = validate_text(text, "site.json", catalogue)
     errors = [p for p in result.problems if p.severity is Severity.ERROR]
     if errors:
         first = errors[0]
@@ -46,6 +43,15 @@ def problem(spec: SiteSpec, catalogue: Catalogue) -> str | None:
     if result.spec != spec:
         return "it does not read back as itself"
     return None
+
+
+def validate_text(text: str, name: str, catalogue: Catalogue) -> Validation:
+    """`text` validated exactly as the site file `name` would be, before it is one."""
+    with tempfile.TemporaryDirectory(prefix="onenet-") as directory:
+        path = os.path.join(directory, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return validate_file(path, catalogue)
 
 
 def _no_nulls(value: Any) -> Any:

@@ -205,3 +205,29 @@ def test_the_ci_workflow_accepts_exit_4_where_it_accepts_3() -> None:
     comment = steps["Comment the plan on the pull request"]
     assert comment["env"]["EXITCODE"] == "${{ steps.plan.outputs.exitcode }}"
     assert "EXITCODE === '4'" in comment["with"]["script"]
+
+
+def test_removing_a_failed_group_a_transfer_points_at_names_the_next_step(
+    onenet, workdir: Path
+) -> None:
+    karl = '  karl: {first_name: Karl, last_name: K, number: "030 12345603", package: standard}\n'
+    path = site(workdir, ANNA + karl + SALES)
+    assert onenet("apply", path, "--yes").code == 3
+    assert onenet("sandbox", "activate", "--site", SITE, "anna", "karl").code == 0
+    assert onenet("sandbox", "fail", "--site", SITE, "hunt_group/sales").code == 0
+    transfer = (
+        ', status: deactivated, deactivation: {transfer_to: "030 12345650", caller: presses-key}}'
+    )
+    site(workdir, ANNA + karl.replace("}\n", transfer + "\n") + SALES)
+    assert onenet("apply", path, "--yes").code == 4  # karl deactivated; sales blocked
+    result = onenet("sandbox", "remove", "--site", SITE, "hunt_group/sales")
+    assert result.code == 1
+    assert result.err == (
+        "Error: hunt_group/sales cannot be removed while deactivated user karl transfers to "
+        "+493012345650: change or remove karl's deactivation transfer "
+        "(deactivation.transfer_to) in the site file and apply, then remove hunt_group/sales "
+        "again [referenced]\n"
+    )
+    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    assert "sales" in backend.read_state(SITE).hunt_groups  # nothing removed
+    backend.close()

@@ -174,3 +174,59 @@ def test_a_swap_on_a_site_without_a_number_pool_says_there_is_no_pool(
         "number_pool: add one to site.number_pool"
     ) in reasons
     assert not any("none left" in r for r in reasons)
+
+
+def test_a_deactivated_user_who_cannot_join_is_not_said_to_stay(onenet, workdir: Path) -> None:
+    """Karl, deactivated outside the group, is put in it: the join is blocked, so no
+    rendering may say he stays in it."""
+    warned = FIXTURES / "valid" / "deactivated-in-hunt-group.yaml"
+    outside = workdir / "outside.yaml"
+    outside.write_text(warned.read_text().replace("members: [anna, karl]", "members: [anna]"))
+    for _ in range(2):
+        onenet("apply", str(outside), "--yes")
+        onenet("sandbox", "activate", "--site", "warn", "--all")
+    assert onenet("plan", str(outside), "--detailed-exitcode").code == 0
+    document = json.loads(onenet("plan", str(warned), "--format", "json").out)
+    [join] = document["actions"]
+    assert join["status"] == "blocked" and "cannot join" in join["reason"]
+    assert document["warnings"] == []
+    assert join["notes"] == []
+    text = onenet("plan", str(warned)).out
+    assert "stays in hunt group sales" not in text
+
+
+@pytest.mark.parametrize("out", ["no/such/dir/plan.json", "site-file-as-dir/plan.json"])
+def test_out_to_an_impossible_place_fails_before_planning(onenet, workdir: Path, out: str) -> None:
+    (workdir / "site-file-as-dir").write_text("a file, not a directory\n")
+    result = onenet("plan", str(EXAMPLE), "--out", out)
+    assert result.code == 1
+    assert result.out == ""  # no plan printed before the error
+    what = "does not exist" if out.startswith("no/") else "is not a directory"
+    assert result.err == f"Error: cannot write {out}: {out.rsplit('/', 1)[0]} {what}\n"
+
+
+def test_out_onto_a_dangling_symlink_is_refused(onenet, workdir: Path) -> None:
+    (workdir / "plan.json").symlink_to(workdir / "gone" / "plan.json")
+    result = onenet("plan", str(EXAMPLE), "--out", "plan.json")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"Error: plan.json is a symlink to a missing file ({workdir}/gone/plan.json); "
+        "name the file itself, or remove the link\n"
+    )
+    assert (workdir / "plan.json").is_symlink()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("apply", str(EXAMPLE), "--yes", "--credentials-out", ""),
+        ("plan", str(EXAMPLE), "--out", ""),
+        ("credentials", "reset", "--site", "berlin-hq", "--all", "--credentials-out", ""),
+    ],
+    ids=["apply", "plan", "reset"],
+)
+def test_an_empty_file_name_is_called_empty(onenet, workdir: Path, args: tuple[str, ...]) -> None:
+    result = onenet(*args)
+    assert result.code == 1
+    assert "the file name is empty ('')" in result.err
+    assert ". exists" not in result.err

@@ -167,3 +167,28 @@ def test_ctrl_c_during_apply_names_the_credentials_file_and_releases_the_lock(
         "Interrupted.",
     ]
     assert SandboxBackend(db).lock_record("berlin-hq") is None
+
+
+def test_ctrl_c_as_the_package_starts_loading_exits_130_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """The earliest moment our code runs: the package's first lines. A hook in the
+    import system sends SIGINT as soon as onenet_apply itself is loaded, before the
+    console module (and its guard) is even found."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import os, signal, sys, time\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'onenet_apply.console' or name == 'onenet_apply.__main__':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "            time.sleep(0.5)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+    )
+    proc = onenet_process(
+        "validate", str(EXAMPLE), cwd=tmp_path, env={"PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"}
+    )
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err, out) == (130, "Interrupted.\n", "")

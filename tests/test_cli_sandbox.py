@@ -117,7 +117,7 @@ def test_configure_activation_and_licences(onenet, sandbox: Path) -> None:
     )
     assert result.code == 0
     assert result.out.strip() == (
-        f"site {SITE}: activation after:30, licences {{'professional': 5, 'standard': 9}}"
+        f"site {SITE}: activation after:30, licences professional=5, standard=9"
     )
     onenet("sandbox", "configure", "--site", SITE, "--licence", "standard=none")
     backend = SandboxBackend(sandbox)
@@ -152,5 +152,44 @@ def test_a_corrupt_sandbox_file_is_a_clear_error(onenet, tmp_path: Path) -> None
     bad.write_bytes(b"this is not a database" * 100)
     result = onenet("sandbox", "status", "--site", SITE, "--backend", f"sandbox:{bad}")
     assert result.code == 1
-    assert f"the sandbox {bad} is damaged (file is not a database): restore it" in result.err
+    assert result.err == f"Error: {bad} is not a sandbox database: check --backend\n"
     assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("=5", "--licence '=5': write NAME=COUNT, e.g. professional=10"),
+        (
+            "gold=5",
+            "--licence 'gold=5': gold is not a package or option of the catalogue; it has: ",
+        ),
+        ("profesional=5", "profesional is not a package or option of the catalogue (did you mean"),
+        ("professional=\uff10", "the count must be 0 to 1,000,000 in digits 0-9"),
+        ("professional=" + "9" * 23, "the count must be 0 to 1,000,000 in digits 0-9"),
+        ("professional=1000001", "the count must be 0 to 1,000,000 in digits 0-9"),
+    ],
+)
+def test_configure_refuses_a_licence_the_catalogue_or_a_count_cannot_hold(
+    onenet, sandbox: Path, item: str, message: str
+) -> None:
+    result = onenet("sandbox", "configure", "--site", SITE, "--licence", item)
+    assert result.code == 1
+    assert message in result.err and "Traceback" not in result.err
+    assert SandboxBackend(sandbox).settings(SITE)["licences"] is None
+
+
+def test_configure_removes_a_limit_with_unlimited(onenet, sandbox: Path) -> None:
+    def configure(*items: str) -> str:
+        args = [a for item in items for a in ("--licence", item)]
+        result = onenet("sandbox", "configure", "--site", SITE, *args)
+        assert result.code == 0, result.err
+        return result.out
+
+    assert configure("professional=40", "standard=20").endswith(
+        "licences professional=40, standard=20\n"
+    )
+    assert configure("standard=unlimited").endswith("licences professional=40\n")
+    assert configure("professional=0").endswith("licences professional=0\n")  # owns none
+    assert configure("professional=unlimited").endswith("licences unlimited\n")
+    assert SandboxBackend(sandbox).settings(SITE)["licences"] is None

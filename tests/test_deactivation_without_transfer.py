@@ -60,3 +60,19 @@ def test_a_transfer_can_be_added_and_taken_away(workdir: Path, onenet) -> None:
     converge(onenet, site)
     site.write_text(SITE + TRANSFER)
     converge(onenet, site)
+
+
+def test_taking_the_transfer_away_shows_only_what_changes(workdir: Path, onenet) -> None:
+    site = workdir / "site.yaml"
+    site.write_text(SITE + TRANSFER)
+    converge(onenet, site)
+    site.write_text(SITE)
+    shown = onenet("plan", str(site))
+    assert "~ user/ben deactivate\n" in shown.out
+    assert "status:" not in shown.out  # not `"deactivated" -> "deactivated"`
+    assert 'deactivation: {transfer_to: "+493012345601", caller: "presses-key"} -> (none)' in (
+        shown.out
+    )
+    as_json = onenet("plan", str(site), "--format", "json")
+    assert '"field": "status"' not in as_json.out
+    converge(onenet, site)

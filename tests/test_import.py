@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from onenet_apply.backends.sandbox import SandboxBackend
@@ -75,3 +77,34 @@ def test_random_sites_round_trip(desired: SiteSpec) -> None:
         if backend.read_state(SITE).exists:
             round_trip(backend, SITE, Path(tmp))
         backend.close()
+
+
+@pytest.mark.parametrize(
+    ("update", "problem"),
+    [
+        ("number = 'abc'", "users.anna.number: must be a phone number"),
+        ("username = '=cmd'", "users.anna.username: must not contain"),
+        ("package = 'gold'", "users.anna.package: unknown package `gold`"),
+        ("extension = ''", "users.anna.extension: must be 2 to 6 digits (got '')"),
+        ("id = 'anna' || char(10)", "users.anna\\n: key `anna\\n` must start with"),
+    ],
+)
+def test_import_refuses_stored_records_a_site_file_cannot_hold(
+    onenet, workdir: Path, update: str, problem: str
+) -> None:
+    """What import would write must pass `onenet validate`: else one error naming the
+    stored records, nothing written, never a traceback."""
+    spec = validate_file(str(EXAMPLE)).spec
+    SandboxBackend(workdir / ".onenet" / "sandbox.db").seed(spec)
+    with sqlite3.connect(workdir / ".onenet" / "sandbox.db") as db:  # as by hand: no rules
+        db.execute(f"UPDATE users SET {update} WHERE id = 'anna'")
+    result = onenet("import", "--site", "berlin-hq", "--name", "x", "--out", "i.yaml")
+    assert result.code == 1
+    assert result.err.startswith(
+        "Error: site berlin-hq on sandbox:.onenet/sandbox.db cannot be imported: stored records "
+        f"would not pass onenet validate, so nothing was written: {problem}"
+    ), result.err
+    assert result.err.count("\n") == 1
+    assert not (workdir / "i.yaml").exists()
+    to_stdout = onenet("import", "--site", "berlin-hq")
+    assert (to_stdout.code, to_stdout.out) == (1, "")

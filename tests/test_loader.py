@@ -115,9 +115,7 @@ def test_libyaml_nesting_error_is_reported_as_ours(
             self.mark = yaml.Mark("deep.yaml", 0, 0, 1003, None, None)
 
         def get_event(self) -> None:
-            raise yaml.scanner.ScannerError(
-                None, None, "exceeded maximum nesting depth", self.mark
-            )
+            raise yaml.scanner.ScannerError(None, None, "exceeded maximum nesting depth", self.mark)
 
     monkeypatch.setattr(loader, "_Loader", ScannerThatGivesUp)
     path = write(tmp_path, "deep.yaml", "a: [[[]]]\n")
@@ -278,3 +276,21 @@ def test_empty_included_file(tmp_path: Path) -> None:
     [problem] = load_site_file(str(top)).problems.items
     assert problem.message == "the file is empty"
     assert problem.position.file.endswith("users.yaml")
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [(os.mkdir, "a directory"), (os.mkfifo, "a FIFO (named pipe)")],
+    ids=["directory", "fifo"],
+)
+def test_an_include_of_something_that_is_not_a_file_says_what_it_is(
+    onenet, tmp_path: Path, make, what: str
+) -> None:
+    make(tmp_path / "users")
+    top = write(tmp_path, "site.yaml", SITE_HEAD + "users: !include users\n")
+    result = onenet("validate", str(top))
+    assert result.code == 1
+    assert (
+        f"users: !include users: is {what}, not a file: an included file must be a regular file"
+    ) in result.err
+    assert "no such file" not in result.err

@@ -19,6 +19,13 @@ def _bad_header(path: Path) -> None:
     path.write_bytes(b"not a database, just some text\n" * 200)
 
 
+def _damaged_header(path: Path) -> None:
+    """An SQLite file whose header after the magic string is garbled."""
+    data = bytearray(path.read_bytes())
+    data[16:24] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+
+
 def _corrupt_page(path: Path) -> None:
     """Scribble over every page after the schema's, as a failing disk might."""
     data = bytearray(path.read_bytes())
@@ -42,8 +49,9 @@ def _newer_schema(path: Path) -> None:
 
 
 DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
-    "bad header": (
-        _bad_header,
+    "not sqlite": (_bad_header, "is not a sandbox database: check --backend"),
+    "damaged header": (
+        _damaged_header,
         "is damaged (file is not a database): restore it from a backup, "
         "or remove it to start with an empty sandbox",
     ),
@@ -117,6 +125,16 @@ def test_reading_a_sandbox_that_does_not_exist_says_so_and_creates_nothing(
         "(or $ONENET_BACKEND); onenet apply creates it\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_site_file_given_as_the_backend_is_not_called_damaged(onenet, tmp_path: Path) -> None:
+    """Arguments mixed up: the message must not advise removing the user's site file."""
+    site = tmp_path / "s.yaml"
+    site.write_text(EXAMPLE.read_text())
+    result = onenet("plan", str(site), "--backend", f"sandbox:{site}")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == f"Error: {site} is not a sandbox database: check --backend\n"
+    assert site.read_text() == EXAMPLE.read_text()
 
 
 def test_apply_and_configure_create_a_new_sandbox(onenet, tmp_path: Path, monkeypatch) -> None:

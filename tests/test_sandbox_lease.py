@@ -208,3 +208,62 @@ def test_apply_waits_no_longer_than_lock_timeout_for_a_busy_file(db: Path, site_
         )
     finally:
         stop(writer)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("renewed_at", "abc", "renewed_at is 'abc', not a number of seconds"),
+        ("lease", "sixty", "lease is 'sixty', not a number of seconds"),
+        ("lease", 0, "lease is 0s, not between 0 and 3600s"),
+        ("pid", "x", "pid is 'x', not a process id"),
+    ],
+)
+def test_a_damaged_lock_row_is_reported_and_unlock_breaks_it(
+    onenet, db: Path, site_file: Path, column: str, value: object, problem: str
+) -> None:
+    row = {"renewed_at": time.time(), "lease": 60, "pid": 4242, column: value}
+    SandboxBackend(db).db.execute(
+        "INSERT INTO locks (site, token, pid, host, proc_start, started_at, command, renewed_at,"
+        " lease) VALUES (?, 'ci', ?, 'ci-runner-7', '1', ?, 'onenet apply', ?, ?)",
+        (SITE, row["pid"], STARTED, row["renewed_at"], row["lease"]),
+    )
+    backend = f"sandbox:{db}"
+    applied = onenet("apply", str(site_file), "--yes", "--lock-timeout", "1", "--backend", backend)
+    assert applied.code == 1
+    assert applied.err == (
+        f"Error: the lock record of site {SITE} in {db} is damaged: {problem}; "
+        f"`onenet sandbox unlock --site {SITE}` removes it\n"
+    )
+    status = onenet("sandbox", "status", "--site", SITE, "--backend", backend)
+    assert (status.code, status.err) == (1, applied.err)
+    broken = onenet("sandbox", "unlock", "--site", SITE, "--backend", backend)
+    assert (broken.code, broken.err) == (0, "")
+    assert broken.out == f"Broke the damaged lock on site {SITE} ({problem}).\n"
+    assert SandboxBackend(db).lock_record(SITE) is None
+    assert SandboxBackend(db).journal(SITE)[-1].detail == f"damaged lock ({problem}) broken by hand"
+
+
+def test_a_lock_renewed_ahead_of_this_hosts_clock_lapses_one_lease_after_it_is_seen(
+    onenet, db: Path, site_file: Path
+) -> None:
+    """A dead holder on a host whose clock ran two hours ahead: its renewal time is
+    taken as the moment a locker first saw it, so the lock lapses, not in two hours."""
+    lock_left_on_another_host(SandboxBackend(db), renewed_ago=-7200, lease=1.5)
+    start = time.monotonic()
+    result = onenet(
+        "apply", str(site_file), "--yes", "--lock-timeout", "20", "--backend", f"sandbox:{db}"
+    )
+    assert result.code == 3, result.err
+    assert 1.4 < time.monotonic() - start < 15
+    assert SandboxBackend(db).lock_record(SITE) is None
+
+
+def test_unlock_says_when_a_renewal_lies_ahead_of_this_hosts_clock(onenet, db: Path) -> None:
+    lock_left_on_another_host(SandboxBackend(db), renewed_ago=-7200, lease=60)
+    result = onenet("sandbox", "unlock", "--site", SITE, "--backend", f"sandbox:{db}")
+    assert result.code == 0
+    assert (
+        "it last renewed its 60s lease 7200s ahead of this host's clock (the clocks disagree)"
+        in (result.out)
+    )

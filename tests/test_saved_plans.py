@@ -291,3 +291,17 @@ def test_a_deeply_nested_plan_file_in_a_fresh_interpreter(workdir: Path) -> None
     result = run_process("apply", "plan.json", "--yes", cwd=workdir)
     assert result.code == 1
     assert result.err == "Error: plan.json: nested too deeply to be a saved plan\n"
+
+
+def test_a_flipped_option_is_named_without_a_python_none(onenet, workdir: Path) -> None:
+    saved = plan_deleting_lena(onenet, workdir)
+
+    def allow_delete(document: dict[str, Any]) -> None:
+        document["options"]["allow_delete"] = True
+
+    edit(saved, allow_delete, redigest=True)
+    result = onenet("apply", "plan.json", "--yes")
+    assert result.code == 1
+    assert "user/lena/delete is ready, the plan says gated" in result.err
+    assert "None" not in result.err
+    assert "lena" in users(workdir)

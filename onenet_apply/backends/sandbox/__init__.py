@@ -38,6 +38,7 @@ from onenet_apply.backends.sandbox.faults import Faults
 from onenet_apply.backends.sandbox.lock import (
     LEASE_SECONDS,
     Lease,
+    LockDamage,
     LockLostError,
     LockRecord,
     break_lock,
@@ -260,17 +261,25 @@ class SandboxBackend:
         return row is not None and row[0] is not None and verify_password(password, row[0])
 
     def lock_holder(self, site_id: str) -> LockHolder | None:
-        return current_holder(self.db, site_id)
+        try:
+            return current_holder(self.db, site_id)
+        except LockDamage as e:
+            raise e.error(site_id, self.path) from None
 
     def lock_record(self, site_id: str) -> LockRecord | None:
         """The site's lock row as stored, whether or not its holder lives."""
-        return lock_record(self.db, site_id)
+        try:
+            return lock_record(self.db, site_id)
+        except LockDamage as e:
+            raise e.error(site_id, self.path) from None
 
-    def break_lock(self, site_id: str) -> LockRecord | None:
-        """Remove the site's lock, whoever holds it; what was removed, or None.
-        The journal keeps whose lock was broken."""
+    def break_lock(self, site_id: str) -> LockRecord | LockDamage | None:
+        """Remove the site's lock, whoever holds it, even a damaged one; what was
+        removed (what was wrong with it), or None. The journal keeps whose lock was broken."""
         record = break_lock(self.db, site_id)
-        if record is not None:
+        if isinstance(record, LockDamage):
+            self._journal(site_id, "lock/unlock", "ok", f"damaged lock ({record}) broken by hand")
+        elif record is not None:
             detail = f"lock of {record.holder.describe()} broken by hand"
             self._journal(site_id, "lock/unlock", "ok", detail)
         return record

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from onenet_apply.backends.base import BackendError
+from onenet_apply.backends.base import BackendError, RefusedError
 from onenet_apply.backends.sandbox import groups, users
 from onenet_apply.backends.sandbox.context import SiteTx
 
@@ -73,8 +73,16 @@ def remove(tx: SiteTx, ids: Iterable[str] | None) -> CarrierOutcome:
         kind, ident = key.split("/", 1)
         if kind == "user":
             users.delete(tx, tx.user(ident))
-        else:
-            groups.delete(tx, tx.group(kind, ident))
+            continue
+        row = tx.group(kind, ident)
+        found = groups.referrer(tx, row)
+        if found is not None:  # the refusal names the admin's next step
+            raise RefusedError(
+                "referenced",
+                f"{key} cannot be removed while {found.what}: {found.fix} in the site file "
+                f"and apply, then remove {key} again",
+            )
+        groups.delete(tx, row)
     return outcome
 
 

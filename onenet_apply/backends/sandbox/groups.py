@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from onenet_apply.backends.base import ConflictError, RefusedError
@@ -243,24 +244,47 @@ def delete(tx: SiteTx, row: sqlite3.Row) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Referrer:
+    """What uses a group's number as a forward or transfer target, and what the admin
+    changes in the site file to let the number go."""
+
+    what: str  # "deactivated user karl transfers to +49..."
+    fix: str  # "change or remove karl's deactivation transfer"
+
+
 def _refuse_if_referenced(tx: SiteTx, row: sqlite3.Row) -> None:
     """Edge case 10: a group's number used as a forward or transfer target keeps it."""
+    found = referrer(tx, row)
+    if found is not None:
+        raise RefusedError("referenced", found.what)
+
+
+def referrer(tx: SiteTx, row: sqlite3.Row) -> Referrer | None:
+    """The first user or hunt group whose forward or transfer goes to the group's number."""
     number = row["number"]
     if number is None:
-        return
+        return None
     for other, settings in tx.db.execute(
         "SELECT id, settings FROM groups WHERE site = ? AND type = 'hunt_group' AND id != ?",
         (tx.site, row["id"] if row["type"] == "hunt_group" else ""),
     ):
         forward = (json.loads(settings).get("no_answer") or {}).get("forward_to")
         if forward == number:
-            raise RefusedError("referenced", f"hunt group {other} forwards to {number}")
+            return Referrer(
+                f"hunt group {other} forwards to {number}",
+                f"change hunt group {other}'s no_answer.forward_to",
+            )
     for user_id, deactivation in tx.db.execute(
         "SELECT id, deactivation FROM users WHERE site = ? AND deactivation IS NOT NULL",
         (tx.site,),
     ):
         if json.loads(deactivation).get("transfer_to") == number:
-            raise RefusedError("referenced", f"deactivated user {user_id} transfers to {number}")
+            return Referrer(
+                f"deactivated user {user_id} transfers to {number}",
+                f"change or remove {user_id}'s deactivation transfer (deactivation.transfer_to)",
+            )
+    return None
 
 
 def _role(tx: SiteTx, group_type: str, group_id: str, role: str) -> list[str]:

@@ -9,12 +9,20 @@ younger process); on another host, such as a CI container, once its lease has
 lapsed. `break_lock` removes a lock by hand (`onenet sandbox unlock`); a holder
 that still runs finds its token gone and stops before its next change.
 
+A row that cannot be read (a text where a time belongs, a lease that is not a
+positive number of seconds up to MAX_LEASE_SECONDS) is a DamagedLockError naming
+the way out, and `break_lock` still removes it. A renewal time more than one lease
+ahead of this host's clock (a holder on a host whose clock runs ahead) is taken as
+made now, and written back as such, so such a lock lapses one lease after a locker
+first sees it instead of never.
+
 Waiting for the lock never waits longer than the caller's timeout, even while
 another process holds a long write transaction on the file.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import socket
@@ -23,7 +31,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from onenet_apply.backends.base import BackendError, LockHolder, LockTimeout
@@ -31,6 +39,7 @@ from onenet_apply.backends.sandbox.store import BUSY_SECONDS, now_iso, transacti
 
 POLL_SECONDS = 0.05
 LEASE_SECONDS = 60.0
+MAX_LEASE_SECONDS = 3600.0
 _COLUMNS = "token, pid, host, proc_start, started_at, command, renewed_at, lease"
 
 
@@ -67,10 +76,19 @@ class LockRecord:
             return True
         return not self.proc_start or process_start(self.pid) in ("", self.proc_start)
 
+    def ahead(self) -> bool:
+        """Whether the last renewal lies more than a lease ahead of this host's clock."""
+        return self.renewed_at - time.time() > self.lease
+
     def renewed(self) -> str:
         """When the holder last renewed its lease, in words."""
-        ago = max(0.0, time.time() - self.renewed_at)
-        return f"last renewed its {self.lease:.0f}s lease {ago:.0f}s ago"
+        ago = time.time() - self.renewed_at
+        if ago < -1:
+            return (
+                f"last renewed its {self.lease:.0f}s lease {-ago:.0f}s ahead of this host's "
+                "clock (the clocks disagree)"
+            )
+        return f"last renewed its {self.lease:.0f}s lease {max(0.0, ago):.0f}s ago"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +97,25 @@ class Lease:
 
     site: str
     token: str
+
+
+class DamagedLockError(BackendError):
+    """A lock row that cannot be read: no one can tell whether its holder lives."""
+
+    def __init__(self, site: str, path: Path | str, problem: str) -> None:
+        self.site = site
+        self.problem = problem
+        super().__init__(
+            f"the lock record of site {site} in {path} is damaged: {problem}; "
+            f"`onenet sandbox unlock --site {site}` removes it"
+        )
+
+
+class LockDamage(ValueError):
+    """What is wrong with a lock row (DamagedLockError once the file is known)."""
+
+    def error(self, site: str, path: Path | str) -> DamagedLockError:
+        return DamagedLockError(site, path, str(self))
 
 
 def process_start(pid: int) -> str:
@@ -114,6 +151,8 @@ def site_lock(
                 raise
             record = _peek(db, site)  # someone else is writing: wait on
             holder = record if record is not None and record.alive() else _BUSY
+        except LockDamage as e:
+            raise e.error(site, path) from None
         if holder is None:
             break
         if time.monotonic() >= deadline:
@@ -143,17 +182,49 @@ def current_holder(db: sqlite3.Connection, site: str) -> LockHolder | None:
 
 
 def lock_record(db: sqlite3.Connection, site: str) -> LockRecord | None:
+    """The site's lock row, or None; LockDamage if it cannot be read."""
     row = db.execute(f"SELECT {_COLUMNS} FROM locks WHERE site = ?", (site,)).fetchone()
-    return LockRecord(*row) if row is not None else None
+    return parse_record(tuple(row)) if row is not None else None
 
 
-def break_lock(db: sqlite3.Connection, site: str) -> LockRecord | None:
-    """Remove `site`'s lock, whoever holds it; what was removed, or None."""
+def parse_record(row: tuple) -> LockRecord:
+    """A stored lock row as a LockRecord, every column checked: a damaged row must
+    read as damaged, never as a live holder nor as a crash in a comparison."""
+    names = [name.strip() for name in _COLUMNS.split(",")]
+    values = dict(zip(names, row, strict=True))
+    for name in ("token", "host", "proc_start", "started_at", "command"):
+        if not isinstance(values[name], str):
+            raise LockDamage(f"{name} is {values[name]!r}, not a text")
+    pid = values["pid"]
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        raise LockDamage(f"pid is {pid!r}, not a process id")
+    for name in ("renewed_at", "lease"):
+        value = values[name]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise LockDamage(f"{name} is {value!r}, not a number of seconds")
+    if not 0 < values["lease"] <= MAX_LEASE_SECONDS:
+        raise LockDamage(
+            f"lease is {values['lease']:g}s, not between 0 and {MAX_LEASE_SECONDS:.0f}s"
+        )
+    return LockRecord(**{**values, "renewed_at": float(values["renewed_at"])})
+
+
+def break_lock(db: sqlite3.Connection, site: str) -> LockRecord | LockDamage | None:
+    """Remove `site`'s lock, whoever holds it and however damaged its row; what was
+    removed (or what was wrong with it), or None."""
     with transaction(db):
-        record = lock_record(db, site)
-        if record is not None:
-            db.execute("DELETE FROM locks WHERE site = ?", (site,))
-    return record
+        row = db.execute(f"SELECT {_COLUMNS} FROM locks WHERE site = ?", (site,)).fetchone()
+        if row is None:
+            return None
+        db.execute("DELETE FROM locks WHERE site = ?", (site,))
+    try:
+        return parse_record(tuple(row))
+    except LockDamage as e:
+        return e
 
 
 # -- internals ------------------------------------------------------------------------
@@ -171,6 +242,13 @@ def _try_acquire(
     try:
         with transaction(db):
             record = lock_record(db, site)
+            if record is not None and record.ahead():
+                # a clock ahead of ours: count the lease from now, and keep it so
+                record = replace(record, renewed_at=time.time())
+                db.execute(
+                    "UPDATE locks SET renewed_at = ? WHERE site = ? AND token = ?",
+                    (record.renewed_at, site, record.token),
+                )
             if record is not None and record.alive():
                 return record
             db.execute(
@@ -187,7 +265,7 @@ def _peek(db: sqlite3.Connection, site: str) -> LockRecord | None:
     """The lock row as last committed, read without waiting for writers."""
     try:
         return lock_record(db, site)
-    except sqlite3.OperationalError:
+    except (sqlite3.OperationalError, LockDamage):
         return None
 
 

@@ -130,6 +130,8 @@ MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 # site lock's loop waits with its own, shorter bound (see lock.py).
 BUSY_SECONDS = 30.0
 
+SQLITE_MAGIC = b"SQLite format 3\0"  # the first 16 bytes of every SQLite database file
+
 
 class StoreVersionError(Exception):
     """The file was written by a newer onenet."""
@@ -156,6 +158,9 @@ def store_error(path: str | Path, error: sqlite3.Error) -> BackendError:
             f"on it for over {BUSY_SECONDS:.0f}s; try again when it has finished"
         )
     text = str(error)
+    if name.startswith("SQLITE_NOTADB") and not is_sqlite_file(path):
+        # a site file or some other file given as the backend: never advise removing it
+        return BackendError(f"{path} is not a sandbox database: check --backend")
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or text.startswith(
         ("no such table", "no such column", "malformed")
     ):
@@ -164,6 +169,16 @@ def store_error(path: str | Path, error: sqlite3.Error) -> BackendError:
             "or remove it to start with an empty sandbox"
         )
     return BackendError(f"cannot use the sandbox {path}: {text}")
+
+
+def is_sqlite_file(path: str | Path) -> bool:
+    """Whether the file starts as every SQLite database does (or cannot be read: then
+    it is not known to be something else)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return True
 
 
 _clock: tuple[int, str] = (-1, "")
