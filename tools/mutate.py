@@ -66,7 +66,11 @@ TESTS: dict[str, list[str]] = {
         "test_credentials_kill.py",
     ],
     "lock": ["test_sandbox_lease.py", "test_sandbox_process.py"],
-    "consistency": ["test_sandbox_damage.py", "test_apply_faults.py", "test_apply_kill.py"],
+    "consistency": [
+        "test_consistency_reports.py",
+        "test_sandbox_rules.py",
+        "test_sandbox_batches.py",
+    ],
     "applier": [
         "test_cli_apply.py",
         "test_sandbox_batches.py",
@@ -300,9 +304,11 @@ def run_tests(copy: Path, tests: list[str], timeout: float) -> tuple[str, float]
     try:
         code = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
         return "timeout", time.monotonic() - began
+    finally:  # a timeout, Ctrl-C or SIGTERM leaves no test process behind
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     return ("passed" if code == 0 else "failed"), time.monotonic() - began
 
 
@@ -390,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up the copy and the tests
     if args.list:
         for module in args.modules:
             source = (ROOT / PACKAGE / PATHS.get(module, module + ".py")).read_text()
