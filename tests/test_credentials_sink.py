@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
 from onenet_apply import credentials
-from onenet_apply.credentials import CredentialsSink, read_rows
+from onenet_apply.credentials import CredentialsFileError, CredentialsSink, read_rows
 from tests.test_credentials import credential
 
 
@@ -52,3 +54,17 @@ def test_removing_an_empty_file_syncs_its_directory(
         synced.clear()
     assert not (tmp_path / "c.csv").exists()
     assert synced == [tmp_path]
+
+
+def test_a_new_file_that_cannot_be_made_durable_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(directory: Path) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(credentials, "_fsync_directory", failing)
+    sink = CredentialsSink("berlin", tmp_path / "c.csv")
+    with pytest.raises(CredentialsFileError) as caught:
+        sink.record([credential()])
+    assert str(caught.value) == f"cannot create {tmp_path / 'c.csv'}: Input/output error"
+    assert list(tmp_path.iterdir()) == []

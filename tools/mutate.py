@@ -49,6 +49,7 @@ TESTS: dict[str, list[str]] = {
         "test_saved_plans.py",
     ],
     "swaps": [
+        "test_swaps.py",
         "test_planner_edge_cases.py",
         "test_planner_rules.py",
         "test_cli_plan.py",
