@@ -74,6 +74,7 @@ TESTS: dict[str, list[str]] = {
         "test_sandbox_credentials.py",
     ],
     "lock": [
+        "test_lock_record.py",
         "test_sandbox_lease.py",
         "test_sandbox_process.py::test_second_locker_waits_for_release_then_proceeds",
         "test_sandbox_process.py::test_lock_timeout_names_the_holder",
@@ -340,11 +341,14 @@ def run_module(
     timeout: float | None,
     echo: Callable[[str], None],
     tests: list[str] | None = None,
+    only: set[str] | None = None,
 ) -> dict[str, object]:
+    """Run a module's sample (or only the mutants named in `only`)."""
     relative = f"{PACKAGE}/{PATHS.get(module, module + '.py')}"
     source = (ROOT / relative).read_text()
     equivalent = load_equivalent()
-    chosen = select(mutants(source, module), sample, seed)
+    found = mutants(source, module)
+    chosen = select(found, sample, seed) if only is None else [m for m in found if m.key in only]
     tests = tests or TESTS[module]
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="onenet-mutants-") as tmp:
@@ -374,7 +378,20 @@ def run_module(
                     f"  SURVIVED {relative}:{mutant.line} {mutant.key}: {mutant.original!r} -> "
                     f"{mutant.mutated!r}"
                 )
-    counts = Counter(o.status for o in outcomes)
+    entry: dict[str, object] = {
+        "path": relative,
+        "seed": seed,
+        "sample": sample,
+        "tests": tests,
+        "baseline_seconds": round(baseline, 1),
+        "mutants": [asdict(o) for o in outcomes],
+    }
+    return summarise(entry, module, echo)
+
+
+def summarise(entry: dict, module: str, echo: Callable[[str], None]) -> dict:
+    """Count an entry's outcomes: a timeout is a kill, equivalents are left out."""
+    counts = Counter(m["status"] for m in entry["mutants"])
     killed = counts["killed"] + counts["timeout"]
     scored = killed + counts["survived"]
     ratio = killed / scored if scored else 1.0
@@ -382,18 +399,27 @@ def run_module(
         f"{module}: killed {killed}/{scored} ({100 * ratio:.1f}%), "
         f"{counts['equivalent']} equivalent, {counts['timeout']} by timeout"
     )
-    return {
-        "path": relative,
-        "seed": seed,
-        "sample": sample,
-        "tests": tests,
-        "baseline_seconds": round(baseline, 1),
-        "killed": killed,
-        "survived": counts["survived"],
-        "equivalent": counts["equivalent"],
-        "ratio": round(ratio, 4),
-        "mutants": [asdict(o) for o in outcomes],
-    }
+    entry.update(
+        killed=killed,
+        survived=counts["survived"],
+        equivalent=counts["equivalent"],
+        ratio=round(ratio, 4),
+    )
+    return entry
+
+
+def recheck(entry: dict, module: str, args: argparse.Namespace) -> dict:
+    """Run the entry's survivors again (after new tests) and update it; the first
+    counts stay under "before"."""
+    keys = {m["key"] for m in entry["mutants"] if m["status"] == "survived"}
+    entry.setdefault("before", {k: entry[k] for k in ("killed", "survived", "equivalent", "ratio")})
+    if not keys:
+        return summarise(entry, module, print)
+    fresh = run_module(module, 0, args.seed, args.timeout, print, args.tests, keys)
+    outcome = {m["key"]: m for m in fresh["mutants"]}
+    entry["mutants"] = [outcome.get(m["key"], m) for m in entry["mutants"]]
+    entry["tests"] = fresh["tests"]
+    return summarise(entry, module, print)
 
 
 def _fields(mutant: Mutant) -> dict[str, object]:
@@ -414,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, help="seconds per mutant (default 3x baseline)")
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--tests", nargs="+", help="test files to run instead of the module's")
+    parser.add_argument(
+        "--survivors", action="store_true", help="re-run only the last report's survivors"
+    )
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up the copy and the tests
@@ -426,7 +455,10 @@ def main(argv: list[str] | None = None) -> int:
     report = json.loads(args.report.read_text()) if args.report.exists() else {}
     survivors = 0
     for module in args.modules:
-        entry = run_module(module, args.sample, args.seed, args.timeout, print, args.tests)
+        if args.survivors and module in report:
+            entry = recheck(report[module], module, args)
+        else:
+            entry = run_module(module, args.sample, args.seed, args.timeout, print, args.tests)
         survivors += int(entry["survived"])  # type: ignore[call-overload]
         report[module] = entry
         args.report.parent.mkdir(parents=True, exist_ok=True)
