@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,21 @@ def test_waiting_for_the_lock_polls_without_spinning(
         pass
     backend.close()
     assert 2 <= len(attempts) <= 0.3 / lock.POLL_SECONDS + 2
+
+
+def test_renewal_goes_on_after_the_file_was_busy(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    backend = SandboxBackend(path)
+    backend.configure(SITE)
+    other = sqlite3.connect(path, isolation_level=None)
+    with backend.lock(SITE, timeout=5, lease=1.5):  # renewed every 0.5s
+        other.execute("BEGIN IMMEDIATE")  # the renewals at 0.5s and 1s find the file busy
+        time.sleep(1.2)
+        other.execute("ROLLBACK")
+        free = time.time()
+        time.sleep(1.0)
+        renewed = backend.lock_record(SITE).renewed_at
+    assert not [t for t in threading.enumerate() if t.name == f"onenet-lock-{SITE}"]
+    other.close()
+    backend.close()
+    assert renewed > free
