@@ -138,3 +138,15 @@ def test_a_username_swap_moves_through_the_first_temporary_name() -> None:
         {"username": "alpha"},
         {"username": "beta"},
     ]
+
+
+def test_two_swaps_are_broken_in_the_order_of_their_first_user() -> None:
+    """anna and dora swap, ben and carl swap: anna's circle is found (and parked) first."""
+    numbers = [("anna", 1), ("ben", 2), ("carl", 3), ("dora", 4)]
+    wanted = [("anna", 4), ("ben", 3), ("carl", 2), ("dora", 1)]
+    before = spec("users:\n" + "".join(user(u, n) for u, n in numbers))
+    p = run(spec("users:\n" + "".join(user(u, n) for u, n in wanted)), state_of(before))
+    assert [(a.id, a.values()) for a in p.actions[:2]] == [
+        ("user/anna/update-config-temporary", {"number": "+493012345600", "extension": "9999"}),
+        ("user/ben/update-config-temporary", {"number": "+493012345605", "extension": "9998"}),
+    ]
