@@ -82,3 +82,14 @@ def test_renewal_goes_on_after_the_file_was_busy(tmp_path: Path) -> None:
     other.close()
     backend.close()
     assert renewed > free
+
+
+def test_stopping_the_renewer_waits_until_it_has_stopped(tmp_path: Path) -> None:
+    """A released lock is never renewed afterwards by a renewer still on its way out."""
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    backend.configure(SITE)
+    renewer = lock._Renewer(tmp_path / "sandbox.db", lock.Lease(SITE, "t"), 60.0)
+    renewer.start()
+    renewer.stop()
+    assert not renewer.is_alive()
+    backend.close()
