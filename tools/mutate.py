@@ -90,6 +90,7 @@ TESTS: dict[str, list[str]] = {
         "test_cli_apply.py",
         "test_sandbox_batches.py",
         "test_cli_failed.py",
+        "test_saved_plans.py",
         "test_apply_faults.py",
     ],
     "validate": ["test_validate_values.py", "test_validate_fixtures.py", "test_cli_validate.py"],
