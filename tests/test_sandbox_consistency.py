@@ -24,6 +24,8 @@ def db_path(tmp_path: Path) -> Iterator[Path]:
     user_in_state(backend, "ben", 2, "activated", desk_phone="none")
     user_in_state(backend, "carl", 3, "pending")
     members = {"members": ["anna", "ben"]}
+    # a circular hunt group first: the weights check must look past it to `sales`
+    create_group(backend, "hunt_group", "a-round", 7, members=["anna"])
     create_group(backend, "hunt_group", "sales", 1, policy="weighted", **members,
                  weights={"anna": 50, "ben": 50})  # fmt: skip
     create_group(backend, "call_centre", "support", 2, agents=["anna"], supervisors=["ben"])
@@ -91,7 +93,11 @@ DAMAGE = {
     ),
     "a failed user in a call centre": (
         ["UPDATE users SET lifecycle = 'failed' WHERE id = 'anna'"],
-        ["failed user anna is in call_centre support", "failed user anna is in hunt_group sales"],
+        [
+            "failed user anna is in call_centre support",
+            "failed user anna is in hunt_group a-round",
+            "failed user anna is in hunt_group sales",
+        ],
     ),
     "a weighted member without a weight": (
         ["UPDATE members SET weight = NULL WHERE group_id = 'sales' AND user_id = 'ben'"],

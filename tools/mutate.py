@@ -82,7 +82,7 @@ TESTS: dict[str, list[str]] = {
         "test_sandbox_process.py::test_a_reused_pid_is_not_mistaken_for_the_holder",
     ],
     "consistency": [
-        "test_consistency_reports.py",
+        "test_sandbox_consistency.py",
         "test_sandbox_rules.py",
         "test_sandbox_batches.py",
     ],
