@@ -137,6 +137,27 @@ def test_a_site_file_given_as_the_backend_is_not_called_damaged(onenet, tmp_path
     assert site.read_text() == EXAMPLE.read_text()
 
 
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_another_programs_database_is_refused_untouched(
+    onenet, tmp_path: Path, command: str
+) -> None:
+    """An SQLite file of another program given as --backend: never migrated into."""
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    before = other.read_bytes()
+    args = (command, str(EXAMPLE), "--backend", f"sandbox:{other}")
+    result = onenet(*args, *(["--yes"] if command == "apply" else []))
+    assert result.code == 1 and result.out == ""
+    assert "it is an SQLite database of another program, not a sandbox: check --backend" in (
+        result.err
+    )
+    assert other.read_bytes() == before
+    with sqlite3.connect(other) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == ["invoices"]
+
+
 def test_apply_and_configure_create_a_new_sandbox(onenet, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert onenet("sandbox", "configure", "--site", "x", "--backend", "sandbox:a/s.db").code == 0

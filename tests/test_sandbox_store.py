@@ -78,7 +78,7 @@ def test_page_size_applies_to_new_files_only(tmp_path: Path) -> None:
     """Existing sandboxes keep their page size; SQLite cannot change it in WAL mode."""
     old = sqlite3.connect(tmp_path / "old.db")
     old.execute("PRAGMA page_size=4096")
-    old.execute("CREATE TABLE t (x)")
+    old.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")  # a sandbox
     old.close()
     assert connect(tmp_path / "old.db").execute("PRAGMA page_size").fetchone()[0] == 4096
     assert connect(tmp_path / "new.db").execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE

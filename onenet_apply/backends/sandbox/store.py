@@ -199,6 +199,11 @@ def connect(path: str | Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False)
     try:
+        if schema_version(db) == 0 and _other_tables(db):  # before any write, even a pragma
+            raise StoreVersionError(
+                "it is an SQLite database of another program, not a sandbox: check "
+                "--backend (nothing was written to it)"
+            )
         db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect only in a new, empty file
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
@@ -244,6 +249,16 @@ def migrate(db: sqlite3.Connection) -> None:
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
         )
+
+
+def _other_tables(db: sqlite3.Connection) -> bool:
+    """Tables beside our own `meta`: a database some other program made."""
+    return (
+        db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name != 'meta' LIMIT 1"
+        ).fetchone()
+        is not None
+    )
 
 
 def check_tables(db: sqlite3.Connection) -> None:
