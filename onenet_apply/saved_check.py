@@ -37,17 +37,19 @@ def runnable(saved: Plan, current: Plan, state: SiteState) -> list[Action]:
     unmoved = state_digest(state) == saved.state_digest
     now = {a.id: a for a in current.actions}
     run = {a.id for a in saved.ready}
+    ends = _reviewed_ends(saved)
     if unmoved:  # the same inputs give the same plan: every difference is an edit
         reasons = _differences(saved, current) if not _same(current, saved) else []
     else:
-        reasons = [r for a in saved.ready if (r := _mismatch(a, now.get(a.id), run))]
+        reasons = [r for a in saved.ready if (r := _mismatch(a, now.get(a.id), run, ends))]
     if reasons and unmoved:
         raise TamperedPlanError(
             f"tampered plan: its actions are not what its own site content gives: "
             f"{_join(reasons)}; {REMAKE}"
         )
     if reasons:
-        changed = what_changed([a for a in saved.ready if _mismatch(a, now.get(a.id), run)], state)
+        moved = [a for a in saved.ready if _mismatch(a, now.get(a.id), run, ends)]
+        changed = what_changed(moved, state)
         raise StalePlanError(
             f"stale plan: site {saved.site} changed since the plan was made: "
             f"{_join(changed or reasons)}; run onenet plan again and review the new plan"
@@ -55,13 +57,41 @@ def runnable(saved: Plan, current: Plan, state: SiteState) -> list[Action]:
     return [a for a in current.actions if a.id in run]
 
 
-def _mismatch(saved: Action, now: Action | None, run: set[str]) -> str | None:
+def _reviewed_ends(saved: Plan) -> dict[tuple[str, str], Any]:
+    """Where the saved plan takes each field of each object: the value its last
+    action on that field leaves (a member list written now and completed by a
+    deferred `set-members-later` ends at the completed list)."""
+    ends: dict[tuple[str, str], Any] = {}
+    for action in saved.actions:
+        for change in action.changes:
+            ends[(str(action.target), change.field)] = change.after
+    return ends
+
+
+def _sooner(now: Action, saved: Action, ends: dict[tuple[str, str], Any]) -> bool:
+    """Does the planner's action now reach, from the same values, what the reviewer
+    approved for later? Members whose activation arrived since join at once."""
+    mine = {c.field: c for c in now.changes}
+    theirs = {c.field: c for c in saved.changes}
+    return mine.keys() == theirs.keys() and all(
+        _same(mine[f].before, theirs[f].before)
+        and (
+            _same(mine[f].after, theirs[f].after)
+            or _same(mine[f].after, ends.get((str(saved.target), f)))
+        )
+        for f in mine
+    )
+
+
+def _mismatch(
+    saved: Action, now: Action | None, run: set[str], ends: dict[tuple[str, str], Any]
+) -> str | None:
     """Why the planner's action now is not the saved ready one, or None if it is."""
     if now is None:
         return f"{saved.id} is no longer planned"
     if not _same((now.kind, now.target), (saved.kind, saved.target)):
         return f"{saved.id} is now a {now.kind} of {now.target}"
-    if not _same(now.changes, saved.changes):
+    if not _same(now.changes, saved.changes) and not _sooner(now, saved, ends):
         return f"{saved.id} now differs in {_differing(now, saved)}"
     if now.status is not Status.READY:
         return f"{saved.id} is {_status(now)} now"

@@ -182,6 +182,33 @@ def test_unrelated_activations_and_changes_do_not_make_a_plan_stale(onenet, work
     assert state.users["carla"].item.first_name == "Carlotta"  # nobody reviewed its change
 
 
+def test_members_activated_since_the_plan_join_at_once(onenet, workdir: Path) -> None:
+    """The plan writes sales' members it can now and the rest later; when those are
+    activated before the apply, the list the reviewer approved is written at once."""
+    assert onenet("apply", str(EXAMPLE), "--yes").code == 3  # every user pending
+    assert onenet("sandbox", "activate", "--site", SITE, "ben", "deniz").code == 0
+    assert onenet("plan", str(EXAMPLE), "--out", "plan.json").code == 0
+    saved = json.loads((workdir / "plan.json").read_text())
+    sales = {a["id"]: a for a in saved["actions"] if a["target"]["id"] == "sales"}
+    assert sales["hunt_group/sales/set-members"]["changes"][0]["after"] == ["ben", "deniz"]
+    assert sales["hunt_group/sales/set-members-later"]["status"] == "deferred"
+    assert onenet("sandbox", "activate", "--site", SITE, "georg").code == 0
+    result = onenet("apply", "plan.json", "--yes")
+    assert result.code in (0, 3), result.err
+    members = sandbox(workdir).read_state(SITE).hunt_groups["sales"].item.members
+    assert list(members) == ["ben", "deniz", "georg"]
+    # a list the reviewer never approved is still stale
+    assert onenet("plan", str(EXAMPLE), "--out", "again.json").code == 0
+    other = workdir / "other.yaml"
+    other.write_text(EXAMPLE.read_text().replace("members: [ben, deniz, georg]", "members: [ben]"))
+    assert onenet("plan", str(other), "--out", "shrink.json").code == 0
+    backend = sandbox(workdir)
+    backend.execute(SITE, act(Kind.SET_MEMBERS, "hunt_group", "sales", members=["deniz"]))
+    backend.close()
+    stale = onenet("apply", "shrink.json", "--yes")
+    assert stale.code == 1 and "stale plan" in stale.err and "hunt_group/sales" in stale.err
+
+
 def test_a_number_the_plan_claims_taken_elsewhere_makes_it_stale(onenet, workdir: Path) -> None:
     built(onenet, workdir)
     zoe = '  zoe: {first_name: Zoe, last_name: Z, number: "030 12345688", package: standard}\n'
