@@ -435,3 +435,23 @@ def propagate(ordered: list[Draft]) -> None:
         if worst is not None and HOLD_RANK[worst.status] > HOLD_RANK[draft.status]:
             # it shares the fate of what it waits for: deferred, gated or blocked alike
             draft.hold(worst.status, f"waits for {worst.id} ({worst.status}: {worst.reason})")
+    _hold_weights_for_policy(ordered)
+
+
+def _hold_weights_for_policy(ordered: list[Draft]) -> None:
+    """Weights written ahead of a switch to weighted take effect only with it: the
+    platform shows none while the policy is circular. When the switch cannot run now,
+    a write of weights alone waits as long (else every plan would write them again)."""
+    writes = {
+        d.target: d
+        for d in ordered
+        if d.kind is Kind.SET_MEMBERS and d.target.type == "hunt_group" and not d.suffix
+    }
+    for draft in ordered:
+        policy = draft.changes.get("policy")
+        write = writes.get(draft.target)
+        if draft.kind is not Kind.UPDATE or not policy or policy[1] != "weighted" or not write:
+            continue
+        before, after = write.changes.get("members", (None, None))
+        if draft.status is not Status.READY and before == after:
+            write.hold(draft.status, f"its weights take effect with {draft.id} ({draft.reason})")

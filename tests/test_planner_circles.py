@@ -128,3 +128,33 @@ def test_a_licence_trade_gets_the_free_licence_before_a_new_user() -> None:
     assert {a.status for a in p.actions} == {Status.READY}
     assert action(p, "user/abe/create").follows == ("user/carl/update-config",)
     assert action(p, "user/carl/update-config").follows == ("user/anna/update-config",)
+
+
+def test_weights_alone_wait_for_the_switch_to_weighted_they_prepare() -> None:
+    """The platform shows no weights while a group is circular: written while the switch
+    is blocked, they would be written again by every plan."""
+    svc = user("svc-fax", 16, username="svc.fax")
+    current = state_of(
+        spec(
+            "users:\n"
+            + user("anna", 1)
+            + svc
+            + 'hunt_groups:\n  sales: {name: S, number: "030 12345619", policy: circular,'
+            " members: [anna]}\n"
+        )
+    )
+    desired = spec(
+        "users:\n"
+        + user("anna", 1)
+        + 'hunt_groups:\n  sales: {name: S, number: "030 12345616", policy: weighted,'
+        " members: [anna], weights: {anna: 100}}\n",
+        site_extra='  unmanaged: ["svc-*"]\n',
+    )
+    p = run(desired, current)
+    assert summary(p) == [
+        ("hunt_group/sales/set-members", "blocked"),
+        ("hunt_group/sales/update", "blocked"),
+    ]
+    assert action(p, "hunt_group/sales/set-members").reason.startswith(
+        "its weights take effect with hunt_group/sales/update (number +493012345616 is held"
+    )
