@@ -43,6 +43,16 @@ class Site:
 
     text: str
     licences: Counter[str]
+    layout: Layout  # what a site file swapping some of these values starts from
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The order of ids, number slots and username numbers a site was drawn with."""
+
+    ids: tuple[int, ...]
+    slots: tuple[int, ...]
+    names: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -64,13 +74,13 @@ def _default_extension(slot: int) -> str:
 
 @st.composite
 def _users(
-    draw: st.DrawFn, slots: list[int], svc_slots: list[int], big: bool
+    draw: st.DrawFn, layout: Layout, svc_slots: list[int], big: bool
 ) -> tuple[list[str], dict, Counter[str]]:
     """User lines (ids u0..u11, and svc-N objects the next file will not manage).
     A big site has 10 or more users: the max_change_percent gate applies to it."""
     count = draw(st.integers(10, 11) if big else st.integers(0, 8))
-    ids = [f"u{i}" for i in draw(st.permutations(range(12)))[:count]]
-    names = draw(st.permutations(range(12)))
+    ids = [f"u{i}" for i in layout.ids[:count]]
+    slots, names = layout.slots, layout.names
     used_defaults = {_default_extension(s) for s in slots}
     free_extensions = draw(st.permutations([e for e in EXTENSIONS if e not in used_defaults]))
     lines: list[str] = []
@@ -119,6 +129,7 @@ def site_files(
     *,
     svc: int = 0,
     big: bool = False,
+    like: Layout | None = None,
     svc_roomy: bool = True,
     pool: str = "roomy",
     unmanaged: tuple[str, ...] = (),
@@ -128,10 +139,18 @@ def site_files(
 ) -> Site:
     """A valid random site file. `svc` unmanaged-to-be users come last; `pool` is
     roomy (a hundred numbers), full (exactly the numbers the file uses) or none."""
-    slots = list(draw(st.permutations(NUMBER_SLOTS)))
+    if like is None:
+        layout = Layout(
+            tuple(draw(st.permutations(range(12)))),
+            tuple(draw(st.permutations(NUMBER_SLOTS))),
+            tuple(draw(st.permutations(range(12)))),
+        )
+    else:  # the same site with values swapped in a circle: users' and groups' numbers
+        layout = Layout(like.ids, _swapped(draw, like.slots), _swapped(draw, like.names))
+    slots = list(layout.slots)
     # unmanaged-to-be users hold numbers the next file may want, or ones out of its way
     svc_slots = list(SVC_ROOMY_SLOTS[:svc] if svc_roomy else slots[-svc:] if svc else [])
-    user_lines, info, licences = draw(_users(slots, svc_slots, big))
+    user_lines, info, licences = draw(_users(layout, svc_slots, big))
     ids, active, agents = info["ids"], info["active"], info["agents"]
     used = [slots[k] for k in range(len(ids))] + svc_slots
     lines = ["users:\n", *user_lines] if user_lines else []
@@ -186,7 +205,16 @@ def site_files(
         pool=numbers,
         site_extra=site_extra,
     )
-    return Site(text + "".join(lines), licences)
+    return Site(text + "".join(lines), licences, layout)
+
+
+def _swapped(draw: st.DrawFn, values: tuple[int, ...]) -> tuple[int, ...]:
+    """`values` with its first few entries rotated in a circle of two or three."""
+    circle = draw(st.lists(st.integers(0, 7), min_size=2, max_size=3, unique=True))
+    out = list(values)
+    for a, b in zip(circle, circle[1:] + circle[:1], strict=True):
+        out[b] = values[a]
+    return tuple(out)
 
 
 @st.composite
@@ -200,8 +228,9 @@ def scenarios(draw: st.DrawFn, *, harsh: bool) -> Scenario:
     if harsh and draw(st.integers(0, 3)) == 0:  # a group the file no longer manages
         globs += ("g2",)
         unmanaged += ("g2",)
+    like = current.layout if draw(st.booleans()) else None
     if not harsh:
-        desired = draw(site_files(unmanaged=globs))
+        desired = draw(site_files(unmanaged=globs, like=like))
         needed = desired.licences + Counter(standard=svc)  # the unmanaged users keep theirs
         licences = None
         if draw(st.booleans()):  # exactly enough, or one spare: frees must come first
@@ -210,6 +239,7 @@ def scenarios(draw: st.DrawFn, *, harsh: bool) -> Scenario:
     desired = draw(
         site_files(
             pool=draw(st.sampled_from(["roomy", "roomy", "full", "none"])),
+            like=like,
             unmanaged=globs,
             groups=("g1",) if "g2" in globs else ("g1", "g2"),
             allow_delete=draw(st.booleans()),
