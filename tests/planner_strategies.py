@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from onenet_apply.planner import PlanOptions
-from tests.planner_kit import LIFTED, ROOMY_POOL, head
+from onenet_apply.spec import SiteSpec
+from tests.planner_kit import LIFTED, ROOMY_POOL, head, spec_of
 
 NUMBER_SLOTS = range(1, 20)  # 030 123456NN, shared by users and groups
 SVC_ROOMY_SLOTS = range(80, 84)  # unmanaged objects' numbers where they must stay out of the way
@@ -251,3 +252,8 @@ def scenarios(draw: st.DrawFn, *, harsh: bool) -> Scenario:
         licences = {n: draw(st.integers(0, 4)) for n in LICENCE_NAMES}
     options = PlanOptions(allow_delete=draw(st.booleans()), force=draw(st.booleans()))
     return Scenario(current, desired, licences, options, unmanaged)
+
+
+def sites() -> st.SearchStrategy[SiteSpec]:
+    """One valid random site, validated (for tests that need a site, not a scenario)."""
+    return site_files().map(lambda site: spec_of(site.text))

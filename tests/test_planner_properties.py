@@ -31,9 +31,12 @@ from onenet_apply.planner import plan
 from onenet_apply.render import render_json
 from tests.conftest import ROOT, example_without_lena, scaled
 from tests.planner_kit import LIFTED, apply_ready, settle, spec_of
-from tests.planner_strategies import Scenario, scenarios
+from tests.planner_strategies import Scenario, scenarios, sites
 
 SITE = "t"
+OPTIONS = LIFTED
+# what other tests build their random sites with
+__all__ = ["OPTIONS", "SITE", "apply_ready", "settle", "sites"]
 
 
 def settings_for(examples: int) -> settings:
@@ -97,6 +100,21 @@ def test_gates_only_hold_back_what_the_lifted_plan_would_do(scenario: Scenario, 
             assert held.status is free.status, (held, free)
     if not (scenario.options.allow_delete or desired.site.policy.allow_delete):
         assert not [a for a in gated.ready if a.kind is Kind.DELETE], render_json(gated)
+    # the change gate counts every existing user changed or deleted by the lifted plan
+    touched = {
+        a.target.id
+        for a in lifted.actions
+        if a.target.type == "user" and a.target.id in state.users
+        if a.kind is not Kind.ACTIVATION_FAILED
+    }
+    limit = desired.site.policy.max_change_percent
+    if not scenario.options.force and len(state.users) >= 10:
+        over = 100 * len(touched) > limit * len(state.users)
+        ready_users = [a for a in gated.ready if a.target.type == "user"]
+        assert not (over and ready_users), render_json(gated)
+        if not over:  # then only deletes are gated, and what waits for them
+            for held in gated.gated:
+                assert held.kind is Kind.DELETE or held.reason.startswith("waits for"), held
 
 
 @settings_for(30)
