@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from onenet_apply.planner import PlanOptions
 from onenet_apply.spec import SiteSpec
-from tests.planner_kit import LIFTED, ROOMY_POOL, head, spec_of
+from tests.planner_kit import LIFTED, ROOMY_POOL, head, spec_of, user
 
 NUMBER_SLOTS = range(1, 20)  # 030 123456NN, shared by users and groups
 SVC_ROOMY_SLOTS = range(80, 84)  # unmanaged objects' numbers where they must stay out of the way
@@ -257,3 +257,47 @@ def scenarios(draw: st.DrawFn, *, harsh: bool) -> Scenario:
 def sites() -> st.SearchStrategy[SiteSpec]:
     """One valid random site, validated (for tests that need a site, not a scenario)."""
     return site_files().map(lambda site: spec_of(site.text))
+
+
+def _known(
+    current: str,
+    desired: str,
+    licences: dict[str, int] | None = None,
+    pool: tuple[str, ...] | None = ROOMY_POOL,
+) -> Scenario:
+    def site(body: str, pool: tuple[str, ...] | None) -> Site:
+        return Site(head(pool=pool) + body, Counter(), Layout((), (), ()))
+
+    return Scenario(site(current, ROOMY_POOL), site(desired, pool), licences, LIFTED, ())
+
+
+_CC = 'call_centres:\n  cc: {name: CC, number: "030 123456%s", edition: %s, agents: [anna]}\n'
+# circles that random sites reach only now and then, run every time: a change handing
+# a number over is split from the rest of it, and a licence trade with none spare
+SPLIT_EXAMPLES = (
+    _known(  # the new user takes the hunt group's number; its weights include her
+        "users:\n"
+        + user("anna", 1)
+        + 'hunt_groups:\n  sales: {name: S, number: "030 12345619", policy: circular,'
+        " members: [anna]}\n",
+        "users:\n"
+        + user("anna", 1)
+        + user("zoe", 19)
+        + 'hunt_groups:\n  sales: {name: S, number: "030 12345613", policy: weighted,'
+        " members: [anna, zoe], weights: {anna: 50, zoe: 50}}\n",
+    ),
+    _known(  # the agent hands its number to the centre and drops to the basic option
+        "users:\n" + user("anna", 18, options="[call-centre-standard]") + _CC % ("03", "standard"),
+        "users:\n" + user("anna", 1, options="[call-centre-basic]") + _CC % (18, "basic"),
+    ),
+)
+LICENCE_TRADE = _known(
+    "users:\n" + user("anna", 1) + user("ben", 2, package="professional"),
+    "users:\n" + user("anna", 1, package="professional") + user("ben", 2),
+    {"standard": 1, "professional": 1},
+)
+FULL_POOL_SWAP = _known(  # two users trade numbers, and the pool has no other
+    "users:\n" + user("anna", 1) + user("ben", 2),
+    "users:\n" + user("anna", 2) + user("ben", 1),
+    pool=("+493012345601", "+493012345602"),
+)

@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from onenet_apply.backends.sandbox import SandboxBackend
@@ -31,7 +31,14 @@ from onenet_apply.planner import plan
 from onenet_apply.render import render_json
 from tests.conftest import ROOT, example_without_lena, scaled
 from tests.planner_kit import LIFTED, apply_ready, settle, spec_of
-from tests.planner_strategies import Scenario, scenarios, sites
+from tests.planner_strategies import (
+    FULL_POOL_SWAP,
+    LICENCE_TRADE,
+    SPLIT_EXAMPLES,
+    Scenario,
+    scenarios,
+    sites,
+)
 
 SITE = "t"
 OPTIONS = LIFTED
@@ -62,6 +69,9 @@ def assert_unmanaged_untouched(the_plan: Plan, scenario: Scenario) -> None:
 
 
 @settings_for(50)
+@example(scenario=SPLIT_EXAMPLES[0], seed=0, fail_some=False, batch=1)
+@example(scenario=SPLIT_EXAMPLES[1], seed=0, fail_some=False, batch=4)
+@example(scenario=LICENCE_TRADE, seed=0, fail_some=False, batch=1)
 @given(
     scenario=scenarios(harsh=True),
     seed=st.integers(0, 2**16),
@@ -118,6 +128,8 @@ def test_gates_only_hold_back_what_the_lifted_plan_would_do(scenario: Scenario, 
 
 
 @settings_for(30)
+@example(scenario=LICENCE_TRADE, seed=0)
+@example(scenario=FULL_POOL_SWAP, seed=0)
 @given(scenario=scenarios(harsh=True), seed=st.integers(0, 2**16))
 def test_stuck_sites_end_with_only_blocked_work(scenario: Scenario, seed: int) -> None:
     """(b) where no way exists (a full pool, short licences, an unmanaged holder), apply
@@ -137,6 +149,8 @@ def test_stuck_sites_end_with_only_blocked_work(scenario: Scenario, seed: int) -
 
 
 @settings_for(40)
+@example(scenario=SPLIT_EXAMPLES[0], seed=0)
+@example(scenario=SPLIT_EXAMPLES[1], seed=0)
 @given(scenario=scenarios(harsh=False), seed=st.integers(0, 2**16))
 def test_apply_activate_apply_converges_to_an_empty_plan(scenario: Scenario, seed: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
