@@ -8,7 +8,9 @@ Edges (an action follows another) come from the platform's rules:
 - where the site owns a limited number of a licence and too few are free,
   actions that free one come before actions that use it, and what cannot fit
   even then is blocked with the counts;
-- a group is deleted only after the references to its number are gone.
+- a group is deleted only after the references to its number are gone;
+- a call centre's edition goes up only after agents leaving it are out (an agent
+  without the option the new edition needs would be refused).
 
 Swaps (A takes B's number while B takes A's) are cycles, broken in `swaps`.
 The order is graphlib's, ties broken by kind then id, so plans are stable.
@@ -67,6 +69,7 @@ def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
         _membership_edges(drafts)
         _policy_edges(drafts)
         _agent_edges(drafts, state)
+        _edition_edges(drafts)
         _licence_edges(drafts, spec, state)
         _reference_edges(drafts, state)
         _leave_before_delete(drafts)  # last: it must see every other edge
@@ -77,12 +80,13 @@ def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
             return _toposort(drafts, by_id)
         except CycleError as e:
             split = swaps.split_for(e.args[1], by_id)
-            if split is None:
+            if split is not None:
+                drafts, numbers = swaps.split_config(drafts, split)
+                own_deps[numbers.id] = set(own_deps.get(split.id, ()))
+            elif not _block_licence_trade(e.args[1], by_id, spec, state):
                 raise PlanError(
                     f"the changes depend on each other in a circle: {e.args[1]}"
                 ) from None
-            drafts, numbers = swaps.split_config(drafts, split)
-            own_deps[numbers.id] = set(own_deps.get(split.id, ()))
     raise PlanError("the changes could not be put in order")
 
 
@@ -299,6 +303,24 @@ def _agent_edges(drafts: list[Draft], state: SiteState) -> None:
                     draft.deps.add(centre.id)
 
 
+def _edition_edges(drafts: list[Draft]) -> None:
+    """A call centre's edition goes up after the list writes that take agents out: one
+    leaving may lack the option the higher edition needs."""
+    levels = default_catalogue().edition_levels
+    removals: dict[str, list[Draft]] = defaultdict(list)
+    for draft in drafts:
+        agents = draft.changes.get("agents")
+        if draft.kind is Kind.SET_MEMBERS and agents and set(agents[0] or ()) - set(agents[1]):
+            removals[draft.target.id].append(draft)
+    for draft in drafts:
+        edition = draft.changes.get("edition")
+        if draft.target.type != "call_centre" or draft.kind is not Kind.UPDATE or not edition:
+            continue
+        before, after = edition
+        if levels[after] > levels[before]:
+            draft.deps.update(d.id for d in removals.get(draft.target.id, ()))
+
+
 def _licence_edges(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> None:
     """Edge case 9. Where the site owns a limited number of a licence (as the backend
     says; else as the site file declares), what fits in the free licences goes now,
@@ -311,15 +333,18 @@ def _licence_edges(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> Non
     for current in state.users.values():
         in_use.update({current.item.package, *current.item.options})
     for name, limit in sorted(owned.items()):
-        adding = [d for d in drafts if name in d.licences_added]
+        # a change trading one licence for another frees one for others: it goes first
+        adding = sorted(
+            (d for d in drafts if name in d.licences_added), key=lambda d: not d.licences_removed
+        )
         free = limit - in_use[name]
         if len(adding) <= free:
             continue  # enough free licences: nothing waits
         freeing = [d.id for d in drafts if name in d.licences_removed]
         needed = in_use[name] + len(adding) - len(freeing)
         for index, draft in enumerate(adding):
-            if index < free:
-                continue
+            if index < free or draft.status is Status.BLOCKED:
+                continue  # goes now, or never: it waits for nothing
             if index < free + len(freeing):
                 draft.deps.update(freeing)
             else:
@@ -327,6 +352,27 @@ def _licence_edges(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> Non
                     Status.BLOCKED,
                     f"needs {needed} {name} licences, the site owns {limit}",
                 )
+
+
+def _block_licence_trade(
+    cycle: list[str], by_id: dict[str, Draft], spec: SiteSpec, state: SiteState
+) -> bool:
+    """Users trading packages (or options) while every licence is in use: each change
+    waits for the other to free one. The first is blocked (and the others with it);
+    False when the circle is not one of licences."""
+    owned = {**spec.site.licences, **state.licences}
+    members = [by_id[i] for i in sorted(set(cycle))]
+    for draft in members:
+        for name in sorted(draft.licences_added & owned.keys()):
+            if any(name in other.licences_removed for other in members if other is not draft):
+                draft.hold(
+                    Status.BLOCKED,
+                    f"needs a {name} licence, and all {owned[name]} the site owns are in "
+                    f"use until changes that wait for this one are done: one more {name} "
+                    "licence lets them pass",
+                )
+                return True
+    return False
 
 
 def _reference_edges(drafts: list[Draft], state: SiteState) -> None:
@@ -389,3 +435,23 @@ def propagate(ordered: list[Draft]) -> None:
         if worst is not None and HOLD_RANK[worst.status] > HOLD_RANK[draft.status]:
             # it shares the fate of what it waits for: deferred, gated or blocked alike
             draft.hold(worst.status, f"waits for {worst.id} ({worst.status}: {worst.reason})")
+    _hold_weights_for_policy(ordered)
+
+
+def _hold_weights_for_policy(ordered: list[Draft]) -> None:
+    """Weights written ahead of a switch to weighted take effect only with it: the
+    platform shows none while the policy is circular. When the switch cannot run now,
+    a write of weights alone waits as long (else every plan would write them again)."""
+    writes = {
+        d.target: d
+        for d in ordered
+        if d.kind is Kind.SET_MEMBERS and d.target.type == "hunt_group" and not d.suffix
+    }
+    for draft in ordered:
+        policy = draft.changes.get("policy")
+        write = writes.get(draft.target)
+        if draft.kind is not Kind.UPDATE or not policy or policy[1] != "weighted" or not write:
+            continue
+        before, after = write.changes.get("members", (None, None))
+        if draft.status is not Status.READY and before == after:
+            write.hold(draft.status, f"its weights take effect with {draft.id} ({draft.reason})")

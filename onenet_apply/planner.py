@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from onenet_apply.catalogue import default_catalogue
 from onenet_apply.fields import (
     CONFIG,
     GROUP_LISTS,
@@ -334,8 +335,10 @@ class _Builder:
             draft.needs = str(A)
             _lifecycle(draft, lifecycle, (A,), f"until {target.id} is activated")
         if changes.get("edition") and target.type == "call_centre":
+            # agents gain the option the edition needs first; one losing an option
+            # waits for the edition instead (ordering's agent rule)
             for uid in want["agents"]:
-                if uid in self.option_updates:
+                if uid in self.option_updates and _raises_agent_level(self.option_updates[uid]):
                     draft.deps.add(self.option_updates[uid].id)
 
     def _lists(
@@ -440,7 +443,21 @@ class _Builder:
             return current is not None and current.lifecycle is A
         if uid in self.creating:
             return True
-        return current is not None and current.lifecycle is not F
+        return (
+            current is not None
+            and current.lifecycle is not F
+            and self._unmanaged_group_of(target, uid) is None
+        )
+
+    def _unmanaged_group_of(self, target: Target, uid: str) -> str | None:
+        """The unmanaged pickup (or park) group a user is in: a user is in at most one
+        group of each of these kinds, and this plan never writes that group's list."""
+        if target.type in ACTIVATED_GROUP_TYPES:
+            return None
+        for gid, current in sorted(self.state.section(target.type).items()):
+            if gid != target.id and self.unmanaged(gid) and uid in current.item.members:
+                return gid
+        return None
 
     def _reactivating(self, uid: str) -> bool:
         user = self.spec.users.get(uid)
@@ -451,7 +468,7 @@ class _Builder:
         current = self.state.users.get(uid)
         if current is None:
             return False
-        if current.lifecycle is F:
+        if current.lifecycle is F or self._unmanaged_group_of(target, uid) is not None:
             return True
         return (
             target.type in ACTIVATED_GROUP_TYPES
@@ -474,6 +491,13 @@ class _Builder:
     def _why_never(self, target: Target, uid: str) -> str:
         if self.state.users[uid].lifecycle is F:
             return f"{uid}: {FAILED_REASON}"
+        held = self._unmanaged_group_of(target, uid)
+        if held is not None:
+            kind = target.type.replace("_", " ")
+            return (
+                f"{uid} is in {kind} {held}, which this site file does not manage: "
+                f"a user is in at most one {kind}"
+            )
         return (
             f"{uid} is deactivated: a deactivated user stays in, but cannot join, a "
             f"{target.type.replace('_', ' ')}; reactivate it or take it off the list"
@@ -491,6 +515,12 @@ def _lifecycle(
         draft.hold(Status.DEFERRED, waiting)
     else:
         draft.hold(Status.BLOCKED, f"not possible while {draft.target.id} is {lifecycle}")
+
+
+def _raises_agent_level(draft: Draft) -> bool:
+    before, after = (tuple(v or ()) for v in draft.changes["options"])
+    levels = default_catalogue()
+    return levels.agent_level(after) > levels.agent_level(before)
 
 
 def _claims(values: dict[str, Any]) -> dict[str, str]:

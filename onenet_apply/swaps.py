@@ -2,9 +2,10 @@
 
 Two users trading numbers (or extensions, or usernames) form a cycle of hand-overs
 that no order satisfies. One side first parks on a free temporary value: a pool
-number, an unused extension, an unused username. A configuration change that
-both hands over a number and changes options can also close a circle with call
-centre rules; it is split into its numbers part and the rest.
+number, an unused extension, an unused username. A change that both hands over
+a number and changes more can also close a circle with other rules (a user's
+options with call centre rules, licences, a hunt group's policy with its weights
+written before it); it is split into its numbers part and the rest.
 """
 
 from __future__ import annotations
@@ -186,17 +187,20 @@ def find_claim_cycle(drafts: list[Draft], holders: dict[str, dict[str, str]]) ->
 
 
 def split_for(cycle: list[str], by_id: dict[str, Draft]) -> Draft | None:
-    """A configuration change in the circle that hands over values and changes more."""
+    """A user's configuration change or a group's update in the circle that hands
+    over values and changes more."""
     for draft_id in sorted(set(cycle)):
         draft = by_id[draft_id]
-        if draft.kind is Kind.UPDATE_CONFIG and draft.claims and set(draft.changes) - set(CLAIMED):
+        splittable = draft.kind in (Kind.UPDATE_CONFIG, Kind.UPDATE)
+        if splittable and draft.claims and set(draft.changes) - set(CLAIMED):
             return draft
     return None
 
 
 def split_config(drafts: list[Draft], whole: Draft) -> tuple[list[Draft], Draft]:
-    """One configuration change becomes two: its numbers, extension and username first,
-    then the rest (options, package, phone), so each can wait for different things."""
+    """One change becomes two: its numbers, extension and username first, then the
+    rest (options, package, phone; a group's policy, name, edition), so each can wait
+    for different things."""
     numbers = Draft(
         whole.kind,
         whole.target,
