@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import re
@@ -15,6 +14,7 @@ import pytest
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.credentials import read_rows
 from tests.conftest import EXAMPLE
+from tests.disk_kit import fill_disk_after
 from tests.sandbox_kit import SITE, create_user, user_in_state
 
 
@@ -229,23 +229,6 @@ def test_an_apply_that_issues_no_login_details_needs_no_safe_place(onenet, workd
     refused = onenet("apply", str(site), "--yes")
     assert refused.code == 1 and "inside the git work tree" in refused.err
     assert "ben" not in backend(workdir).read_state("s").users
-
-
-def fill_disk_after(monkeypatch: pytest.MonkeyPatch, name: str, room: int) -> None:
-    """Files called `name` take `room` more bytes, then the disk is full."""
-    real_write = os.write
-
-    def write(fd: int, data: bytes) -> int:
-        nonlocal room
-        if not os.readlink(f"/proc/self/fd/{fd}").endswith(f"/{name}"):
-            return real_write(fd, data)
-        if room <= 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        taken = real_write(fd, data[:room])
-        room -= taken
-        return taken
-
-    monkeypatch.setattr(os, "write", write)
 
 
 def test_a_full_disk_says_what_the_file_holds(

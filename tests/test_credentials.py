@@ -20,6 +20,7 @@ from onenet_apply.credentials import (
     read_rows,
 )
 from onenet_apply.passwords import generate_password
+from tests.disk_kit import fill_disk_after
 
 
 def credential(user: str = "anna", password: str = "Xy7!secret-pass", **over: str) -> Credential:
@@ -53,7 +54,6 @@ def test_rows_have_the_documented_columns(tmp_path: Path) -> None:
 
 
 def test_file_is_private(tmp_path: Path) -> None:
-    import os
 
     old = os.umask(0)
     try:
@@ -184,23 +184,6 @@ def test_after_a_failed_sync_nothing_more_is_appended(
     assert read_rows(tmp_path / "c.csv")[0]["user_id"] == "anna"
 
 
-def full_disk_after(monkeypatch: pytest.MonkeyPatch, sink: CredentialsSink, room: int) -> None:
-    """The sink's file takes `room` more bytes, then the disk is full."""
-    real_write = os.write
-
-    def write(fd: int, data: bytes) -> int:
-        nonlocal room
-        if fd != sink._fd:
-            return real_write(fd, data)
-        if room <= 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        taken = real_write(fd, data[:room])
-        room -= taken
-        return taken
-
-    monkeypatch.setattr(os, "write", write)
-
-
 def test_a_full_disk_takes_the_half_written_batch_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -208,7 +191,7 @@ def test_a_full_disk_takes_the_half_written_batch_out(
     with CredentialsSink("berlin", tmp_path / "c.csv") as sink:
         sink.record([credential()])
         before = (tmp_path / "c.csv").read_bytes()
-        full_disk_after(monkeypatch, sink, 30)
+        fill_disk_after(monkeypatch, sink.path.name, 30)
         with pytest.raises(
             CredentialsFileError,
             match=r"cannot write .*c\.csv: No space left on device; it holds 1 credential "
@@ -227,7 +210,7 @@ def test_a_failed_header_write_leaves_no_file_behind(
 ) -> None:
     """An empty or header-only file would make a rerun with the same name fail."""
     sink = CredentialsSink("berlin", tmp_path / "c.csv")
-    full_disk_after(monkeypatch, sink, 10)
+    fill_disk_after(monkeypatch, sink.path.name, 10)
     with (
         sink,
         pytest.raises(
