@@ -56,6 +56,7 @@ def measure(users: int, runs: int, tmp: Path) -> dict[str, float]:
     backend = SandboxBackend(settled / ".onenet" / "sandbox.db")
     backend.seed(spec)
     backend.close()
+    SandboxBackend(empty / ".onenet" / "sandbox.db").close()  # plan reads an existing sandbox
     plan_args = ["plan", str(site), "--detailed-exitcode"]
     samples: dict[str, list[float]] = {"baseline": [], "no-change": [], "from-empty": []}
     peak = 0

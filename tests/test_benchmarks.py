@@ -89,3 +89,22 @@ def test_a_benchmark_run_with_check_exits_1_on_its_missed_target(
     monkeypatch.setattr(sys, "argv", argv)
     bench_validate.main()
     assert "(target <= 0: NOT met)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "module,argv",
+    [
+        (bench_plan, ["--sizes", "20", "--runs", "1"]),
+        (bench_apply, ["--users", "20", "--groups", "2", "--runs", "1"]),
+        (bench_sandbox, ["--users", "20", "--runs", "1"]),
+    ],
+    ids=["plan", "apply", "sandbox"],
+)
+def test_every_benchmark_still_runs_at_a_tiny_size(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], module, argv
+) -> None:
+    """The benchmarks drive the real commands: a change of the CLI's contract (such as
+    plan refusing a missing sandbox) must show here, not months later in a release."""
+    monkeypatch.setattr(sys, "argv", [module.__name__, *argv])
+    module.main()  # no --check: at this size the targets mean nothing, the run does
+    assert "met" in capsys.readouterr().out
