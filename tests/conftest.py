@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +120,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     coverage = config.pluginmanager.get_plugin("_cov")
     if (explicit or _deselected) and coverage is not None and hasattr(coverage, "options"):
         coverage.options.cov_fail_under = None
+
+
+@pytest.fixture(autouse=True)
+def _nothing_written_into_the_checkout() -> Iterator[None]:
+    """A test writes in its own temporary directory, never in the checkout: a
+    credentials CSV left there by a test would hold passwords next to the code."""
+    before = set(os.listdir(ROOT))
+    yield
+    left = sorted(
+        name for name in set(os.listdir(ROOT)) - before if not name.startswith(".coverage")
+    )
+    assert not left, f"the test left {left} in the checkout {ROOT}"

@@ -52,7 +52,8 @@ def lock_left_on_another_host(backend: SandboxBackend, renewed_ago: float, lease
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # an apply writes its credentials CSV here
     path = tmp_path / "sandbox.db"
     SandboxBackend(path).configure(SITE)
     return path
