@@ -70,11 +70,13 @@ TESTS: dict[str, list[str]] = {
     "credentials": [
         "test_credentials.py",
         "test_credentials_sink.py",
+        "test_credentials_failures.py",
         "test_cli_credentials.py",
         "test_sandbox_credentials.py",
     ],
     "lock": [
         "test_lock_record.py",
+        "test_lock_renewal.py",
         "test_sandbox_lease.py",
         "test_sandbox_process.py::test_second_locker_waits_for_release_then_proceeds",
         "test_sandbox_process.py::test_lock_timeout_names_the_holder",
@@ -87,6 +89,9 @@ TESTS: dict[str, list[str]] = {
         "test_sandbox_batches.py",
     ],
     "applier": [
+        "test_applier_loop.py",
+        "test_safety_promises.py",
+        "test_saved_check.py",
         "test_cli_apply.py",
         "test_sandbox_batches.py",
         "test_cli_failed.py",

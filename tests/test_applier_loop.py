@@ -1,0 +1,138 @@
+"""The applier's own loop: batch size, retries counted per apply, approval, the wait
+for activations, progress, and what a saved plan's apply reports."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onenet_apply.applier import (
+    BATCH_SIZE,
+    MAX_TRANSIENT_RETRIES,
+    apply_saved,
+    apply_site,
+    root_reasons,
+)
+from onenet_apply.backends.base import TransientError
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.plan import Action, Kind, Status, Target
+from onenet_apply.plan_file import read_saved_plan
+from onenet_apply.planner import PlanOptions
+from tests.test_safety_promises import SITE, nothing, site_file
+
+
+class FlakyBackend:
+    """The sandbox, whose first `failures` batches fail before anything happens."""
+
+    def __init__(self, backend: SandboxBackend, failures: int) -> None:
+        self.backend = backend
+        self.failures = failures
+        self.batches: list[int] = []
+
+    def execute_batch(self, site: str, actions: Any, record: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise TransientError("the platform did not answer")
+        self.batches.append(len(actions))
+        return self.backend.execute_batch(site, actions, record)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+
+def test_batches_hold_batch_size_actions(tmp_path: Path) -> None:
+    spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 50))
+    backend = FlakyBackend(SandboxBackend(tmp_path / "sandbox.db", faults=None), 0)
+    report = apply_site(backend, spec, PlanOptions(), nothing)
+    assert BATCH_SIZE == 100
+    assert backend.batches == [100, 50]
+    assert len(report.applied) == 150 and report.failed == []
+
+
+@pytest.mark.parametrize(
+    "failures,succeeds", [(MAX_TRANSIENT_RETRIES, True), (MAX_TRANSIENT_RETRIES + 1, False)]
+)
+def test_one_apply_retries_exactly_max_transient_retries_times(
+    tmp_path: Path, failures: int, succeeds: bool
+) -> None:
+    spec = site_file(tmp_path / "site.yaml", range(3))
+    backend = FlakyBackend(SandboxBackend(tmp_path / "sandbox.db", faults=None), failures)
+    report = apply_site(backend, spec, PlanOptions(), nothing)
+    assert MAX_TRANSIENT_RETRIES == 3
+    if succeeds:
+        assert report.failed == [] and len(report.applied) == 3
+    else:
+        assert report.failed == [("(backend)", "the platform did not answer")]
+        assert report.applied == [] and backend.read_state(SITE).users == {}
+
+
+def test_a_refused_approval_applies_nothing(tmp_path: Path) -> None:
+    spec = site_file(tmp_path / "site.yaml", range(3))
+    backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
+    shown = []
+    report = apply_site(
+        backend, spec, PlanOptions(), nothing, approve=lambda p: shown.append(p) or False
+    )
+    assert report.applied == [] and len(shown) == 1
+    assert report.last_plan is shown[0] and len(shown[0].ready) == 3
+    assert backend.read_state(SITE).users == {}
+
+
+def test_nothing_deferred_means_no_wait_for_activations(tmp_path: Path) -> None:
+    """--wait-activation waits only while work waits for the carrier."""
+    spec = site_file(tmp_path / "site.yaml", range(2))
+    backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
+    start = time.monotonic()
+    report = apply_site(backend, spec, PlanOptions(), nothing, wait_activation=30)
+    assert time.monotonic() - start < 10
+    assert len(report.applied) == 2 and not report.remaining(Status.DEFERRED)
+
+
+def test_progress_counts_every_action_from_one(tmp_path: Path) -> None:
+    spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 2))
+    backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
+    seen: list[tuple[int, int, str]] = []
+    report = apply_site(
+        backend, spec, PlanOptions(), nothing, progress=lambda n, t, a: seen.append((n, t, a.id))
+    )
+    total = BATCH_SIZE + 2
+    assert [(n, t) for n, t, _ in seen] == [(n, total) for n in range(1, total + 1)]
+    assert [a for _, _, a in seen] == report.applied
+
+
+def test_root_reasons_name_the_gates_not_what_waits_behind_them() -> None:
+    target = Target("user", "u1")
+    actions = [
+        Action.make(
+            Kind.DELETE, target, status=Status.GATED, reason="deleting needs --allow-delete"
+        ),
+        Action.make(Kind.CREATE, Target("user", "u2"), status=Status.GATED, reason="waits for x"),
+        Action.make(Kind.UPDATE_PROFILE, target, status=Status.GATED, reason=None),
+    ]
+    assert root_reasons(actions) == ["deleting needs --allow-delete"]
+
+
+def test_apply_saved_reports_what_it_applied(onenet, workdir: Path) -> None:
+    spec_path = workdir / "site.yaml"
+    site_file(spec_path, range(3))
+    assert onenet("plan", str(spec_path), "--out", "plan.json").code == 0
+    saved = read_saved_plan(str(workdir / "plan.json"))
+    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    report = apply_saved(backend, saved, nothing)
+    assert report.applied == [a.id for a in saved.plan.ready] and len(report.applied) == 3
+    assert report.failed == [] and report.unreviewed == []
+
+
+def test_a_saved_plan_refused_at_the_prompt_applies_nothing(onenet, workdir: Path) -> None:
+    spec_path = workdir / "site.yaml"
+    site_file(spec_path, range(2))
+    assert onenet("plan", str(spec_path), "--out", "plan.json").code == 0
+    saved = read_saved_plan(str(workdir / "plan.json"))
+    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    report = apply_saved(backend, saved, nothing, approve=lambda p: False)
+    assert report.applied == [] and report.failed == []
+    assert report.last_plan is not None and len(report.last_plan.ready) == 2
+    assert backend.read_state(SITE).users == {}
