@@ -19,7 +19,7 @@ from onenet_apply.applier import (
 from onenet_apply.backends.base import TransientError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.plan import Action, Kind, Status, Target
-from onenet_apply.plan_file import read_saved_plan
+from onenet_apply.plan_file import SavedPlan, read_saved_plan
 from onenet_apply.planner import PlanOptions
 from tests.test_safety_promises import SITE, nothing, site_file
 
@@ -115,23 +115,23 @@ def test_root_reasons_name_the_gates_not_what_waits_behind_them() -> None:
     assert root_reasons(actions) == ["deleting needs --allow-delete"]
 
 
-def test_apply_saved_reports_what_it_applied(onenet, workdir: Path) -> None:
-    spec_path = workdir / "site.yaml"
-    site_file(spec_path, range(3))
-    assert onenet("plan", str(spec_path), "--out", "plan.json").code == 0
+def saved_plan_of(onenet, workdir: Path, users: int) -> tuple[SavedPlan, SandboxBackend]:
+    """A saved plan creating `users` users, read back, and the sandbox it was made on."""
+    site_file(workdir / "site.yaml", range(users))
+    assert onenet("plan", "site.yaml", "--out", "plan.json").code == 0
     saved = read_saved_plan(str(workdir / "plan.json"))
-    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    return saved, SandboxBackend(workdir / ".onenet" / "sandbox.db")
+
+
+def test_apply_saved_reports_what_it_applied(onenet, workdir: Path) -> None:
+    saved, backend = saved_plan_of(onenet, workdir, 3)
     report = apply_saved(backend, saved, nothing)
     assert report.applied == [a.id for a in saved.plan.ready] and len(report.applied) == 3
     assert report.failed == [] and report.unreviewed == []
 
 
 def test_a_saved_plan_refused_at_the_prompt_applies_nothing(onenet, workdir: Path) -> None:
-    spec_path = workdir / "site.yaml"
-    site_file(spec_path, range(2))
-    assert onenet("plan", str(spec_path), "--out", "plan.json").code == 0
-    saved = read_saved_plan(str(workdir / "plan.json"))
-    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    saved, backend = saved_plan_of(onenet, workdir, 2)
     report = apply_saved(backend, saved, nothing, approve=lambda p: False)
     assert report.applied == [] and report.failed == []
     assert report.last_plan is not None and len(report.last_plan.ready) == 2

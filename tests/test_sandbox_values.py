@@ -160,6 +160,8 @@ def test_a_hand_edited_saved_plan_cannot_store_a_refused_value(
         ("users", "lifecycle", "zombie", "column lifecycle holds 'zombie', not one of"),
         ("groups", "settings", "{{", "hunt group berlin/sales: column settings holds bad JSON"),
         ("groups", "lifecycle", "gone", "hunt group berlin/sales: column lifecycle holds 'gone'"),
+        ("groups", "settings", "{}", "hunt group berlin/sales: a stored value lacks 'policy'"),
+        ("groups", "settings", "[]", "hunt group berlin/sales: column settings holds [], not an"),
     ],
 )
 def test_a_record_that_cannot_be_read_is_a_clear_error_in_import_and_plan(
