@@ -32,7 +32,7 @@ from benchmarks.common import (
     write_site,
 )
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.validate import validate_file
+from onenet_apply.sitefile.validate import validate_file
 
 
 def timed(argv: list[str], cwd: Path, expect: tuple[int, ...] = (0,)) -> tuple[float, int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks.common import Goal, add_check_option, conclude, scratch_dir
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Action, Kind, Target
+from onenet_apply.model.plan import Action, Kind, Target
 
 SITE = "bench"
 

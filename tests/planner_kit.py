@@ -8,11 +8,11 @@ import tempfile
 from pathlib import Path
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Plan
-from onenet_apply.planner import PlanOptions, plan
-from onenet_apply.spec import SiteSpec, frozen_map
-from onenet_apply.state import SECTION_OF, Current, Lifecycle, SiteState
-from onenet_apply.validate import validate_file
+from onenet_apply.model.plan import Plan
+from onenet_apply.model.spec import SiteSpec, frozen_map
+from onenet_apply.model.state import SECTION_OF, Current, Lifecycle, SiteState
+from onenet_apply.planning.planner import PlanOptions, plan
+from onenet_apply.sitefile.validate import validate_file
 
 ROOMY_POOL = ("+493012345600-+493012345699",)
 LIFTED = PlanOptions(allow_delete=True, force=True)  # every gate lifted

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.planner import PlanOptions, plan
-from onenet_apply.render import render_json
+from onenet_apply.planning.planner import PlanOptions, plan
+from onenet_apply.planning.render import render_json
 from tests.planner_kit import LIFTED, settle, spec_of
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from onenet_apply.planner import PlanOptions
-from onenet_apply.spec import SiteSpec
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.planning.planner import PlanOptions
 from tests.planner_kit import LIFTED, ROOMY_POOL, head, spec_of, user
 
 NUMBER_SLOTS = range(1, 20)  # 030 123456NN, shared by users and groups

@@ -6,7 +6,7 @@ from typing import Any
 
 from onenet_apply.backends.base import ActionResult
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Action, Kind, Target
+from onenet_apply.model.plan import Action, Kind, Target
 
 SITE = "berlin"
 

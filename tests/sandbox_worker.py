@@ -14,7 +14,7 @@ import time
 
 from onenet_apply.backends.base import BackendError
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Kind
+from onenet_apply.model.plan import Kind
 from tests.sandbox_kit import SITE, act, user_values
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from onenet_apply.applier import (
+from onenet_apply.apply.applier import (
     BATCH_SIZE,
     MAX_TRANSIENT_RETRIES,
     apply_saved,
@@ -18,9 +18,9 @@ from onenet_apply.applier import (
 )
 from onenet_apply.backends.base import TransientError
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Action, Kind, Status, Target
-from onenet_apply.plan_file import SavedPlan, read_saved_plan
-from onenet_apply.planner import PlanOptions
+from onenet_apply.model.plan import Action, Kind, Status, Target
+from onenet_apply.planning.planner import PlanOptions
+from onenet_apply.savedplan.plan_file import SavedPlan, read_saved_plan
 from tests.test_safety_promises import SITE, nothing, site_file
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from benchmarks.sitegen import generate
-from onenet_apply.applier import apply_site
+from onenet_apply.apply.applier import apply_site
+from onenet_apply.apply.credentials import CredentialsSink, read_rows
 from onenet_apply.backends.base import RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.backends.sandbox.faults import Faults
-from onenet_apply.credentials import CredentialsSink, read_rows
-from onenet_apply.planner import PlanOptions, plan
-from onenet_apply.validate import validate_file
+from onenet_apply.planning.planner import PlanOptions, plan
+from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE
 
 

@@ -11,12 +11,12 @@ import random
 from pathlib import Path
 
 from benchmarks.sitegen import generate
-from onenet_apply.applier import apply_site
+from onenet_apply.apply.applier import apply_site
+from onenet_apply.apply.credentials import CredentialsSink, read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.credentials import CredentialsSink, read_rows
-from onenet_apply.planner import PlanOptions, plan
-from onenet_apply.spec import SiteSpec
-from onenet_apply.validate import validate_file
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.planning.planner import PlanOptions, plan
+from onenet_apply.sitefile.validate import validate_file
 from tests.kill_kit import kill_onenet
 
 USERS = 500

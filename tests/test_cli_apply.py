@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from onenet_apply.apply.credentials import read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.cli import ApplyProgress
-from onenet_apply.credentials import read_rows
-from onenet_apply.plan import Kind
+from onenet_apply.model.plan import Kind
 from tests.conftest import EXAMPLE, FIXTURES, ROOT, example_without_lena
 from tests.sandbox_kit import act
 
@@ -117,7 +117,7 @@ def test_a_failing_credentials_disk_commits_nothing_it_could_not_record(
     platform holds no credential that is not in the CSV (here: nothing at all)."""
     import errno
 
-    from onenet_apply import credentials
+    from onenet_apply.apply import credentials
 
     def full_disk(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -178,7 +178,7 @@ def test_a_plan_of_an_older_format_is_refused_with_the_way_out(onenet, workdir: 
 
 
 def test_stale_plan_names_the_changed_fields(onenet, workdir: Path) -> None:
-    from onenet_apply.plan import Kind
+    from onenet_apply.model.plan import Kind
     from tests.sandbox_kit import act
 
     assert onenet("apply", str(EXAMPLE), "--yes").code == 3

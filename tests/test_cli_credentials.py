@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from onenet_apply.apply.credentials import read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.credentials import read_rows
 from tests.conftest import EXAMPLE
 from tests.disk_kit import fill_disk_after
 from tests.sandbox_kit import SITE, create_user, user_in_state

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import plan_from_json
+from onenet_apply.model.plan import plan_from_json
 from tests.conftest import EXAMPLE, FIXTURES, ROOT
 
 
@@ -24,8 +24,8 @@ def test_plan_against_an_empty_sandbox(onenet, workdir: Path) -> None:
 def test_detailed_exitcode(onenet, workdir: Path) -> None:
     assert onenet("plan", str(EXAMPLE), "--detailed-exitcode").code == 2
     # apply everything, activate, apply again: then no changes, exit 0
-    from onenet_apply.planner import plan
-    from onenet_apply.validate import validate_file
+    from onenet_apply.planning.planner import plan
+    from onenet_apply.sitefile.validate import validate_file
 
     spec = validate_file(str(EXAMPLE)).spec
     backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
@@ -88,7 +88,7 @@ def test_usage_errors_never_exit_2(onenet, workdir: Path) -> None:
 def test_catalogue_comes_from_the_backend(
     onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from onenet_apply.catalogue import Catalogue, default_catalogue
+    from onenet_apply.model.catalogue import Catalogue, default_catalogue
 
     narrow = Catalogue.from_dict(
         {**default_catalogue().to_dict(), "desk_phones": ["none", "cisco-8841"]}

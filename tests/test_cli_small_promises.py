@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.sitegen import generate
-from onenet_apply.render import MARKDOWN_FOLD_AFTER
+from onenet_apply.planning.render import MARKDOWN_FOLD_AFTER
 from tests.conftest import EXAMPLE
 
 

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply.backends.base import Credential
-from onenet_apply.credentials import (
+from onenet_apply.apply.credentials import (
     COLUMNS,
     CredentialsFileError,
     CredentialsSink,
     password_cell_problems,
     read_rows,
 )
-from onenet_apply.passwords import generate_password
+from onenet_apply.backends.base import Credential
+from onenet_apply.model.passwords import generate_password
 from tests.disk_kit import fill_disk_after
 
 
@@ -163,7 +163,7 @@ def test_after_a_failed_sync_nothing_more_is_appended(
 ) -> None:
     """A write that failed and could not be undone may have left half a row; a row
     appended to it would be garbled."""
-    from onenet_apply import credentials
+    from onenet_apply.apply import credentials
 
     def failing_disk(fd: int) -> None:
         raise OSError(errno.EIO, "I/O error")
@@ -252,7 +252,7 @@ def test_a_file_whose_every_batch_was_rolled_back_is_removed(tmp_path: Path) -> 
 def test_default_credentials_files_are_ignored_by_git() -> None:
     from fnmatch import fnmatch
 
-    from onenet_apply.credentials import default_name
+    from onenet_apply.apply.credentials import default_name
     from tests.conftest import ROOT
 
     patterns = [

@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 from benchmarks.sitegen import generate
+from onenet_apply.apply.credentials import CredentialsSink, read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.credentials import CredentialsSink, read_rows
-from onenet_apply.validate import validate_file
+from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import run_process
 from tests.kill_kit import kill_onenet
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply import credentials
-from onenet_apply.credentials import CredentialsFileError, CredentialsSink, read_rows
+from onenet_apply.apply import credentials
+from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink, read_rows
 from tests.test_credentials import credential
 
 

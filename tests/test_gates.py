@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from onenet_apply.plan import Status
-from onenet_apply.spec import Policy, SiteSpec
+from onenet_apply.model.plan import Status
+from onenet_apply.model.spec import Policy, SiteSpec
 from tests.planner_kit import run, spec, state_of, summary, user
 
 HUNT = 'hunt_groups:\n  sales: {name: S, number: "030 12345690", policy: circular, members: %s}\n'

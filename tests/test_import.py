@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.importer import render_site, site_document
-from onenet_apply.planner import plan
-from onenet_apply.spec import SiteSpec
-from onenet_apply.validate import validate_file
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.planning.planner import plan
+from onenet_apply.sitefile.importer import render_site, site_document
+from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE, scaled
 from tests.test_planner_properties import OPTIONS, SITE, apply_ready, settle, sites
 

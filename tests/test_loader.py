@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply.loader import MAX_DEPTH, load_site_file
+from onenet_apply.sitefile.loader import MAX_DEPTH, load_site_file
 
 SITE_HEAD = "version: 1\nsite: {id: t, name: T, country: DE}\n"
 
@@ -108,7 +108,7 @@ def test_libyaml_nesting_error_is_reported_as_ours(
     # whatever PyYAML is installed, libyaml's own depth error must read as ours
     import yaml
 
-    from onenet_apply import loader
+    from onenet_apply.sitefile import loader
 
     class ScannerThatGivesUp:
         def __init__(self, text: str) -> None:
@@ -233,7 +233,7 @@ def test_include_positions_name_the_included_file(tmp_path: Path) -> None:
         '  number: "030 12345601"\n  package: professionel\n',
     )
     top = write(tmp_path, "site.yaml", SITE_HEAD + "users: !include users.yaml\n")
-    from onenet_apply.validate import validate_file
+    from onenet_apply.sitefile.validate import validate_file
 
     [problem] = validate_file(str(top)).problems
     assert problem.position.file == str(tmp_path / "users.yaml")

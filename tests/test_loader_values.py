@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply import loader
+from onenet_apply.sitefile import loader
 
 SITE = "version: 1\nsite: {id: s, name: S, country: DE"
 

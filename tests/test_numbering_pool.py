@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from onenet_apply.passwords import hash_password, verify_password
+from onenet_apply.model.passwords import hash_password, verify_password
 
 
 def test_a_pool_range_of_numbers_written_with_dashes(onenet, tmp_path: Path) -> None:

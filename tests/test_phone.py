@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onenet_apply.numbering import NumberPool, default_extension, parse_pool_entry
-from onenet_apply.phone import InvalidNumber, parse_number
+from onenet_apply.model.numbering import NumberPool, default_extension, parse_pool_entry
+from onenet_apply.model.phone import InvalidNumber, parse_number
 
 
 @pytest.mark.parametrize(

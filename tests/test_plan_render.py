@@ -16,17 +16,17 @@ from pathlib import Path
 import pytest
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import (
+from onenet_apply.model.plan import (
     FORMAT_VERSION,
     Plan,
     PlanFileError,
     plan_from_json,
     plan_to_json,
 )
-from onenet_apply.planner import PlanOptions, plan
-from onenet_apply.render import render_json, render_markdown, render_text
-from onenet_apply.state import SiteState
-from onenet_apply.validate import validate_file
+from onenet_apply.model.state import SiteState
+from onenet_apply.planning.planner import PlanOptions, plan
+from onenet_apply.planning.render import render_json, render_markdown, render_text
+from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE
 
 GOLDEN = Path(__file__).parent / "golden"

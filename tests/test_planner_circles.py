@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from onenet_apply.plan import Plan, Status
-from onenet_apply.spec import frozen_map
-from onenet_apply.state import SiteState
+from onenet_apply.model.plan import Plan, Status
+from onenet_apply.model.spec import frozen_map
+from onenet_apply.model.state import SiteState
 from tests.planner_kit import run, spec, state_of, summary, user
 
 CC = 'call_centres:\n  cc: {name: CC, number: "030 123456%s", edition: %s, agents: [%s]}\n'

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from onenet_apply.plan import Kind, Status
+from onenet_apply.model.plan import Kind, Status
 from tests.planner_kit import run, spec, state_of, summary, user
 
 

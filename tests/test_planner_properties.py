@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Kind, Plan, Status
-from onenet_apply.planner import plan
-from onenet_apply.render import render_json
+from onenet_apply.model.plan import Kind, Plan, Status
+from onenet_apply.planning.planner import plan
+from onenet_apply.planning.render import render_json
 from tests.conftest import ROOT, example_without_lena, scaled
 from tests.planner_kit import LIFTED, apply_ready, settle, spec_of
 from tests.planner_strategies import (

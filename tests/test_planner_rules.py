@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from onenet_apply.plan import Kind, Status
-from onenet_apply.spec import Policy, SiteSpec
+from onenet_apply.model.plan import Kind, Status
+from onenet_apply.model.spec import Policy, SiteSpec
 from tests.lifecycle_doc import lifecycle_table
 from tests.planner_kit import run, spec, state_of, summary, user
 

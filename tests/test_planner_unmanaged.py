@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Kind
+from onenet_apply.model.plan import Kind
 from tests.conftest import EXAMPLE
 from tests.sandbox_kit import act, group_values
 from tests.test_planner_references import build

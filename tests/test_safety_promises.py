@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply import applier
-from onenet_apply.applier import GatedError, apply_site
+from onenet_apply.apply import applier
+from onenet_apply.apply.applier import GatedError, apply_site
+from onenet_apply.apply.credentials import CredentialsSink, read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.backends.sandbox.faults import Faults
-from onenet_apply.credentials import CredentialsSink, read_rows
-from onenet_apply.planner import PlanOptions, plan
-from onenet_apply.spec import Policy, SiteSpec, frozen_map
-from onenet_apply.validate import validate_file
+from onenet_apply.model.spec import Policy, SiteSpec, frozen_map
+from onenet_apply.planning.planner import PlanOptions, plan
+from onenet_apply.sitefile.validate import validate_file
 from tests.planner_kit import run, state_of, user
 from tests.planner_kit import spec as kit_spec
 

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply.applier import apply_site
+from onenet_apply.apply.applier import apply_site
+from onenet_apply.apply.credentials import CredentialsSink, read_rows
 from onenet_apply.backends.base import Credential, RefusedError, TransientError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.backends.sandbox.faults import Faults
-from onenet_apply.credentials import CredentialsSink, read_rows
-from onenet_apply.plan import Action, Kind
-from onenet_apply.planner import PlanOptions
-from onenet_apply.spec import frozen_map
-from onenet_apply.validate import validate_file
+from onenet_apply.model.plan import Action, Kind
+from onenet_apply.model.spec import frozen_map
+from onenet_apply.planning.planner import PlanOptions
+from onenet_apply.sitefile.validate import validate_file
 from tests.sandbox_kit import SITE, act, user_values
 
 

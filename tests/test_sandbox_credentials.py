@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from onenet_apply.backends.base import RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.passwords import generate_password, password_problems
+from onenet_apply.model.passwords import generate_password, password_problems
 from tests.sandbox_kit import SITE, create_user, user_in_state
 
 
@@ -135,7 +135,7 @@ def test_credentials_are_recorded_before_the_platform_commits(tmp_path: Path) ->
     """The write-ahead hook: when `record` runs, no other reader sees the user yet;
     when it fails, nothing is committed. So a CSV written there can never miss a
     credential the platform holds."""
-    from onenet_apply.plan import Kind
+    from onenet_apply.model.plan import Kind
     from tests.sandbox_kit import act, user_values
 
     backend = SandboxBackend(tmp_path / "sandbox.db")
@@ -183,7 +183,7 @@ def test_a_batch_rolled_back_after_recording_is_retracted(tmp_path: Path) -> Non
     rows of passwords that never took effect from the real ones."""
     from onenet_apply.backends.base import TransientError
     from onenet_apply.backends.sandbox.faults import Faults
-    from onenet_apply.plan import Kind
+    from onenet_apply.model.plan import Kind
     from tests.sandbox_kit import act, user_values
 
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=Faults(nth=2, mode="rollback"))

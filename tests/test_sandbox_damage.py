@@ -77,7 +77,7 @@ def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A sandbox holding the example site, closed (its journal folded into the file)."""
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "sandbox.db"
-    from onenet_apply.validate import validate_file
+    from onenet_apply.sitefile.validate import validate_file
 
     backend = SandboxBackend(path)
     backend.seed(validate_file(str(EXAMPLE)).spec)

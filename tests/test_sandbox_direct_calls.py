@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from onenet_apply.plan import Kind
+from onenet_apply.model.plan import Kind
 from tests.conftest import EXAMPLE
 from tests.sandbox_kit import act, group_values, user_values
 from tests.test_sandbox_rules import refused, site  # noqa: F401  (the fixture)

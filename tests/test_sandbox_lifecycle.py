@@ -13,8 +13,8 @@ import pytest
 
 from onenet_apply.backends.base import RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Kind
-from onenet_apply.state import SiteState
+from onenet_apply.model.plan import Kind
+from onenet_apply.model.state import SiteState
 from tests.lifecycle_doc import lifecycle_table
 from tests.sandbox_kit import SITE, act, create_group, create_user, deactivate, user_in_state
 

@@ -8,7 +8,7 @@ import pytest
 
 from onenet_apply.backends.base import ConflictError, NotFoundError, RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Action, Kind
+from onenet_apply.model.plan import Action, Kind
 from tests.sandbox_kit import (
     SITE,
     act,

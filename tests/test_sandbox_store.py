@@ -61,8 +61,8 @@ def test_an_old_unversioned_file_is_migrated(tmp_path: Path) -> None:
 
 
 def test_seed_loads_a_site_that_plans_to_nothing(tmp_path: Path) -> None:
-    from onenet_apply.planner import plan
-    from onenet_apply.validate import validate_file
+    from onenet_apply.planning.planner import plan
+    from onenet_apply.sitefile.validate import validate_file
     from tests.conftest import EXAMPLE
 
     spec = validate_file(str(EXAMPLE)).spec

@@ -17,7 +17,7 @@ import pytest
 
 from onenet_apply.backends.base import BackendError, RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.plan import Kind
+from onenet_apply.model.plan import Kind
 from tests.sandbox_kit import SITE, act, group_values, user_in_state, user_values
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from onenet_apply.plan import Kind
+from onenet_apply.model.plan import Kind
 from tests.conftest import EXAMPLE
 from tests.sandbox_kit import act
 from tests.test_cli_apply import _Terminal

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from onenet_apply import plan_file
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.digest import json_digest
-from onenet_apply.plan import Kind
-from onenet_apply.planner import plan
-from onenet_apply.spec import frozen_map
+from onenet_apply.model.digest import json_digest
+from onenet_apply.model.plan import Kind
+from onenet_apply.model.spec import frozen_map
+from onenet_apply.planning.planner import plan
+from onenet_apply.savedplan import plan_file
 from tests.conftest import EXAMPLE, example_without_lena, run_process
 from tests.sandbox_kit import act
 

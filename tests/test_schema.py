@@ -18,8 +18,13 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from onenet_apply.loader import load_site_file
-from onenet_apply.schema import SchemaCompileError, compile_schema, site_checker, site_schema
+from onenet_apply.sitefile.loader import load_site_file
+from onenet_apply.sitefile.schema import (
+    SchemaCompileError,
+    compile_schema,
+    site_checker,
+    site_schema,
+)
 from tests.conftest import EXAMPLE, FIXTURES, ROOT, scaled
 
 PUBLISHED = ROOT / "schemas" / "site.schema.json"

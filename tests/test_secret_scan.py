@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from onenet_apply.apply.credentials import read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.credentials import read_rows
 from tests.conftest import EXAMPLE
 
 CHOSEN = "Chosen-Pass-42"

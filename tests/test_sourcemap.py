@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from onenet_apply.loader import load_site_file
+from onenet_apply.sitefile.loader import load_site_file
 
 SITE = """version: 1
 site: {id: s, name: S, country: DE, number_pool: ["+493012345600-+493012345699"]}

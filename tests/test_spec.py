@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply.spec import Deactivation, Mobile, SiteSpec
-from onenet_apply.validate import validate_file
+from onenet_apply.model.spec import Deactivation, Mobile, SiteSpec
+from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE
 
 HEAD = "version: 1\nsite: {id: t, name: T, country: DE%s}\n"

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onenet_apply import plan_file, spec_check
-from onenet_apply.catalogue import default_catalogue
-from onenet_apply.digest import plain, spec_digest
-from onenet_apply.planner import PlanOptions, plan
-from onenet_apply.saved_check import runnable
-from onenet_apply.spec import SiteSpec
-from onenet_apply.spec_json import SpecJsonError, spec_from_json
-from onenet_apply.validate import validate_file
+from onenet_apply.model.catalogue import default_catalogue
+from onenet_apply.model.digest import plain, spec_digest
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.planning.planner import PlanOptions, plan
+from onenet_apply.savedplan import plan_file, spec_check
+from onenet_apply.savedplan.saved_check import runnable
+from onenet_apply.savedplan.spec_json import SpecJsonError, spec_from_json
+from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE, FIXTURES, scaled
 from tests.planner_kit import state_of
 from tests.test_planner_properties import sites

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onenet_apply.swaps import Temporaries
+from onenet_apply.planning.swaps import Temporaries
 from tests.planner_kit import run, spec, state_of, summary, user
 
 HUNT = (

@@ -19,8 +19,13 @@ import jsonschema
 import pytest
 import yaml
 
-from onenet_apply import loader
-from onenet_apply.schema import SchemaCompileError, compile_schema, site_checker, site_schema
+from onenet_apply.sitefile import loader
+from onenet_apply.sitefile.schema import (
+    SchemaCompileError,
+    compile_schema,
+    site_checker,
+    site_schema,
+)
 from tests.conftest import FIXTURES
 
 BASE: dict[str, Any] = {

@@ -12,9 +12,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from onenet_apply.catalogue import Catalogue
-from onenet_apply.plan import Action
-from onenet_apply.state import SiteState
+from onenet_apply.model.catalogue import Catalogue
+from onenet_apply.model.plan import Action
+from onenet_apply.model.state import SiteState
 
 
 class BackendError(Exception):

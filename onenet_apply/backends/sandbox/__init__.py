@@ -55,11 +55,11 @@ from onenet_apply.backends.sandbox.store import (
     store_errors,
     transaction,
 )
-from onenet_apply.catalogue import Catalogue, default_catalogue
-from onenet_apply.passwords import password_problems, verify_password
-from onenet_apply.plan import Action
-from onenet_apply.spec import SiteSpec, frozen_map
-from onenet_apply.state import SECTION_OF, Lifecycle, SiteState
+from onenet_apply.model.catalogue import Catalogue, default_catalogue
+from onenet_apply.model.passwords import password_problems, verify_password
+from onenet_apply.model.plan import Action
+from onenet_apply.model.spec import SiteSpec, frozen_map
+from onenet_apply.model.state import SECTION_OF, Lifecycle, SiteState
 
 
 class SandboxBackend:

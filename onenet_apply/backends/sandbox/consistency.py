@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from onenet_apply.spec import NO_DESK_PHONE
+from onenet_apply.model.spec import NO_DESK_PHONE
 
 
 def check(db: sqlite3.Connection, site: str) -> list[str]:

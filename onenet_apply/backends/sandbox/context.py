@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from onenet_apply.backends.base import ConflictError, NotFoundError, RefusedError
-from onenet_apply.catalogue import Catalogue
-from onenet_apply.state import Lifecycle
-from onenet_apply.values import id_problem, value_problems
+from onenet_apply.model.catalogue import Catalogue
+from onenet_apply.model.state import Lifecycle
+from onenet_apply.sitefile.values import id_problem, value_problems
 
 
 @dataclass(slots=True)

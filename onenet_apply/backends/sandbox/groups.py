@@ -16,9 +16,9 @@ from typing import Any
 from onenet_apply.backends.base import ConflictError, RefusedError
 from onenet_apply.backends.sandbox import records
 from onenet_apply.backends.sandbox.context import SiteTx, check_values, only_fields, require_state
-from onenet_apply.plan import Action, Kind
-from onenet_apply.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, NoAnswer
-from onenet_apply.state import ACTIVATED_GROUP_TYPES, Current, Lifecycle
+from onenet_apply.model.plan import Action, Kind
+from onenet_apply.model.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, NoAnswer
+from onenet_apply.model.state import ACTIVATED_GROUP_TYPES, Current, Lifecycle
 
 A, D, P = Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.PENDING
 SETTINGS = {

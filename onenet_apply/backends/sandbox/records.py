@@ -12,7 +12,7 @@ import json
 import sqlite3
 from typing import Any
 
-from onenet_apply.state import Lifecycle
+from onenet_apply.model.state import Lifecycle
 
 
 class RecordError(ValueError):

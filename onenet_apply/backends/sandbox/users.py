@@ -12,10 +12,10 @@ from onenet_apply.backends.sandbox import records
 from onenet_apply.backends.sandbox.context import SiteTx, check_values, only_fields, require_state
 from onenet_apply.backends.sandbox.records import RecordError
 from onenet_apply.backends.sandbox.store import now_iso
-from onenet_apply.passwords import generate_password, hash_password
-from onenet_apply.plan import Action, Kind
-from onenet_apply.spec import DEACTIVATED, NO_DESK_PHONE, Deactivation, Mobile, User
-from onenet_apply.state import Current, Lifecycle
+from onenet_apply.model.passwords import generate_password, hash_password
+from onenet_apply.model.plan import Action, Kind
+from onenet_apply.model.spec import DEACTIVATED, NO_DESK_PHONE, Deactivation, Mobile, User
+from onenet_apply.model.state import Current, Lifecycle
 
 A, D, P = Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.PENDING
 PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "services"})

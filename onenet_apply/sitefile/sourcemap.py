@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from onenet_apply.problems import Path, Position
+from onenet_apply.sitefile.problems import Path, Position
 
 # A position packed in one int, `line << 32 | column` (both 1-based): a large site has
 # over a million of them, and a tuple of tuples costs six times the memory.

@@ -28,11 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from onenet_apply.backends.base import Backend, Recorder, TransientError
-from onenet_apply.plan import Action, Plan, Status
-from onenet_apply.plan_file import SavedPlan
-from onenet_apply.planner import PlanOptions, plan
-from onenet_apply.saved_check import runnable
-from onenet_apply.spec import SiteSpec
+from onenet_apply.model.plan import Action, Plan, Status
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.planning.planner import PlanOptions, plan
+from onenet_apply.savedplan.plan_file import SavedPlan
+from onenet_apply.savedplan.saved_check import runnable
 
 POLL_SECONDS = 1.0
 BATCH_SIZE = 100  # ready actions per backend transaction: one disk sync serves them all

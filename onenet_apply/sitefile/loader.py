@@ -47,10 +47,10 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from onenet_apply.gcpause import gc_paused
-from onenet_apply.problems import Path, Position, Problem, ProblemList
-from onenet_apply.schema import describe
-from onenet_apply.sourcemap import ContainerMarks, Mark, SourceMap, line_col, pair
-from onenet_apply.sourcemap import mark as pack
+from onenet_apply.sitefile.problems import Path, Position, Problem, ProblemList
+from onenet_apply.sitefile.schema import describe
+from onenet_apply.sitefile.sourcemap import ContainerMarks, Mark, SourceMap, line_col, pair
+from onenet_apply.sitefile.sourcemap import mark as pack
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 32

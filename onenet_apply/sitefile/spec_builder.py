@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from onenet_apply.problems import Path
-from onenet_apply.spec import (
+from onenet_apply.model.spec import (
     NO_DESK_PHONE,
     CallCentre,
     CallParkGroup,
@@ -26,6 +25,7 @@ from onenet_apply.spec import (
     User,
     frozen_map,
 )
+from onenet_apply.sitefile.problems import Path
 
 
 @dataclass(slots=True)

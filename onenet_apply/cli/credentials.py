@@ -6,17 +6,17 @@ import sys
 
 import click
 
-from onenet_apply.backends import open_backend
-from onenet_apply.backends.base import BackendError
-from onenet_apply.cli_sandbox import backend_option
-from onenet_apply.cli_types import OUT_FILE, SECONDS
-from onenet_apply.credentials import (
+from onenet_apply.apply.credentials import (
     CredentialsFileError,
     CredentialsSink,
     password_cell_problems,
 )
-from onenet_apply.passwords import MAX_LENGTH, password_problems
-from onenet_apply.state import Lifecycle, SiteState
+from onenet_apply.backends import open_backend
+from onenet_apply.backends.base import BackendError
+from onenet_apply.cli.option_types import OUT_FILE, SECONDS
+from onenet_apply.cli.sandbox import backend_option
+from onenet_apply.model.passwords import MAX_LENGTH, password_problems
+from onenet_apply.model.state import Lifecycle, SiteState
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 

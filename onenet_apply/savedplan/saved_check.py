@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from onenet_apply.digest import plain, state_digest
-from onenet_apply.fields import group_fields, user_fields
-from onenet_apply.plan import Action, Kind, Plan, Status
-from onenet_apply.plan_file import REMAKE, TamperedPlanError
-from onenet_apply.render import value
-from onenet_apply.state import SiteState
+from onenet_apply.model.digest import plain, state_digest
+from onenet_apply.model.fields import group_fields, user_fields
+from onenet_apply.model.plan import Action, Kind, Plan, Status
+from onenet_apply.model.state import SiteState
+from onenet_apply.planning.render import value
+from onenet_apply.savedplan.plan_file import REMAKE, TamperedPlanError
 
 SHOWN = 10  # reasons named in a refusal; the rest are counted
 

@@ -15,8 +15,8 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from onenet_apply.spec import SiteSpec
-from onenet_apply.state import SiteState
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.model.state import SiteState
 
 
 def plain(value: Any) -> Any:

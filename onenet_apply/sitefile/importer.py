@@ -13,9 +13,8 @@ from typing import Any
 import phonenumbers
 import yaml
 
-from onenet_apply.catalogue import Catalogue
-from onenet_apply.problems import Severity, one_line
-from onenet_apply.spec import (
+from onenet_apply.model.catalogue import Catalogue
+from onenet_apply.model.spec import (
     DEACTIVATED,
     CallCentre,
     CallParkGroup,
@@ -23,8 +22,9 @@ from onenet_apply.spec import (
     HuntGroup,
     User,
 )
-from onenet_apply.spec_check import validate_text
-from onenet_apply.state import SECTION_OF, Lifecycle, SiteState
+from onenet_apply.model.state import SECTION_OF, Lifecycle, SiteState
+from onenet_apply.savedplan.spec_check import validate_text
+from onenet_apply.sitefile.problems import Severity, one_line
 
 SHOWN_PROBLEMS = 3
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from onenet_apply.spec import (
+from onenet_apply.model.spec import (
     CallCentre,
     CallParkGroup,
     CallPickupGroup,

@@ -23,12 +23,12 @@ from collections import Counter, defaultdict
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from onenet_apply import swaps
-from onenet_apply.catalogue import default_catalogue
-from onenet_apply.plan import Action, Change, Kind, Status
-from onenet_apply.planner import HOLD_RANK, Draft
-from onenet_apply.spec import SiteSpec
-from onenet_apply.state import SiteState
+from onenet_apply.model.catalogue import default_catalogue
+from onenet_apply.model.plan import Action, Change, Kind, Status
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.model.state import SiteState
+from onenet_apply.planning import swaps
+from onenet_apply.planning.planner import HOLD_RANK, Draft
 
 _ONE_GROUP_TYPES = ("call_pickup_group", "call_park_group")  # a user is in at most one
 KIND_RANK = {

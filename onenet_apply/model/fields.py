@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onenet_apply.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, User
+from onenet_apply.model.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, User
 
 PROFILE = ("first_name", "last_name", "email", "services")
 CONFIG = ("username", "number", "extension", "desk_phone", "package", "options", "mobile")

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from onenet_apply.catalogue import default_catalogue
-from onenet_apply.fields import (
+from onenet_apply.gcpause import gc_paused
+from onenet_apply.model.catalogue import default_catalogue
+from onenet_apply.model.fields import (
     CONFIG,
     GROUP_LISTS,
     GROUP_SETTINGS,
@@ -23,8 +24,7 @@ from onenet_apply.fields import (
     group_fields,
     user_fields,
 )
-from onenet_apply.gcpause import gc_paused
-from onenet_apply.plan import (
+from onenet_apply.model.plan import (
     LOGIN_DETAILS_NOTE,
     NEW_LOGIN_DETAILS_NOTE,
     Kind,
@@ -32,8 +32,14 @@ from onenet_apply.plan import (
     Status,
     Target,
 )
-from onenet_apply.spec import DEACTIVATED, SiteSpec, User
-from onenet_apply.state import ACTIVATED_GROUP_TYPES, GROUP_TYPES, SECTION_OF, Lifecycle, SiteState
+from onenet_apply.model.spec import DEACTIVATED, SiteSpec, User
+from onenet_apply.model.state import (
+    ACTIVATED_GROUP_TYPES,
+    GROUP_TYPES,
+    SECTION_OF,
+    Lifecycle,
+    SiteState,
+)
 
 FAILED_REASON = "activation failed: contact the One Net Business team"
 # the team's two answers: retry the activation (pending again) or remove the object
@@ -85,8 +91,8 @@ class Draft:
 
 
 def plan(spec: SiteSpec, state: SiteState, options: PlanOptions | None = None) -> Plan:
-    from onenet_apply import gates, ordering
-    from onenet_apply.digest import spec_digest, state_digest
+    from onenet_apply.model.digest import spec_digest, state_digest
+    from onenet_apply.planning import gates, ordering
 
     options = options or PlanOptions()
     builder = _Builder(spec, state)

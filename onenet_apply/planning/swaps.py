@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from onenet_apply.numbering import NumberPool, parse_pool_entry
-from onenet_apply.phone import InvalidNumber
-from onenet_apply.plan import Kind, Status
-from onenet_apply.planner import CLAIMED, Draft
-from onenet_apply.spec import SiteSpec
-from onenet_apply.state import SiteState
+from onenet_apply.model.numbering import NumberPool, parse_pool_entry
+from onenet_apply.model.phone import InvalidNumber
+from onenet_apply.model.plan import Kind, Status
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.model.state import SiteState
+from onenet_apply.planning.planner import CLAIMED, Draft
 
 
 def holders(state: SiteState) -> dict[str, dict[str, str]]:

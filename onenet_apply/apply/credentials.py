@@ -36,8 +36,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from onenet_apply.apply.gitguard import git_exposure
 from onenet_apply.backends.base import Credential
-from onenet_apply.gitguard import git_exposure
 
 COLUMNS = (
     "site",

@@ -23,7 +23,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from onenet_apply.hints import did_you_mean
+from onenet_apply.sitefile.hints import did_you_mean
 
 Anchor = Literal["key", "value", "container"]
 

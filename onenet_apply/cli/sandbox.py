@@ -10,9 +10,9 @@ from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import BackendError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.backends.sandbox.lock import LockDamage
-from onenet_apply.catalogue import Catalogue
-from onenet_apply.hints import did_you_mean
-from onenet_apply.state import SECTION_OF, SiteState
+from onenet_apply.model.catalogue import Catalogue
+from onenet_apply.model.state import SECTION_OF, SiteState
+from onenet_apply.sitefile.hints import did_you_mean
 
 backend_option = click.option(
     "--backend",

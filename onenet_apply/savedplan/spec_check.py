@@ -14,11 +14,11 @@ import os
 import tempfile
 from typing import Any
 
-from onenet_apply.catalogue import Catalogue
-from onenet_apply.digest import plain
-from onenet_apply.problems import Severity
-from onenet_apply.spec import SiteSpec
-from onenet_apply.validate import Validation, validate_file
+from onenet_apply.model.catalogue import Catalogue
+from onenet_apply.model.digest import plain
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.sitefile.problems import Severity
+from onenet_apply.sitefile.validate import Validation, validate_file
 
 
 def site_document(spec: SiteSpec) -> dict[str, Any]:

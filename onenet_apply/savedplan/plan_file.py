@@ -23,11 +23,17 @@ import stat
 from dataclasses import dataclass
 from typing import Any
 
-from onenet_apply.digest import json_digest, plain, spec_digest
-from onenet_apply.plan import FORMAT_VERSION, Plan, PlanFileError, plan_from_json, plan_to_json
-from onenet_apply.planner import PlanOptions
-from onenet_apply.spec import SiteSpec
-from onenet_apply.spec_json import SpecJsonError, spec_from_json
+from onenet_apply.model.digest import json_digest, plain, spec_digest
+from onenet_apply.model.plan import (
+    FORMAT_VERSION,
+    Plan,
+    PlanFileError,
+    plan_from_json,
+    plan_to_json,
+)
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.planning.planner import PlanOptions
+from onenet_apply.savedplan.spec_json import SpecJsonError, spec_from_json
 
 MARKER = "onenet-plan"
 MAX_PLAN_BYTES = 512 * 2**20  # a 100,000-user site's plan is well under this

@@ -18,17 +18,17 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from onenet_apply.catalogue import Catalogue, default_catalogue
 from onenet_apply.gcpause import gc_paused
-from onenet_apply.hints import did_you_mean
-from onenet_apply.loader import LoadedFile, load_site_file
-from onenet_apply.numbering import NumberPool, default_extension, parse_pool_entry
-from onenet_apply.phone import InvalidNumber, known_region, parse_number
-from onenet_apply.problems import Path, Problem, ProblemList, Severity, dotted
-from onenet_apply.schema import Violation, site_checker
-from onenet_apply.spec import DEACTIVATED, SiteSpec
-from onenet_apply.spec_builder import Normalised, build_spec
-from onenet_apply.values import text_problem
+from onenet_apply.model.catalogue import Catalogue, default_catalogue
+from onenet_apply.model.numbering import NumberPool, default_extension, parse_pool_entry
+from onenet_apply.model.phone import InvalidNumber, known_region, parse_number
+from onenet_apply.model.spec import DEACTIVATED, SiteSpec
+from onenet_apply.sitefile.hints import did_you_mean
+from onenet_apply.sitefile.loader import LoadedFile, load_site_file
+from onenet_apply.sitefile.problems import Path, Problem, ProblemList, Severity, dotted
+from onenet_apply.sitefile.schema import Violation, site_checker
+from onenet_apply.sitefile.spec_builder import Normalised, build_spec
+from onenet_apply.sitefile.values import text_problem
 
 _FORBIDDEN_IN_USERNAME = set("+-&@")
 GROUP_SECTIONS = ("hunt_groups", "call_centres", "call_pickup_groups", "call_park_groups")

@@ -18,27 +18,28 @@ import time
 
 import click
 
-from onenet_apply import __version__, spec_check
-from onenet_apply.applier import ApplyReport, GatedError, apply_saved, apply_site
+from onenet_apply import __version__
+from onenet_apply.apply.applier import ApplyReport, GatedError, apply_saved, apply_site
+from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
 from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import Backend, BackendError
-from onenet_apply.cli_credentials import credentials
-from onenet_apply.cli_sandbox import backend_option, sandbox
-from onenet_apply.cli_types import OUT_FILE, SECONDS, unwritable_target
+from onenet_apply.cli.credentials import credentials
+from onenet_apply.cli.option_types import OUT_FILE, SECONDS, unwritable_target
+from onenet_apply.cli.sandbox import backend_option, sandbox
 from onenet_apply.console import interrupted, stdout_closed
-from onenet_apply.credentials import CredentialsFileError, CredentialsSink
-from onenet_apply.importer import failed_note, render_site, site_document, unwritable
-from onenet_apply.ordering import PlanError
-from onenet_apply.plan import Action, Plan, PlanFileError, Status
-from onenet_apply.plan_file import REMAKE, SavedPlan, is_saved_plan, read_saved_plan
-from onenet_apply.plan_file import render as render_saved
-from onenet_apply.planner import PlanOptions
-from onenet_apply.planner import plan as make_plan
-from onenet_apply.problems import Severity
-from onenet_apply.render import RENDERERS, only_blocked, render_text
-from onenet_apply.saved_check import StalePlanError
-from onenet_apply.spec import SiteSpec
-from onenet_apply.validate import Validation, validate_file
+from onenet_apply.model.plan import Action, Plan, PlanFileError, Status
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.planning.ordering import PlanError
+from onenet_apply.planning.planner import PlanOptions
+from onenet_apply.planning.planner import plan as make_plan
+from onenet_apply.planning.render import RENDERERS, only_blocked, render_text
+from onenet_apply.savedplan import spec_check
+from onenet_apply.savedplan.plan_file import REMAKE, SavedPlan, is_saved_plan, read_saved_plan
+from onenet_apply.savedplan.plan_file import render as render_saved
+from onenet_apply.savedplan.saved_check import StalePlanError
+from onenet_apply.sitefile.importer import failed_note, render_site, site_document, unwritable
+from onenet_apply.sitefile.problems import Severity
+from onenet_apply.sitefile.validate import Validation, validate_file
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3, 4
 BLOCKED_ONLY = "Only blocked items remain: a human must act on them first (see their reasons)."

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from onenet_apply.plan import Action, Kind, Plan, Status, plan_to_json
+from onenet_apply.model.plan import Action, Kind, Plan, Status, plan_to_json
 
 # everything else updates: "~"; "!" is no change but a failed activation a human must see to
 MARKS = {Kind.CREATE: "+", Kind.DELETE: "-", Kind.ACTIVATION_FAILED: "!"}

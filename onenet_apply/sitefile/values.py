@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from onenet_apply.schema import Check, describe, site_schema, sub_checker
+from onenet_apply.sitefile.schema import Check, describe, site_schema, sub_checker
 
 # Unicode categories a name never holds: controls, format characters (zero-width
 # and bidi controls among them), lone surrogates, line and paragraph separators

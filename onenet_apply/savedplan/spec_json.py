@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from onenet_apply.spec import SiteSpec, frozen_map
+from onenet_apply.model.spec import SiteSpec, frozen_map
 
 
 class SpecJsonError(ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from onenet_apply.phone import InvalidNumber, parse_number
+from onenet_apply.model.phone import InvalidNumber, parse_number
 
 MAX_POOL_SIZE = 1_000_000
 
