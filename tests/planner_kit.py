@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.plan import Plan
 from onenet_apply.model.spec import SiteSpec, frozen_map
 from onenet_apply.model.state import SECTION_OF, Current, Lifecycle, SiteState
@@ -80,7 +81,7 @@ def state_of(spec: SiteSpec, default: str = "activated", **lifecycles: str) -> S
 
 
 def run(desired: SiteSpec, current: SiteState, **options: bool) -> Plan:
-    return plan(desired, current, PlanOptions(**options))
+    return plan(desired, current, PlanOptions(**options), catalogue=default_catalogue())
 
 
 def summary(p: Plan) -> list[tuple[str, str]]:
@@ -111,7 +112,11 @@ def settle(
     """Apply in rounds while the carrier activates (and maybe fails) a random part."""
     site = desired.site.id
     for _ in range(rounds):
-        apply_ready(backend, plan(desired, backend.read_state(site), LIFTED), batch)
+        apply_ready(
+            backend,
+            plan(desired, backend.read_state(site), LIFTED, catalogue=backend.catalogue()),
+            batch,
+        )
         pending = [
             f"{kind}/{ident}"
             for kind in ("user", "hunt_group", "call_centre")

@@ -28,7 +28,9 @@ def replay(case: dict) -> str:
             backend.configure(site, licences=case["licences"])
         settle(backend, current, random.Random(case["seed"]), fail_some=True)
         options = PlanOptions(**case["options"]) if "options" in case else LIFTED
-        text = render_json(plan(desired, backend.read_state(site), options))
+        text = render_json(
+            plan(desired, backend.read_state(site), options, catalogue=backend.catalogue())
+        )
         backend.close()
     return text
 

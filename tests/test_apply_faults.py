@@ -47,10 +47,10 @@ def test_random_faults_converge_without_breaking_a_rule(
         assert all(action_id == "(backend)" for action_id, _ in report.failed), report.failed
         if faulty.read_state(spec.site.id).exists:  # every batch may have rolled back
             faulty.activate(spec.site.id)
-        if plan(spec, faulty.read_state(spec.site.id)).empty:
+        if plan(spec, faulty.read_state(spec.site.id), catalogue=faulty.catalogue()).empty:
             break
     assert batches > 0 and refusals == []
-    assert plan(spec, faulty.read_state(spec.site.id)).empty
+    assert plan(spec, faulty.read_state(spec.site.id), catalogue=faulty.catalogue()).empty
     assert faulty.check_consistency(spec.site.id) == []
     rows = [r for f in tmp_path.glob("onenet-credentials-*.csv") for r in read_rows(f)]
     state = faulty.read_state(spec.site.id)
@@ -98,4 +98,4 @@ def test_four_applies_at_once(tmp_path: Path) -> None:
     backend.activate(spec.site.id)
     with CredentialsSink(spec.site.id, directory=tmp_path) as sink:
         apply_site(backend, spec, PlanOptions(), sink)
-    assert plan(spec, backend.read_state(spec.site.id)).empty
+    assert plan(spec, backend.read_state(spec.site.id), catalogue=backend.catalogue()).empty

@@ -14,6 +14,7 @@ from benchmarks.sitegen import generate
 from onenet_apply.apply.applier import apply_site
 from onenet_apply.apply.credentials import CredentialsSink, read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.planning.planner import PlanOptions, plan
 from onenet_apply.sitefile.validate import validate_file
@@ -64,7 +65,7 @@ def test_killed_applies_lose_no_credential_and_converge(tmp_path: Path) -> None:
             caught_mid_apply += 0 < len(partial) < USERS
         backend = recover(workdir, spec)
         state = backend.read_state(spec.site.id)
-        assert plan(spec, state).empty, f"run {run} did not converge"
+        assert plan(spec, state, catalogue=default_catalogue()).empty, f"run {run} did not converge"
         assert backend.check_consistency(spec.site.id) == []
         issued = credentials_in_csvs(workdir)
         phones = [u for u, c in state.users.items() if c.item.desk_phone != "none"]

@@ -30,7 +30,9 @@ def test_detailed_exitcode(onenet, workdir: Path) -> None:
     spec = validate_file(str(EXAMPLE)).spec
     backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
     for _ in range(2):
-        for action in plan(spec, backend.read_state("berlin-hq")).ready:
+        for action in plan(
+            spec, backend.read_state("berlin-hq"), catalogue=backend.catalogue()
+        ).ready:
             backend.execute("berlin-hq", action)
         backend.activate("berlin-hq")
     backend.close()

@@ -25,7 +25,7 @@ def round_trip(backend: SandboxBackend, site_id: str, directory: Path) -> SiteSp
     path.write_text(text, "utf-8")
     result = validate_file(str(path))
     assert result.spec is not None, [p.format() for p in result.problems]
-    assert plan(result.spec, backend.read_state(site_id)).empty
+    assert plan(result.spec, backend.read_state(site_id), catalogue=backend.catalogue()).empty
     return result.spec
 
 
@@ -72,7 +72,10 @@ def test_random_sites_round_trip(desired: SiteSpec) -> None:
         settle(backend, desired, random.Random(0), fail_some=False)
         backend.activate(SITE)
         for _ in range(2):
-            apply_ready(backend, plan(desired, backend.read_state(SITE), OPTIONS))
+            apply_ready(
+                backend,
+                plan(desired, backend.read_state(SITE), OPTIONS, catalogue=backend.catalogue()),
+            )
             backend.activate(SITE)
         if backend.read_state(SITE).exists:
             round_trip(backend, SITE, Path(tmp))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.plan import (
     FORMAT_VERSION,
     Plan,
@@ -35,12 +36,12 @@ SITE = "berlin-hq"
 
 def example_plans(tmp_path: Path) -> dict[str, Plan]:
     spec = validate_file(str(EXAMPLE)).spec
-    empty = plan(spec, SiteState(SITE))
+    empty = plan(spec, SiteState(SITE), catalogue=default_catalogue())
     backend = SandboxBackend(tmp_path / "sandbox.db")
     for action in empty.ready:
         backend.execute(SITE, action)
     backend.activate(SITE, ["anna", "ben", "deniz", "georg", "karl", "hunt_group/sales"])
-    partly = plan(spec, backend.read_state(SITE), PlanOptions())
+    partly = plan(spec, backend.read_state(SITE), PlanOptions(), catalogue=backend.catalogue())
     backend.close()
     return {"empty": empty, "partly-built": partly}
 

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.plan import Kind, Plan, Status
 from onenet_apply.planning.planner import plan
 from onenet_apply.planning.render import render_json
@@ -84,7 +85,9 @@ def test_ready_actions_never_meet_a_refusal(
     with tempfile.TemporaryDirectory() as tmp:
         backend = sandbox_at_current(tmp, scenario, seed, fail_some, batch)
         desired = spec_of(scenario.desired.text)
-        the_plan = plan(desired, backend.read_state(SITE), scenario.options)
+        the_plan = plan(
+            desired, backend.read_state(SITE), scenario.options, catalogue=backend.catalogue()
+        )
         assert_unmanaged_untouched(the_plan, scenario)
         apply_ready(backend, the_plan, batch)  # (a)
         assert backend.check_consistency(SITE) == []
@@ -100,7 +103,10 @@ def test_gates_only_hold_back_what_the_lifted_plan_would_do(scenario: Scenario, 
     with tempfile.TemporaryDirectory() as tmp:
         backend = sandbox_at_current(tmp, scenario, seed, fail_some=True)
         desired, state = spec_of(scenario.desired.text), backend.read_state(SITE)
-        gated, lifted = plan(desired, state, scenario.options), plan(desired, state, LIFTED)
+        gated, lifted = (
+            plan(desired, state, scenario.options, catalogue=default_catalogue()),
+            plan(desired, state, LIFTED, catalogue=default_catalogue()),
+        )
         backend.close()
     assert [(a.id, a.changes) for a in gated.actions] == [(a.id, a.changes) for a in lifted.actions]
     for held, free in zip(gated.actions, lifted.actions, strict=True):
@@ -138,9 +144,12 @@ def test_stuck_sites_end_with_only_blocked_work(scenario: Scenario, seed: int) -
         backend = sandbox_at_current(tmp, scenario, seed, fail_some=False)
         desired = spec_of(scenario.desired.text)
         for _ in range(4):
-            apply_ready(backend, plan(desired, backend.read_state(SITE), LIFTED))
+            apply_ready(
+                backend,
+                plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue()),
+            )
             backend.activate(SITE)
-        final = plan(desired, backend.read_state(SITE), LIFTED)
+        final = plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue())
         assert all(a.status is Status.BLOCKED and a.reason for a in final.actions), render_json(
             final
         )
@@ -158,11 +167,13 @@ def test_apply_activate_apply_converges_to_an_empty_plan(scenario: Scenario, see
         backend.activate(SITE)
         desired = spec_of(scenario.desired.text)
         for _ in range(3):  # (b): apply, activate everything, apply again
-            the_plan = plan(desired, backend.read_state(SITE), LIFTED)
+            the_plan = plan(
+                desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue()
+            )
             assert_unmanaged_untouched(the_plan, scenario)
             apply_ready(backend, the_plan)
             backend.activate(SITE)
-        final = plan(desired, backend.read_state(SITE), LIFTED)
+        final = plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue())
         assert final.empty, render_json(final)
         backend.close()
 
@@ -184,7 +195,10 @@ def test_failed_activations_leave_only_blocked_lines_until_the_team_answers(
         backend.fail(SITE)  # whatever is still pending fails too
         desired = spec_of(scenario.desired.text)
         for _ in range(3):
-            apply_ready(backend, plan(desired, backend.read_state(SITE), LIFTED))
+            apply_ready(
+                backend,
+                plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue()),
+            )
             backend.activate(SITE)
         state = backend.read_state(SITE)
         failed = {
@@ -193,7 +207,7 @@ def test_failed_activations_leave_only_blocked_lines_until_the_team_answers(
             for ident, c in state.section(kind).items()
             if c.lifecycle == "failed" and ident not in scenario.unmanaged
         }
-        stuck = plan(desired, state, LIFTED)
+        stuck = plan(desired, state, LIFTED, catalogue=default_catalogue())
         assert all(a.status is Status.BLOCKED for a in stuck.actions), render_json(stuck)
         assert sorted(str(a.target) for a in stuck.actions if str(a.target) in failed) == sorted(
             str(a.target) for a in stuck.actions if a.kind is Kind.ACTIVATION_FAILED
@@ -202,9 +216,12 @@ def test_failed_activations_leave_only_blocked_lines_until_the_team_answers(
         if failed:
             getattr(backend, answer)(SITE)
         for _ in range(4):
-            apply_ready(backend, plan(desired, backend.read_state(SITE), LIFTED))
+            apply_ready(
+                backend,
+                plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue()),
+            )
             backend.activate(SITE)
-        final = plan(desired, backend.read_state(SITE), LIFTED)
+        final = plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue())
         assert final.empty, render_json(final)
         assert backend.check_consistency(SITE) == []
         backend.close()
@@ -216,8 +233,12 @@ def test_plans_are_byte_identical_for_the_same_inputs(scenario: Scenario, seed: 
     with tempfile.TemporaryDirectory() as tmp:
         backend = sandbox_at_current(tmp, scenario, seed, fail_some=True)
         desired = spec_of(scenario.desired.text)
-        first = render_json(plan(desired, backend.read_state(SITE), scenario.options))
-        again = render_json(plan(desired, backend.read_state(SITE), scenario.options))
+        first = render_json(
+            plan(desired, backend.read_state(SITE), scenario.options, catalogue=backend.catalogue())
+        )
+        again = render_json(
+            plan(desired, backend.read_state(SITE), scenario.options, catalogue=backend.catalogue())
+        )
         assert first == again  # (c)
         backend.close()
 

@@ -15,6 +15,7 @@ from onenet_apply.apply.applier import GatedError, apply_site
 from onenet_apply.apply.credentials import CredentialsSink, read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.backends.sandbox.faults import Faults
+from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.spec import Policy, SiteSpec, frozen_map
 from onenet_apply.planning.planner import PlanOptions, plan
 from onenet_apply.sitefile.validate import validate_file
@@ -74,7 +75,7 @@ def test_apply_without_an_approver_still_refuses_a_gated_plan(tmp_path: Path) ->
     before = backend.read_state(SITE)
     journal = len(backend.journal(SITE))
     spec = site_file(tmp_path / "site.yaml", range(2), renamed=frozenset({0}))
-    the_plan = plan(spec, before)
+    the_plan = plan(spec, before, catalogue=default_catalogue())
     assert sorted((a.id, str(a.status)) for a in the_plan.actions) == [
         ("user/u0/update-profile", "ready"),
         ("user/u2/delete", "gated"),
@@ -167,7 +168,7 @@ def test_one_apply_retries_a_transient_failure_itself(tmp_path: Path, mode: str)
     with CredentialsSink(SITE, directory=tmp_path) as sink:
         report = apply_site(backend, spec, PlanOptions(), sink)
     assert report.failed == []
-    assert plan(spec, backend.read_state(SITE)).empty
+    assert plan(spec, backend.read_state(SITE), catalogue=backend.catalogue()).empty
     assert sorted(backend.read_state(SITE).users) == [f"u{n}" for n in range(5)]
     [csv_file] = tmp_path.glob("onenet-credentials-*.csv")
     rows = read_rows(csv_file)

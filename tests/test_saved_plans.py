@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.digest import json_digest
 from onenet_apply.model.plan import Kind
 from onenet_apply.model.spec import frozen_map
@@ -134,7 +135,7 @@ def test_a_consistent_forgery_of_an_invalid_site_is_refused(onenet, workdir: Pat
     anna = replace(saved.spec.users["anna"], first_name="A" * 40)
     forged = replace(saved.spec, users=frozen_map({**saved.spec.users, "anna": anna}))
     state = sandbox(workdir).read_state(SITE)
-    forged_plan = plan(forged, state, saved.options)
+    forged_plan = plan(forged, state, saved.options, catalogue=default_catalogue())
     (workdir / "plan.json").write_text(plan_file.render(forged_plan, forged, saved.options))
     result = onenet("apply", "plan.json", "--yes")
     assert result.code == 1

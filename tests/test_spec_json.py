@@ -90,9 +90,9 @@ def test_a_saved_plan_of_any_site_is_what_apply_derives_again(
     }
     state = state_of(built, "pending", **activated)  # half of them still pending
     options = PlanOptions(allow_delete=allow_delete)
-    made = plan(desired, state, options)
+    made = plan(desired, state, options, catalogue=default_catalogue())
     document = json.loads(json.dumps(plan_file.document(made, desired, options)))
     saved = plan_file.saved_from_document(document, "plan.json")
     assert saved.plan == made and saved.spec == desired and saved.options == options
-    again = plan(saved.spec, state, saved.options)
+    again = plan(saved.spec, state, saved.options, catalogue=default_catalogue())
     assert runnable(saved.plan, again, state) == made.ready

@@ -67,6 +67,12 @@ TESTS: dict[str, list[str]] = {
         "test_cli_plan.py",
         "test_planner_properties.py",
     ],
+    "members": [
+        "test_planner_rules.py",
+        "test_planner_edge_cases.py",
+        "test_cli_plan.py",
+        "test_planner_properties.py",
+    ],
     "credentials": [
         "test_credentials.py",
         "test_credentials_sink.py",
@@ -105,6 +111,15 @@ TESTS: dict[str, list[str]] = {
 }
 
 PATHS: dict[str, str] = {
+    "validate": "sitefile/validate.py",
+    "schema": "sitefile/schema.py",
+    "planner": "planning/planner.py",
+    "members": "planning/members.py",
+    "ordering": "planning/ordering.py",
+    "swaps": "planning/swaps.py",
+    "gates": "planning/gates.py",
+    "applier": "apply/applier.py",
+    "credentials": "apply/credentials.py",
     "lock": "backends/sandbox/lock.py",
     "consistency": "backends/sandbox/consistency.py",
     "users": "backends/sandbox/users.py",

@@ -95,7 +95,9 @@ def apply_site(
         transient = 0
         first = True
         while True:
-            current = plan(spec, backend.read_state(spec.site.id), options)
+            current = plan(
+                spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
+            )
             report.last_plan = current
             if first:
                 first = False
@@ -137,7 +139,7 @@ def apply_saved(
     report = ApplyReport(last_plan=saved.plan)
     with backend.lock(saved.plan.site, lock_timeout, command):
         state = backend.read_state(saved.plan.site)
-        current = plan(saved.spec, state, saved.options)
+        current = plan(saved.spec, state, saved.options, catalogue=backend.catalogue())
         run = runnable(saved.plan, current, state)
         report.last_plan = current
         running = {a.id for a in run}

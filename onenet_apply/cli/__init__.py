@@ -143,7 +143,8 @@ def plan_command(
         )
     site_backend = open_backend(backend)
     try:
-        result = validate_file(site_file, site_backend.catalogue())
+        catalogue = site_backend.catalogue()
+        result = validate_file(site_file, catalogue)
         if not result.ok:
             report_problems([result])
             sys.exit(EXIT_ERROR)
@@ -153,7 +154,7 @@ def plan_command(
         site_backend.close()
     options = PlanOptions(allow_delete, force)
     try:
-        the_plan = make_plan(result.spec, state, options)
+        the_plan = make_plan(result.spec, state, options, catalogue=catalogue)
     except PlanError as e:
         raise click.ClickException(str(e)) from None
     # the saved-plan document: what --out writes and --format json prints

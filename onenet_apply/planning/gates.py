@@ -10,14 +10,10 @@ A plan with any gated action is not applied at all.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from onenet_apply.model.plan import Kind, Status
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import SiteState
-
-if TYPE_CHECKING:
-    from onenet_apply.planning.planner import Draft, PlanOptions
+from onenet_apply.planning.draft import Draft, PlanOptions
 
 DELETE_GATE = "deleting needs --allow-delete or policy.allow_delete: true"
 MIN_USERS_FOR_CHANGE_GATE = 10

@@ -23,12 +23,12 @@ from collections import Counter, defaultdict
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from onenet_apply.model.catalogue import default_catalogue
+from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.plan import Action, Change, Kind, Status
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import SiteState
 from onenet_apply.planning import swaps
-from onenet_apply.planning.planner import HOLD_RANK, Draft
+from onenet_apply.planning.draft import HOLD_RANK, Draft
 
 _ONE_GROUP_TYPES = ("call_pickup_group", "call_park_group")  # a user is in at most one
 KIND_RANK = {
@@ -55,7 +55,9 @@ class PlanError(Exception):
     """The planner cannot order the changes (a bug, or an impossible site)."""
 
 
-def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
+def order(
+    drafts: list[Draft], spec: SiteSpec, state: SiteState, catalogue: Catalogue
+) -> list[Draft]:
     holders = swaps.holders(state)
     temps = swaps.Temporaries(spec, state)
     drafts = swaps.break_swaps(drafts, holders, temps)
@@ -68,8 +70,8 @@ def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
         _claim_edges(drafts, holders, state)
         _membership_edges(drafts)
         _policy_edges(drafts)
-        _agent_edges(drafts, state)
-        _edition_edges(drafts)
+        _agent_edges(drafts, state, catalogue)
+        _edition_edges(drafts, catalogue)
         _licence_edges(drafts, spec, state)
         _reference_edges(drafts, state)
         _leave_before_delete(drafts)  # last: it must see every other edge
@@ -272,10 +274,9 @@ def _join_before_deactivation(drafts: list[Draft]) -> None:
                     deactivations[uid].deps.add(draft.id)
 
 
-def _agent_edges(drafts: list[Draft], state: SiteState) -> None:
+def _agent_edges(drafts: list[Draft], state: SiteState, levels: Catalogue) -> None:
     """An agent keeps the option its call centre needs until it has left the centre
-    (or the centre is gone or downgraded)."""
-    levels = default_catalogue()
+    (or the centre is gone or downgraded); the levels are the backend catalogue's."""
     centres: dict[str, list[Draft]] = defaultdict(list)  # centre -> what frees its agents
     for draft in drafts:
         failed_marker = draft.kind is Kind.ACTIVATION_FAILED
@@ -303,10 +304,10 @@ def _agent_edges(drafts: list[Draft], state: SiteState) -> None:
                     draft.deps.add(centre.id)
 
 
-def _edition_edges(drafts: list[Draft]) -> None:
+def _edition_edges(drafts: list[Draft], catalogue: Catalogue) -> None:
     """A call centre's edition goes up after the list writes that take agents out: one
     leaving may lack the option the higher edition needs."""
-    levels = default_catalogue().edition_levels
+    levels = catalogue.edition_levels
     removals: dict[str, list[Draft]] = defaultdict(list)
     for draft in drafts:
         agents = draft.changes.get("agents")

@@ -9,15 +9,13 @@ randomness: the same inputs give a byte-identical plan.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 from onenet_apply.gcpause import gc_paused
-from onenet_apply.model.catalogue import default_catalogue
+from onenet_apply.model.catalogue import Catalogue
+from onenet_apply.model.digest import spec_digest, state_digest
 from onenet_apply.model.fields import (
     CONFIG,
-    GROUP_LISTS,
     GROUP_SETTINGS,
     PROFILE,
     deactivation_fields,
@@ -40,65 +38,40 @@ from onenet_apply.model.state import (
     Lifecycle,
     SiteState,
 )
+from onenet_apply.planning import gates, ordering
+from onenet_apply.planning.draft import (
+    CLAIMED,
+    FAILED_REASON,
+    A,
+    D,
+    Draft,
+    Drafting,
+    F,
+    P,
+    PlanOptions,
+    hold_for_lifecycle,
+)
+from onenet_apply.planning.members import MemberLists
 
-FAILED_REASON = "activation failed: contact the One Net Business team"
 # the team's two answers: retry the activation (pending again) or remove the object
 FAILED_KEPT = FAILED_REASON + "; they can retry the activation or remove the {what}"
 FAILED_DROPPED = FAILED_REASON + "; the site file no longer lists it: ask them to remove the {what}"
-P, A, D, F = Lifecycle.PENDING, Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.FAILED
-CLAIMED = ("number", "extension", "username")  # values no two objects may hold at once
-# how far an action is from running: each status only ever moves to a higher one
-HOLD_RANK = {Status.READY: 0, Status.DEFERRED: 1, Status.GATED: 2, Status.BLOCKED: 3}
 
 
-@dataclass(frozen=True, slots=True)
-class PlanOptions:
-    allow_delete: bool = False  # --allow-delete (policy.allow_delete also allows)
-    force: bool = False  # --force: lift the max_change_percent gate
-
-
-@dataclass(slots=True)
-class Draft:
-    """An action while the plan is being built: mutable, with what ordering needs."""
-
-    kind: Kind
-    target: Target
-    changes: dict[str, tuple[Any, Any]]
-    suffix: str = ""
-    status: Status = Status.READY
-    reason: str | None = None
-    needs: str | None = None
-    deps: set[str] = field(default_factory=set)
-    notes: list[str] = field(default_factory=list)
-    claims: dict[str, str] = field(default_factory=dict)  # namespace -> value it takes
-    releases: dict[str, str] = field(default_factory=dict)  # namespace -> value it gives up
-    licences_added: set[str] = field(default_factory=set)
-    licences_removed: set[str] = field(default_factory=set)
-
-    id: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.id = f"{self.target}/{self.kind}{self.suffix}"
-
-    @property
-    def entity(self) -> str:
-        return str(self.target)
-
-    def hold(self, status: Status, reason: str) -> None:
-        """Lower the status (ready > deferred > gated > blocked) and say why."""
-        if HOLD_RANK[status] > HOLD_RANK[self.status]:
-            self.status, self.reason = status, reason
-
-
-def plan(spec: SiteSpec, state: SiteState, options: PlanOptions | None = None) -> Plan:
-    from onenet_apply.model.digest import spec_digest, state_digest
-    from onenet_apply.planning import gates, ordering
-
+def plan(
+    spec: SiteSpec,
+    state: SiteState,
+    options: PlanOptions | None = None,
+    *,
+    catalogue: Catalogue,
+) -> Plan:
+    """The plan that takes the site from `state` to `spec` on a backend whose
+    catalogue is `catalogue` (its options decide which agent levels ordering keeps)."""
     options = options or PlanOptions()
-    builder = _Builder(spec, state)
+    builder = _Builder(spec, state, catalogue)
     drafts = builder.build()
     with gc_paused():  # tens of thousands of acyclic drafts: nothing for the collector
-        ordered = ordering.order(drafts, spec, state)
+        ordered = ordering.order(drafts, spec, state, catalogue)
         gates.apply(ordered, spec, state, options)
         ordering.propagate(ordered)
         actions = tuple(ordering.freeze(d) for d in ordered)
@@ -106,49 +79,19 @@ def plan(spec: SiteSpec, state: SiteState, options: PlanOptions | None = None) -
     return Plan(spec.site.id, *digests, actions, tuple(builder.warnings))
 
 
-class _Builder:
-    def __init__(self, spec: SiteSpec, state: SiteState) -> None:
-        self.spec = spec
-        self.state = state
-        self.drafts: list[Draft] = []
-        self.warnings: list[str] = []
-        patterns = spec.site.unmanaged
-        self.unmanaged = (
-            (lambda ident: any(fnmatchcase(ident, p) for p in patterns))
-            if (patterns)
-            else (lambda ident: False)
-        )
-        self.creating: set[str] = set()  # user ids created by this plan
-        self.option_updates: dict[str, Draft] = {}  # user id -> its config update
+class _Builder(Drafting):
+    """The user and group drafts; member lists are `MemberLists`'s."""
 
-    def add(self, draft: Draft) -> Draft:
-        self.drafts.append(draft)
-        return draft
+    def __init__(self, spec: SiteSpec, state: SiteState, catalogue: Catalogue) -> None:
+        super().__init__(spec, state, catalogue)
+        self.lists = MemberLists(self)
 
     def build(self) -> list[Draft]:
-        self._warn_deactivated_members()
+        self.lists.warn_deactivated_members()
         self._users()
         for group_type in GROUP_TYPES:
             self._groups(group_type)
         return self.drafts
-
-    def _warn_deactivated_members(self) -> None:
-        """Edge case 7: a deactivated user the site file keeps in a hunt group (or as a
-        call-centre agent) stays there, and callers may reach its announcement. Said in
-        every plan of such a site, whether or not the list is written."""
-        lists = [
-            (f"hunt group {gid}", Target("hunt_group", gid), group.members)
-            for gid, group in self.spec.hunt_groups.items()
-        ]
-        lists += [
-            (f"call centre {gid} as an agent", Target("call_centre", gid), centre.agents)
-            for gid, centre in self.spec.call_centres.items()
-        ]
-        for where, target, members in sorted(lists, key=lambda entry: entry[0]):
-            for uid in members:
-                user = self.spec.users.get(uid)
-                if user is not None and user.status == DEACTIVATED and self._stays(target, uid):
-                    self.warnings.append(f"{uid} is deactivated and stays in {where}")
 
     # -- users -------------------------------------------------------------------------
     def _users(self) -> None:
@@ -204,7 +147,7 @@ class _Builder:
                 licences_removed=_licences(values),
             )
         )
-        _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
+        hold_for_lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
 
     def _failed(self, target: Target, wanted: bool, held: dict[str, str]) -> None:
         """Edge case 6: nothing is done to a failed object; one line says what to do.
@@ -236,7 +179,7 @@ class _Builder:
             )
             if "desk_phone" in config and want["desk_phone"] != "none":
                 draft.notes.append(NEW_LOGIN_DETAILS_NOTE)
-            _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
+            hold_for_lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
             if "options" in config:
                 self.option_updates[target.id] = draft
         self._user_status(target, user, current, lifecycle)
@@ -252,7 +195,7 @@ class _Builder:
                     needs="activated or deactivated",
                 )
             )
-            _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
+            hold_for_lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
         elif user.status != DEACTIVATED and lifecycle is D:
             self.add(
                 Draft(
@@ -279,7 +222,9 @@ class _Builder:
             elif gid not in current:
                 want = group_fields(group_type, desired[gid])
                 self._create_group(target, want)
-                self._lists(target, want, None, P if group_type in ACTIVATED_GROUP_TYPES else A)
+                self.lists.write(
+                    target, want, None, P if group_type in ACTIVATED_GROUP_TYPES else A
+                )
             elif gid not in desired:
                 self._delete_group(
                     target, group_fields(group_type, current[gid].item), current[gid].lifecycle
@@ -288,7 +233,7 @@ class _Builder:
                 want = group_fields(group_type, desired[gid])
                 have = group_fields(group_type, current[gid].item)
                 self._update_group(target, want, have, current[gid].lifecycle)
-                self._lists(target, want, have, current[gid].lifecycle)
+                self.lists.write(target, want, have, current[gid].lifecycle)
 
     def _create_group(self, target: Target, want: dict[str, Any]) -> None:
         settings = {k: (None, want[k]) for k in GROUP_SETTINGS[target.type]}
@@ -313,7 +258,7 @@ class _Builder:
             )
         )
         if numbered:
-            _lifecycle(draft, lifecycle, (A,), f"until {target.id} is activated")
+            hold_for_lifecycle(draft, lifecycle, (A,), f"until {target.id} is activated")
             self._references(draft, have["number"])
 
     def _references(self, draft: Draft, number: str) -> None:
@@ -339,194 +284,13 @@ class _Builder:
         )
         if claimed:
             draft.needs = str(A)
-            _lifecycle(draft, lifecycle, (A,), f"until {target.id} is activated")
+            hold_for_lifecycle(draft, lifecycle, (A,), f"until {target.id} is activated")
         if changes.get("edition") and target.type == "call_centre":
             # agents gain the option the edition needs first; one losing an option
             # waits for the edition instead (ordering's agent rule)
             for uid in want["agents"]:
-                if uid in self.option_updates and _raises_agent_level(self.option_updates[uid]):
+                if uid in self.option_updates and self.raises_agent_level(self.option_updates[uid]):
                     draft.deps.add(self.option_updates[uid].id)
-
-    def _lists(
-        self,
-        target: Target,
-        want: dict[str, Any],
-        have: dict[str, Any] | None,
-        lifecycle: Lifecycle,
-    ) -> None:
-        """Member lists, written whole: what can be written now, and what must wait."""
-        roles = [r for r in GROUP_LISTS[target.type] if r != "weights"]
-        now: dict[str, list[str]] = {}
-        waiting: dict[str, list[str]] = {}
-        blocked: list[str] = []
-        for role in roles:
-            current = list(have[role]) if have else []
-            desired = list(want[role])
-            eligible = [u for u in desired if u in current or self._can_join(target, u)]
-            now[role] = eligible
-            waiting[role] = [u for u in desired if u not in eligible]
-            blocked += [u for u in waiting[role] if self._never_joins(target, u)]
-        weighted = target.type == "hunt_group" and want["policy"] == "weighted"
-        current_lists = {r: (list(have[r]) if have else []) for r in roles}
-        have_weights = have["weights"] if have and target.type == "hunt_group" else {}
-        weights_now = (
-            {u: want["weights"][u] for u in now["members"] if u in want["weights"]}
-            if target.type == "hunt_group"
-            else None
-        )
-        if weighted and any(waiting.values()):
-            # weights must cover the whole list and sum to 100: no partial write
-            now, weights_now = current_lists, have_weights
-        write_now = {r: (current_lists[r], now[r]) for r in roles if now[r] != current_lists[r]}
-        if (
-            target.type == "hunt_group"
-            and (write_now or weights_now != have_weights)
-            and (weights_now or have_weights)
-        ):
-            write_now["weights"] = (have_weights, weights_now)
-            write_now.setdefault("members", (current_lists["members"], now["members"]))
-        if write_now:
-            self._list_draft(target, write_now, "", lifecycle)
-        if any(waiting.values()):
-            later = {r: (now[r], list(want[r])) for r in roles if waiting[r]}
-            if target.type == "hunt_group" and want["weights"]:
-                later["weights"] = (weights_now, want["weights"])
-            draft = self._list_draft(target, later, "-later" if write_now else "", lifecycle)
-            names = sorted({u for r in roles for u in waiting[r]})
-            if blocked:
-                draft.hold(
-                    Status.BLOCKED,
-                    "; ".join(self._why_never(target, u) for u in sorted(set(blocked))),
-                )
-            else:
-                draft.hold(
-                    Status.DEFERRED,
-                    f"until {', '.join(names)} {'is' if len(names) == 1 else 'are'} activated",
-                )
-
-    def _list_draft(
-        self, target: Target, changes: dict[str, tuple[Any, Any]], suffix: str, lifecycle: Lifecycle
-    ) -> Draft:
-        draft = self.add(Draft(Kind.SET_MEMBERS, target, changes, suffix=suffix))
-        if target.id not in (self.state.section(target.type)):
-            draft.deps.add(f"{target}/{Kind.CREATE}")
-        added: set[str] = set()
-        for role, (before, after) in changes.items():
-            if role == "weights":
-                continue
-            added |= set(after) - set(before or [])
-            if role == "agents":
-                for uid in set(after) - set(before or []):
-                    if uid in self.option_updates:
-                        draft.deps.add(self.option_updates[uid].id)
-        for uid in sorted(added):
-            if uid in self.creating:
-                draft.deps.add(f"user/{uid}/{Kind.CREATE}")
-            current = self.state.users.get(uid)
-            if current is not None and current.lifecycle is D:
-                draft.deps.add(f"user/{uid}/{Kind.REACTIVATE}")
-        draft.notes += self._deactivated_members(target, changes)
-        return draft
-
-    def _deactivated_members(
-        self, target: Target, changes: dict[str, tuple[Any, Any]]
-    ) -> list[str]:
-        """Edge case 7: the list write that keeps a deactivated user says so too."""
-        if target.type != "hunt_group":
-            return []
-        notes = []
-        for uid in (changes.get("members") or (None, []))[1] or []:
-            user = self.spec.users.get(uid)
-            if user is not None and user.status == DEACTIVATED and self._stays(target, uid):
-                notes.append(f"{uid} is deactivated and stays in hunt group {target.id}")
-        return notes
-
-    def _can_join(self, target: Target, uid: str) -> bool:
-        current = self.state.users.get(uid)
-        if target.type in ACTIVATED_GROUP_TYPES:
-            if current is not None and current.lifecycle is D and self._reactivating(uid):
-                return True  # joins right after its reactivation (see _list_draft)
-            return current is not None and current.lifecycle is A
-        if uid in self.creating:
-            return True
-        return (
-            current is not None
-            and current.lifecycle is not F
-            and self._unmanaged_group_of(target, uid) is None
-        )
-
-    def _unmanaged_group_of(self, target: Target, uid: str) -> str | None:
-        """The unmanaged pickup (or park) group a user is in: a user is in at most one
-        group of each of these kinds, and this plan never writes that group's list."""
-        if target.type in ACTIVATED_GROUP_TYPES:
-            return None
-        for gid, current in sorted(self.state.section(target.type).items()):
-            if gid != target.id and self.unmanaged(gid) and uid in current.item.members:
-                return gid
-        return None
-
-    def _reactivating(self, uid: str) -> bool:
-        user = self.spec.users.get(uid)
-        return user is not None and user.status != DEACTIVATED
-
-    def _never_joins(self, target: Target, uid: str) -> bool:
-        """Failed users never join; deactivated ones stay out of hunt groups and centres."""
-        current = self.state.users.get(uid)
-        if current is None:
-            return False
-        if current.lifecycle is F or self._unmanaged_group_of(target, uid) is not None:
-            return True
-        return (
-            target.type in ACTIVATED_GROUP_TYPES
-            and current.lifecycle is D
-            and not self._reactivating(uid)
-        )
-
-    def _stays(self, target: Target, uid: str) -> bool:
-        """Whether `uid` is in the group's list now or will be put there: a user who
-        cannot join (blocked) does not stay anywhere."""
-        if not self._never_joins(target, uid):
-            return True
-        section = self.state.section(target.type)
-        current = section.get(target.id)
-        roles = ("members", "agents")
-        return current is not None and any(
-            uid in (getattr(current.item, role, None) or ()) for role in roles
-        )
-
-    def _why_never(self, target: Target, uid: str) -> str:
-        if self.state.users[uid].lifecycle is F:
-            return f"{uid}: {FAILED_REASON}"
-        held = self._unmanaged_group_of(target, uid)
-        if held is not None:
-            kind = target.type.replace("_", " ")
-            return (
-                f"{uid} is in {kind} {held}, which this site file does not manage: "
-                f"a user is in at most one {kind}"
-            )
-        return (
-            f"{uid} is deactivated: a deactivated user stays in, but cannot join, a "
-            f"{target.type.replace('_', ' ')}; reactivate it or take it off the list"
-        )
-
-
-def _lifecycle(
-    draft: Draft, lifecycle: Lifecycle, allowed: tuple[Lifecycle, ...], waiting: str
-) -> None:
-    if lifecycle in allowed:
-        return
-    if lifecycle is F:
-        draft.hold(Status.BLOCKED, FAILED_REASON)
-    elif lifecycle is P:
-        draft.hold(Status.DEFERRED, waiting)
-    else:
-        draft.hold(Status.BLOCKED, f"not possible while {draft.target.id} is {lifecycle}")
-
-
-def _raises_agent_level(draft: Draft) -> bool:
-    before, after = (tuple(v or ()) for v in draft.changes["options"])
-    levels = default_catalogue()
-    return levels.agent_level(after) > levels.agent_level(before)
 
 
 def _claims(values: dict[str, Any]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from onenet_apply.model.phone import InvalidNumber
 from onenet_apply.model.plan import Kind, Status
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import SiteState
-from onenet_apply.planning.planner import CLAIMED, Draft
+from onenet_apply.planning.draft import CLAIMED, Draft
 
 
 def holders(state: SiteState) -> dict[str, dict[str, str]]:

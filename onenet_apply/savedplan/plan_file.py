@@ -32,7 +32,7 @@ from onenet_apply.model.plan import (
     plan_to_json,
 )
 from onenet_apply.model.spec import SiteSpec
-from onenet_apply.planning.planner import PlanOptions
+from onenet_apply.planning.draft import PlanOptions
 from onenet_apply.savedplan.spec_json import SpecJsonError, spec_from_json
 
 MARKER = "onenet-plan"

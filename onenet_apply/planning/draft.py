@@ -1,0 +1,108 @@
+"""The types every planning stage shares, at the bottom of the package.
+
+`planner` makes drafts, `members` the member-list writes, `swaps` and `ordering`
+connect and order them, `gates` holds them back: each imports this module and
+none imports another's, so the package has no import circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from onenet_apply.model.catalogue import Catalogue
+from onenet_apply.model.plan import Kind, Status, Target
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.model.state import Lifecycle, SiteState
+
+FAILED_REASON = "activation failed: contact the One Net Business team"
+P, A, D, F = Lifecycle.PENDING, Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.FAILED
+CLAIMED = ("number", "extension", "username")  # values no two objects may hold at once
+# how far an action is from running: each status only ever moves to a higher one
+HOLD_RANK = {Status.READY: 0, Status.DEFERRED: 1, Status.GATED: 2, Status.BLOCKED: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    allow_delete: bool = False  # --allow-delete (policy.allow_delete also allows)
+    force: bool = False  # --force: lift the max_change_percent gate
+
+
+@dataclass(slots=True)
+class Draft:
+    """An action while the plan is being built: mutable, with what ordering needs."""
+
+    kind: Kind
+    target: Target
+    changes: dict[str, tuple[Any, Any]]
+    suffix: str = ""
+    status: Status = Status.READY
+    reason: str | None = None
+    needs: str | None = None
+    deps: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    claims: dict[str, str] = field(default_factory=dict)  # namespace -> value it takes
+    releases: dict[str, str] = field(default_factory=dict)  # namespace -> value it gives up
+    licences_added: set[str] = field(default_factory=set)
+    licences_removed: set[str] = field(default_factory=set)
+
+    id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.id = f"{self.target}/{self.kind}{self.suffix}"
+
+    @property
+    def entity(self) -> str:
+        return str(self.target)
+
+    def hold(self, status: Status, reason: str) -> None:
+        """Lower the status (ready > deferred > gated > blocked) and say why."""
+        if HOLD_RANK[status] > HOLD_RANK[self.status]:
+            self.status, self.reason = status, reason
+
+
+class Drafting:
+    """One plan's drafts while they are made, and what the makers share: the site
+    wanted, the site as it is, the backend's catalogue and the unmanaged patterns."""
+
+    def __init__(self, spec: SiteSpec, state: SiteState, catalogue: Catalogue) -> None:
+        self.spec = spec
+        self.state = state
+        self.catalogue = catalogue
+        self.drafts: list[Draft] = []
+        self.warnings: list[str] = []
+        self.unmanaged = unmanaged_matcher(spec.site.unmanaged)
+        self.creating: set[str] = set()  # user ids created by this plan
+        self.option_updates: dict[str, Draft] = {}  # user id -> its config update
+
+    def add(self, draft: Draft) -> Draft:
+        self.drafts.append(draft)
+        return draft
+
+    def raises_agent_level(self, draft: Draft) -> bool:
+        """Whether a user's option change grants a higher call-centre agent level."""
+        before, after = (tuple(v or ()) for v in draft.changes["options"])
+        return self.catalogue.agent_level(after) > self.catalogue.agent_level(before)
+
+
+def unmanaged_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    if not patterns:
+        return lambda ident: False
+    return lambda ident: any(fnmatchcase(ident, p) for p in patterns)
+
+
+def hold_for_lifecycle(
+    draft: Draft, lifecycle: Lifecycle, allowed: tuple[Lifecycle, ...], waiting: str
+) -> None:
+    """Hold a draft its target's lifecycle does not allow yet (deferred while it is
+    pending) or at all (blocked)."""
+    if lifecycle in allowed:
+        return
+    if lifecycle is F:
+        draft.hold(Status.BLOCKED, FAILED_REASON)
+    elif lifecycle is P:
+        draft.hold(Status.DEFERRED, waiting)
+    else:
+        draft.hold(Status.BLOCKED, f"not possible while {draft.target.id} is {lifecycle}")
