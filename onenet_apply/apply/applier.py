@@ -27,7 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from onenet_apply.backends.base import Backend, Recorder, TransientError
+from onenet_apply.apply.locking import site_locks
+from onenet_apply.backends.base import Backend, Recorder, SiteLocks, TransientError
 from onenet_apply.model.plan import Action, Plan, Status
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.planning.planner import PlanOptions, plan
@@ -82,6 +83,7 @@ def apply_site(
     progress: Progress | None = None,
     approve: Approve | None = None,
     command: str = "onenet apply",
+    locks: SiteLocks | None = None,
 ) -> ApplyReport:
     """Plan and apply a site file under the site's lock.
 
@@ -91,7 +93,7 @@ def apply_site(
     (`wait_activation`) or after a transient failure."""
     report = ApplyReport()
     deadline = time.monotonic() + wait_activation
-    with backend.lock(spec.site.id, lock_timeout, command):
+    with site_locks(backend, locks).lock(spec.site.id, lock_timeout, command):
         transient = 0
         first = True
         while True:
@@ -129,6 +131,7 @@ def apply_saved(
     progress: Progress | None = None,
     approve: Approve | None = None,
     command: str = "onenet apply",
+    locks: SiteLocks | None = None,
 ) -> ApplyReport:
     """Apply exactly a reviewed plan: under the lock, plan again from its own site
     content, the current state and its options, and run its ready actions only if
@@ -137,7 +140,7 @@ def apply_saved(
     Ready actions the site now needs beyond the saved plan are not run (nobody
     reviewed them): they are left in `report.unreviewed`."""
     report = ApplyReport(last_plan=saved.plan)
-    with backend.lock(saved.plan.site, lock_timeout, command):
+    with site_locks(backend, locks).lock(saved.plan.site, lock_timeout, command):
         state = backend.read_state(saved.plan.site)
         current = plan(saved.spec, state, saved.options, catalogue=backend.catalogue())
         run = runnable(saved.plan, current, state)

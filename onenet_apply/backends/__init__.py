@@ -1,11 +1,13 @@
-"""Backends: where sites live. `open_backend` turns a --backend URL into one."""
+"""Backends: where sites live. `open_backend` turns a --backend URL into one,
+through the registry of installed backends (registry.py)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from onenet_apply.backends.base import Backend, BackendError
+from onenet_apply.backends import registry
+from onenet_apply.backends.base import Backend
 
 DEFAULT_SANDBOX = Path(".onenet") / "sandbox.db"
 ENV_VAR = "ONENET_BACKEND"
@@ -18,14 +20,5 @@ def backend_url(option: str | None) -> str:
 
 def open_backend(url: str | None = None, *, create: bool = False) -> Backend:
     """The backend at `url`. Only a command that writes a site (`create`) may bring
-    a new sandbox file into being; a reader of a missing one is told so."""
-    url = backend_url(url)
-    scheme, sep, rest = url.partition(":")
-    if not sep or scheme not in ("sandbox",):
-        raise BackendError(
-            f"unknown backend {url!r}: use sandbox:PATH (e.g. sandbox:.onenet/sandbox.db)"
-        )
-    from onenet_apply.backends.sandbox import SandboxBackend
-
-    path = rest.removeprefix("//") or str(DEFAULT_SANDBOX)
-    return SandboxBackend(path, create=create)
+    a new site store (a sandbox file) into being; a reader of a missing one is told so."""
+    return registry.open_url(backend_url(url), create=create)

@@ -1,8 +1,11 @@
-"""The Backend protocol: what the planner and applier need from a platform.
+"""The backend contract: what the planner and applier need from a platform.
 
-Small and storage-agnostic, so the embedded sandbox, a shared PostgreSQL store
-and BroadWorks OCI-P can all implement it. Secrets leave a backend only inside
-a `Credential`, handed to the caller once.
+`Backend` is small and storage-agnostic, so the embedded sandbox and BroadWorks
+OCI-P can both implement it; `backends.common` has the half every backend
+shares. The site lock and the journal are separate capabilities (`SiteLocks`,
+`Journal`): a backend may keep them, or leave them to a shared store. Secrets
+leave a backend only inside a `Credential`, handed to the caller once.
+docs/design.md describes the contract in full.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.plan import Action
@@ -166,10 +169,22 @@ class Backend(Protocol):
         """Set a chosen desk phone password ("User Set Password")."""
         ...
 
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class SiteLocks(Protocol):
+    """A capability: the exclusive apply lock of each site. The sandbox keeps it in
+    its own file; a backend without one gets it from a shared store."""
+
     def lock(self, site_id: str, timeout: float, command: str = "") -> AbstractContextManager[None]:
-        """Hold the site's exclusive apply lock; wait up to `timeout`, then LockTimeout."""
+        """Hold the site's exclusive apply lock; wait up to `timeout`, then LockTimeout.
+        `command` names the holder to whoever waits."""
         ...
 
-    def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]: ...
 
-    def close(self) -> None: ...
+@runtime_checkable
+class Journal(Protocol):
+    """A capability: what was done to a site, outcome by outcome, oldest first."""
+
+    def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]: ...

@@ -11,12 +11,11 @@ from onenet_apply.apply.credentials import (
     CredentialsSink,
     password_cell_problems,
 )
+from onenet_apply.apply.credentials_reset import reset_credentials
 from onenet_apply.backends import open_backend
-from onenet_apply.backends.base import BackendError
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
 from onenet_apply.cli.sandbox import backend_option
 from onenet_apply.model.passwords import MAX_LENGTH, password_problems
-from onenet_apply.model.state import Lifecycle, SiteState
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
@@ -63,25 +62,21 @@ def reset(
         raise click.ClickException(str(e)) from None
     platform = open_backend(backend)
     try:
-        with platform.lock(site, lock_timeout, "onenet credentials reset"), sink:
-            state = platform.read_state(site)
-            targets, skipped = _targets(state, users)
-            for uid in targets:
-                if password is None:
-                    platform.reset_login(site, uid, sink)
-                else:
-                    platform.set_password(site, uid, password, sink)
+        report = reset_credentials(
+            platform, site, users, sink, password=password, lock_timeout=lock_timeout
+        )
     except CredentialsFileError as e:  # the platform committed nothing it could not record
         raise click.ClickException(
             f"{e}; users whose login details could not be written keep their old ones"
         ) from None
     finally:
         platform.close()
-    for uid, why in skipped:
+    for uid, why in report.skipped:
         click.echo(f"skipped {uid}: {why}", err=True)
     event = "set the chosen password for" if password else "issued new login details to"
+    count = len(report.done)
     click.echo(
-        f"{event} {len(targets)} user{'s' if len(targets) != 1 else ''}"
+        f"{event} {count} user{'s' if count != 1 else ''}"
         + (f"; written to {sink.path}, and nowhere else" if sink.written else ""),
         err=True,
     )
@@ -119,26 +114,3 @@ def _read_password() -> str:
             + "; choose another"
         )
     return password
-
-
-def _targets(state: SiteState, named: tuple[str, ...]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Who gets new details, and who is skipped with why. Unknown names change nothing."""
-    if not state.exists:
-        raise BackendError(f"no site {state.site_id} on the backend")
-    unknown = [u for u in named if u not in state.users]
-    if unknown:
-        raise BackendError(f"no such user on site {state.site_id}: {', '.join(unknown)}")
-    chosen = list(dict.fromkeys(named)) if named else sorted(state.users)
-    targets, skipped = [], []
-    for uid in chosen:
-        current = state.users[uid]
-        if current.item.desk_phone == "none":
-            if named:
-                skipped.append((uid, "has no desk phone"))
-        elif current.lifecycle is Lifecycle.PENDING:
-            skipped.append((uid, "is pending: login details can be renewed once it is activated"))
-        elif current.lifecycle is Lifecycle.FAILED:
-            skipped.append((uid, "its activation failed: contact the One Net Business team"))
-        else:
-            targets.append(uid)
-    return targets, skipped

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from onenet_apply.backends import DEFAULT_SANDBOX
 from onenet_apply.backends.base import (
     ActionResult,
     BackendError,
@@ -32,6 +33,7 @@ from onenet_apply.backends.base import (
     TransientError,
     retract,
 )
+from onenet_apply.backends.common import BackendBase
 from onenet_apply.backends.sandbox import carrier, consistency, groups, records, seed, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
@@ -62,9 +64,23 @@ from onenet_apply.model.spec import SiteSpec, frozen_map
 from onenet_apply.model.state import SECTION_OF, Lifecycle, SiteState
 
 
-class SandboxBackend:
+class SandboxBackend(BackendBase[SiteTx]):
     """Every public method reports a damaged or busy file as one BackendError
-    naming the file and what to do (see `_store_errors` below)."""
+    naming the file and what to do (see `_store_errors` below).
+
+    The platform's operations are the rule-checking writes of users.py and
+    groups.py, each given the batch's transaction (`SiteTx`)."""
+
+    create_user = staticmethod(users.create_user)
+    update_profile = staticmethod(users.update_profile)
+    update_config = staticmethod(users.update_config)
+    deactivate = staticmethod(users.deactivate)
+    reactivate = staticmethod(users.reactivate)
+    delete_user = staticmethod(users.delete_user)
+    create_group = staticmethod(groups.create_group)
+    update_group = staticmethod(groups.update_group)
+    set_members = staticmethod(groups.set_members)
+    delete_group = staticmethod(groups.delete_group)
 
     def __init__(
         self,
@@ -137,13 +153,6 @@ class SandboxBackend:
             **{name: frozen_map(items) for name, items in sections.items() if name != "users"},
             licences=frozen_map(json.loads(site[0]) if site[0] else {}),
         )
-
-    def execute(self, site_id: str, action: Action, record: Recorder | None = None) -> ActionResult:
-        """One action, its own durable transaction."""
-        outcome = self.execute_batch(site_id, (action,), record)
-        if outcome.error is not None:
-            raise outcome.error
-        return outcome.results[0]
 
     def execute_batch(
         self, site_id: str, actions: Sequence[Action], record: Recorder | None = None
@@ -363,13 +372,7 @@ class SandboxBackend:
         if isolate:
             self.db.execute("SAVEPOINT action")
         try:
-            if action.target.type == "user":
-                credential = users.execute(tx, action)
-            elif action.target.type in groups.ROLES:
-                groups.execute(tx, action)
-                credential = None
-            else:
-                raise ConflictError(f"unknown target type {action.target.type!r}")
+            credential = self.dispatch(tx, action)
         except BaseException:
             if isolate:
                 self.db.execute("ROLLBACK TO action")
@@ -450,6 +453,14 @@ class SandboxBackend:
     def _journal(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:
         with transaction(self.db):
             self._journal_in_tx(site_id, action_id, outcome, detail)
+
+
+def open_url(location: str, *, create: bool) -> SandboxBackend:
+    """The sandbox at `sandbox:PATH` (or `sandbox://PATH`); the registry's factory."""
+    return SandboxBackend(location.removeprefix("//") or str(DEFAULT_SANDBOX), create=create)
+
+
+open_url.usage = "sandbox:PATH, e.g. sandbox:.onenet/sandbox.db"  # type: ignore[attr-defined]
 
 
 class MissingSandboxError(BackendError):

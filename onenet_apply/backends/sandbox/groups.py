@@ -16,7 +16,7 @@ from typing import Any
 from onenet_apply.backends.base import ConflictError, RefusedError
 from onenet_apply.backends.sandbox import records
 from onenet_apply.backends.sandbox.context import SiteTx, check_values, only_fields, require_state
-from onenet_apply.model.plan import Action, Kind
+from onenet_apply.model.plan import Action
 from onenet_apply.model.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, NoAnswer
 from onenet_apply.model.state import ACTIVATED_GROUP_TYPES, Current, Lifecycle
 
@@ -42,36 +42,48 @@ _LABEL = {
 }
 
 
-def execute(tx: SiteTx, action: Action) -> None:
-    group_type, group_id = action.target.type, action.target.id
-    values = action.values()
+def create_group(tx: SiteTx, action: Action) -> None:
+    create(tx, action.target.type, action.target.id, action.values())
+
+
+def update_group(tx: SiteTx, action: Action) -> None:
+    row, values = _existing(tx, action)
+    group_type = row["type"]
     numbered = group_type in ACTIVATED_GROUP_TYPES
-    if action.kind is Kind.CREATE:
-        create(tx, group_type, group_id, values)
-        return
-    _check_values(group_type, values)
-    row = tx.group(group_type, group_id)
-    who = f"{_LABEL[group_type]} {group_id}"
-    lifecycle = row["lifecycle"]
-    if action.kind is Kind.UPDATE:
-        allowed = {"name", *SETTINGS[group_type]} | ({"number", "extension"} if numbered else set())
-        only_fields(values, frozenset(allowed), f"a {_LABEL[group_type]} update")
-        require_state(lifecycle, (P, A), "group-change", f"change {who}")
-        if {"number", "extension"} & set(values):
-            require_state(
-                lifecycle, (A,), "group-number", f"change the number or extension of {who}"
-            )
-        _update(tx, row, values)
-    elif action.kind is Kind.SET_MEMBERS:
-        only_fields(values, frozenset({*ROLES[group_type], "weights"}), "a member list write")
-        require_state(lifecycle, (P, A), "group-change", f"change the members of {who}")
-        settings = json.loads(row["settings"])
-        write_members(tx, group_type, group_id, settings, values)
-    elif action.kind is Kind.DELETE:
-        require_state(lifecycle, (A,), "group-delete", f"delete {who}")
-        delete(tx, row)
-    else:
-        raise ConflictError(f"groups have no {action.kind} action")
+    allowed = {"name", *SETTINGS[group_type]} | ({"number", "extension"} if numbered else set())
+    only_fields(values, frozenset(allowed), f"a {_LABEL[group_type]} update")
+    require_state(row["lifecycle"], (P, A), "group-change", f"change {_who(row)}")
+    if {"number", "extension"} & set(values):
+        require_state(
+            row["lifecycle"], (A,), "group-number", f"change the number or extension of {_who(row)}"
+        )
+    _update(tx, row, values)
+
+
+def set_members(tx: SiteTx, action: Action) -> None:
+    row, values = _existing(tx, action)
+    group_type = row["type"]
+    only_fields(values, frozenset({*ROLES[group_type], "weights"}), "a member list write")
+    require_state(row["lifecycle"], (P, A), "group-change", f"change the members of {_who(row)}")
+    settings = json.loads(row["settings"])
+    write_members(tx, group_type, row["id"], settings, values)
+
+
+def delete_group(tx: SiteTx, action: Action) -> None:
+    row, _ = _existing(tx, action)
+    require_state(row["lifecycle"], (A,), "group-delete", f"delete {_who(row)}")
+    delete(tx, row)
+
+
+def _existing(tx: SiteTx, action: Action) -> tuple[sqlite3.Row, dict[str, Any]]:
+    """The group an action changes, and the action's values, checked as values."""
+    values = action.values()
+    _check_values(action.target.type, values)
+    return tx.group(action.target.type, action.target.id), values
+
+
+def _who(row: sqlite3.Row) -> str:
+    return f"{_LABEL[row['type']]} {row['id']}"
 
 
 def create(tx: SiteTx, group_type: str, group_id: str, values: dict[str, Any]) -> None:

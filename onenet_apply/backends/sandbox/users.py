@@ -13,7 +13,7 @@ from onenet_apply.backends.sandbox.context import SiteTx, check_values, only_fie
 from onenet_apply.backends.sandbox.records import RecordError
 from onenet_apply.backends.sandbox.store import now_iso
 from onenet_apply.model.passwords import generate_password, hash_password
-from onenet_apply.model.plan import Action, Kind
+from onenet_apply.model.plan import Action
 from onenet_apply.model.spec import DEACTIVATED, NO_DESK_PHONE, Deactivation, Mobile, User
 from onenet_apply.model.state import Current, Lifecycle
 
@@ -26,47 +26,61 @@ DEACTIVATION_FIELDS = frozenset({"status", "deactivation"})
 _USER_FIELDS = PROFILE_FIELDS | CONFIG_FIELDS | {"status", "deactivation"}
 
 
-def execute(tx: SiteTx, action: Action) -> Credential | None:
-    user_id = action.target.id
+def create_user(tx: SiteTx, action: Action) -> Credential | None:
+    return create(tx, action.target.id, action.values())
+
+
+def update_profile(tx: SiteTx, action: Action) -> None:
+    row, values = _existing(tx, action)
+    require_state(row["lifecycle"], (P, A, D), "profile", f"change the profile of {_who(row)}")
+    only_fields(values, PROFILE_FIELDS, "a profile update")
+    tx.check_catalogue("service", values.get("services", ()), tx.catalogue.services)
+    _update_columns(tx, row["id"], values)
+
+
+def update_config(tx: SiteTx, action: Action) -> Credential | None:
+    row, values = _existing(tx, action)
+    require_state(row["lifecycle"], (A, D), "config", f"change the configuration of {_who(row)}")
+    only_fields(values, CONFIG_FIELDS, "a configuration update")
+    return _update_config(tx, row, values)
+
+
+def deactivate(tx: SiteTx, action: Action) -> None:
+    row, values = _existing(tx, action)
+    require_state(row["lifecycle"], (A, D), "deactivate", f"deactivate {_who(row)}")
+    only_fields(values, DEACTIVATION_FIELDS, "a deactivation")
+    deactivation = values.get("deactivation")  # None: the announcement only
+    tx.db.execute(
+        "UPDATE users SET lifecycle = 'deactivated', deactivation = ? WHERE site = ? AND id = ?",
+        (json.dumps(deactivation) if deactivation else None, tx.site, row["id"]),
+    )
+
+
+def reactivate(tx: SiteTx, action: Action) -> None:
+    row, _ = _existing(tx, action)
+    require_state(row["lifecycle"], (D,), "reactivate", f"reactivate {_who(row)}")
+    tx.db.execute(
+        "UPDATE users SET lifecycle = 'activated', deactivation = NULL WHERE site = ? AND id = ?",
+        (tx.site, row["id"]),
+    )
+
+
+def delete_user(tx: SiteTx, action: Action) -> None:
+    row, _ = _existing(tx, action)
+    require_state(row["lifecycle"], (A, D), "delete", f"delete {_who(row)}")
+    delete(tx, row)
+
+
+def _existing(tx: SiteTx, action: Action) -> tuple[sqlite3.Row, dict[str, Any]]:
+    """The user an action changes, and the action's values, checked as values."""
+    row = tx.user(action.target.id)
     values = action.values()
-    if action.kind is Kind.CREATE:
-        return create(tx, user_id, values)
-    row = tx.user(user_id)
-    who = f"user {user_id}"
-    lifecycle = row["lifecycle"]
     check_values("user", values)
-    if action.kind is Kind.UPDATE_PROFILE:
-        require_state(lifecycle, (P, A, D), "profile", f"change the profile of {who}")
-        only_fields(values, PROFILE_FIELDS, "a profile update")
-        tx.check_catalogue("service", values.get("services", ()), tx.catalogue.services)
-        _update_columns(tx, user_id, values)
-        return None
-    if action.kind is Kind.UPDATE_CONFIG:
-        require_state(lifecycle, (A, D), "config", f"change the configuration of {who}")
-        only_fields(values, CONFIG_FIELDS, "a configuration update")
-        return _update_config(tx, row, values)
-    if action.kind is Kind.DEACTIVATE:
-        require_state(lifecycle, (A, D), "deactivate", f"deactivate {who}")
-        only_fields(values, DEACTIVATION_FIELDS, "a deactivation")
-        deactivation = values.get("deactivation")  # None: the announcement only
-        tx.db.execute(
-            "UPDATE users SET lifecycle = 'deactivated', deactivation = ? WHERE site = ? AND id = ?",
-            (json.dumps(deactivation) if deactivation else None, tx.site, user_id),
-        )
-        return None
-    if action.kind is Kind.REACTIVATE:
-        require_state(lifecycle, (D,), "reactivate", f"reactivate {who}")
-        tx.db.execute(
-            "UPDATE users SET lifecycle = 'activated', deactivation = NULL "
-            "WHERE site = ? AND id = ?",
-            (tx.site, user_id),
-        )
-        return None
-    if action.kind is Kind.DELETE:
-        require_state(lifecycle, (A, D), "delete", f"delete {who}")
-        delete(tx, row)
-        return None
-    raise ConflictError(f"users have no {action.kind} action")
+    return row, values
+
+
+def _who(row: sqlite3.Row) -> str:
+    return f"user {row['id']}"
 
 
 def create(tx: SiteTx, user_id: str, values: dict[str, Any]) -> Credential | None:
