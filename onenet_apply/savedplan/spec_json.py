@@ -14,9 +14,11 @@ import dataclasses
 import types
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from onenet_apply.model.spec import SiteSpec, frozen_map
+
+T = TypeVar("T")
 
 
 class SpecJsonError(ValueError):
@@ -80,3 +82,9 @@ def _hints(kind: type) -> dict[str, Any]:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def from_plain(kind: type[T], value: Any, path: str = "record") -> T:
+    """One spec record (a User, a HuntGroup, ...) from its plain JSON form."""
+    decoded: T = _decode(kind, value, path)
+    return decoded
