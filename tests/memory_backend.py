@@ -35,7 +35,8 @@ from onenet_apply.model.spec import (
     User,
     frozen_map,
 )
-from onenet_apply.model.state import SECTION_OF, Current, Lifecycle, SiteState
+from onenet_apply.model.state import Current, Lifecycle, SiteState
+from onenet_apply.model.vocabulary import SECTION_OF
 from onenet_apply.savedplan.spec_json import from_plain
 
 KINDS = {"user": User, "hunt_group": HuntGroup, "call_centre": CallCentre}

@@ -11,7 +11,8 @@ from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.plan import Plan
 from onenet_apply.model.spec import SiteSpec, frozen_map
-from onenet_apply.model.state import SECTION_OF, Current, Lifecycle, SiteState
+from onenet_apply.model.state import Current, Lifecycle, SiteState
+from onenet_apply.model.vocabulary import SECTION_OF
 from onenet_apply.planning.planner import PlanOptions, plan
 from onenet_apply.sitefile.validate import validate_file
 

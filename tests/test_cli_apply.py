@@ -12,7 +12,7 @@ import pytest
 
 from onenet_apply.apply.credentials import read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.cli import ApplyProgress
+from onenet_apply.cli.apply import ApplyProgress
 from onenet_apply.model.plan import Kind
 from tests.conftest import EXAMPLE, FIXTURES, ROOT, example_without_lena
 from tests.sandbox_kit import act

@@ -32,7 +32,8 @@ from onenet_apply.backends.base import (
 )
 from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.plan import Action, Kind
-from onenet_apply.model.state import SECTION_OF, SiteState
+from onenet_apply.model.state import SiteState
+from onenet_apply.model.vocabulary import SECTION_OF
 
 Context = TypeVar("Context")
 

@@ -14,7 +14,7 @@ from onenet_apply.apply.credentials import (
 from onenet_apply.apply.credentials_reset import reset_credentials
 from onenet_apply.backends import open_backend
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
-from onenet_apply.cli.sandbox import backend_option
+from onenet_apply.cli.options import backend_option
 from onenet_apply.model.passwords import MAX_LENGTH, password_problems
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter

@@ -10,18 +10,11 @@ from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.base import BackendError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.backends.sandbox.lock import LockDamage
+from onenet_apply.cli.options import backend_option, site_option
 from onenet_apply.model.catalogue import Catalogue
-from onenet_apply.model.state import SECTION_OF, SiteState
+from onenet_apply.model.state import SiteState
+from onenet_apply.model.vocabulary import SECTION_OF
 from onenet_apply.sitefile.hints import did_you_mean
-
-backend_option = click.option(
-    "--backend",
-    "backend",
-    default=None,
-    metavar="URL",
-    help="Backend URL (default: $ONENET_BACKEND, else sandbox:.onenet/sandbox.db).",
-)
-site_option = click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
 
 
 def open_sandbox(url: str | None, *, create: bool = False) -> SandboxBackend:

@@ -9,21 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from onenet_apply.model.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, User
+from onenet_apply.model.vocabulary import GROUPS
 
-PROFILE = ("first_name", "last_name", "email", "services")
-CONFIG = ("username", "number", "extension", "desk_phone", "package", "options", "mobile")
+# every field of a group's record, and the member-list fields of a list write
 GROUP_SETTINGS = {
-    "hunt_group": ("name", "number", "extension", "policy", "no_answer"),
-    "call_centre": ("name", "number", "extension", "edition"),
-    "call_pickup_group": ("name",),
-    "call_park_group": ("name", "recall_timer"),
+    g.name: ("name", *(("number", "extension") if g.numbered else ()), *g.settings)
+    for g in GROUPS.values()
 }
-GROUP_LISTS = {
-    "hunt_group": ("members", "weights"),
-    "call_centre": ("agents", "supervisors"),
-    "call_pickup_group": ("members",),
-    "call_park_group": ("members",),
-}
+GROUP_LISTS = {g.name: g.lists for g in GROUPS.values()}
 
 
 def user_fields(user: User) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from onenet_apply.model.spec import (
     User,
     frozen_map,
 )
+from onenet_apply.model.vocabulary import SECTION_OF
 
 
 class Lifecycle(StrEnum):
@@ -54,16 +55,3 @@ class SiteState:
 
     def section(self, target_type: str) -> Mapping[str, Current]:
         return getattr(self, SECTION_OF[target_type])
-
-
-# target type (singular, as in action ids) -> section name in site files and states
-SECTION_OF = {
-    "user": "users",
-    "hunt_group": "hunt_groups",
-    "call_centre": "call_centres",
-    "call_pickup_group": "call_pickup_groups",
-    "call_park_group": "call_park_groups",
-}
-GROUP_TYPES = ("hunt_group", "call_centre", "call_pickup_group", "call_park_group")
-# groups that go through the carrier's activation, like users
-ACTIVATED_GROUP_TYPES = ("hunt_group", "call_centre")

@@ -13,7 +13,8 @@ from typing import Any
 from onenet_apply.model.fields import GROUP_LISTS
 from onenet_apply.model.plan import Kind, Status, Target
 from onenet_apply.model.spec import DEACTIVATED
-from onenet_apply.model.state import ACTIVATED_GROUP_TYPES, Lifecycle
+from onenet_apply.model.state import Lifecycle
+from onenet_apply.model.vocabulary import ACTIVATED_GROUP_TYPES, LABEL_OF
 from onenet_apply.planning.draft import FAILED_REASON, A, D, Draft, Drafting, F
 
 
@@ -199,7 +200,7 @@ class MemberLists:
             return f"{uid}: {FAILED_REASON}"
         held = self._unmanaged_group_of(target, uid)
         if held is not None:
-            kind = target.type.replace("_", " ")
+            kind = LABEL_OF[target.type]
             return (
                 f"{uid} is in {kind} {held}, which this site file does not manage: "
                 f"a user is in at most one {kind}"

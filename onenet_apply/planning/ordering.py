@@ -27,10 +27,10 @@ from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.plan import Action, Change, Kind, Status
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import SiteState
+from onenet_apply.model.vocabulary import ACTIVATED_GROUP_TYPES, ONE_PER_USER_TYPES, SECTION_OF
 from onenet_apply.planning import swaps
 from onenet_apply.planning.draft import HOLD_RANK, Draft
 
-_ONE_GROUP_TYPES = ("call_pickup_group", "call_park_group")  # a user is in at most one
 KIND_RANK = {
     Kind.ACTIVATION_FAILED: -1,  # what needs a human comes first
     Kind.DELETE: 0,
@@ -42,13 +42,7 @@ KIND_RANK = {
     Kind.UPDATE: 6,
     Kind.SET_MEMBERS: 7,
 }
-TYPE_RANK = {
-    "user": 0,
-    "hunt_group": 1,
-    "call_centre": 2,
-    "call_pickup_group": 3,
-    "call_park_group": 4,
-}
+TYPE_RANK = {name: rank for rank, name in enumerate(SECTION_OF)}  # users first
 
 
 class PlanError(Exception):
@@ -142,7 +136,7 @@ def _split_group_moves(drafts: list[Draft]) -> list[Draft]:
     writes the list without its leavers (a removal-only step), breaking the circle."""
     joins: dict[tuple[str, str], str] = {}  # (type, user) -> group joined
     for draft in drafts:
-        if draft.kind is Kind.SET_MEMBERS and draft.target.type in _ONE_GROUP_TYPES:
+        if draft.kind is Kind.SET_MEMBERS and draft.target.type in ONE_PER_USER_TYPES:
             before, after = draft.changes.get("members", ([], []))
             for uid in set(after or ()) - set(before or ()):
                 joins[(draft.target.type, uid)] = draft.target.id
@@ -150,7 +144,7 @@ def _split_group_moves(drafts: list[Draft]) -> list[Draft]:
     for draft in drafts:
         if (
             draft.kind is Kind.SET_MEMBERS
-            and draft.target.type in _ONE_GROUP_TYPES
+            and draft.target.type in ONE_PER_USER_TYPES
             and (draft.status is Status.READY)
         ):
             before, after = (list(v or ()) for v in draft.changes.get("members", ([], [])))
@@ -210,10 +204,7 @@ def _membership_edges(drafts: list[Draft]) -> None:
     """Leave a pickup/park group before joining another of the same kind."""
     leaving = _leaving(drafts)
     for draft in drafts:
-        if draft.kind is not Kind.SET_MEMBERS or draft.target.type not in (
-            "call_pickup_group",
-            "call_park_group",
-        ):
+        if draft.kind is not Kind.SET_MEMBERS or draft.target.type not in ONE_PER_USER_TYPES:
             continue
         before, after = draft.changes.get("members", ([], []))
         for uid in set(after or ()) - set(before or ()):
@@ -380,7 +371,7 @@ def _reference_edges(drafts: list[Draft], state: SiteState) -> None:
     """A group's deletion follows the changes that stop others pointing at its number."""
     numbers = {}
     for draft in drafts:
-        if draft.kind is Kind.DELETE and draft.target.type in ("hunt_group", "call_centre"):
+        if draft.kind is Kind.DELETE and draft.target.type in ACTIVATED_GROUP_TYPES:
             numbers[state.section(draft.target.type)[draft.target.id].item.number] = draft
     if not numbers:
         return

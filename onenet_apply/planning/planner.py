@@ -14,14 +14,7 @@ from typing import Any
 from onenet_apply.gcpause import gc_paused
 from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.digest import spec_digest, state_digest
-from onenet_apply.model.fields import (
-    CONFIG,
-    GROUP_SETTINGS,
-    PROFILE,
-    deactivation_fields,
-    group_fields,
-    user_fields,
-)
+from onenet_apply.model.fields import GROUP_SETTINGS, deactivation_fields, group_fields, user_fields
 from onenet_apply.model.plan import (
     LOGIN_DETAILS_NOTE,
     NEW_LOGIN_DETAILS_NOTE,
@@ -31,12 +24,14 @@ from onenet_apply.model.plan import (
     Target,
 )
 from onenet_apply.model.spec import DEACTIVATED, SiteSpec, User
-from onenet_apply.model.state import (
+from onenet_apply.model.state import Lifecycle, SiteState
+from onenet_apply.model.vocabulary import (
     ACTIVATED_GROUP_TYPES,
+    CONFIG,
     GROUP_TYPES,
+    LABEL_OF,
+    PROFILE,
     SECTION_OF,
-    Lifecycle,
-    SiteState,
 )
 from onenet_apply.planning import gates, ordering
 from onenet_apply.planning.draft import (
@@ -153,7 +148,7 @@ class _Builder(Drafting):
         """Edge case 6: nothing is done to a failed object; one line says what to do.
         One the site file dropped would give up its values only when the team removes
         it, so whatever takes them waits on this line (and is blocked with it)."""
-        what = "user" if target.type == "user" else target.type.replace("_", " ")
+        what = LABEL_OF[target.type]
         self.add(Draft(Kind.ACTIVATION_FAILED, target, {}, releases={} if wanted else held)).hold(
             Status.BLOCKED, (FAILED_KEPT if wanted else FAILED_DROPPED).format(what=what)
         )

@@ -17,6 +17,7 @@ from onenet_apply.model.phone import InvalidNumber
 from onenet_apply.model.plan import Kind, Status
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import SiteState
+from onenet_apply.model.vocabulary import ACTIVATED_GROUP_TYPES
 from onenet_apply.planning.draft import CLAIMED, Draft
 
 
@@ -28,7 +29,7 @@ def holders(state: SiteState) -> dict[str, dict[str, str]]:
         holders["number"][user.number] = f"user/{uid}"
         holders["extension"][user.extension] = f"user/{uid}"
         holders["username"][user.username.casefold()] = f"user/{uid}"
-    for group_type in ("hunt_group", "call_centre"):
+    for group_type in ACTIVATED_GROUP_TYPES:  # the numbered ones
         for gid, current in state.section(group_type).items():
             holders["number"][current.item.number] = f"{group_type}/{gid}"
             holders["extension"][current.item.extension] = f"{group_type}/{gid}"

@@ -22,7 +22,8 @@ from onenet_apply.model.spec import (
     HuntGroup,
     User,
 )
-from onenet_apply.model.state import SECTION_OF, Lifecycle, SiteState
+from onenet_apply.model.state import Lifecycle, SiteState
+from onenet_apply.model.vocabulary import SECTION_OF
 from onenet_apply.savedplan.spec_check import validate_text
 from onenet_apply.sitefile.problems import Severity, one_line
 

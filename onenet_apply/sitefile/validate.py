@@ -23,6 +23,7 @@ from onenet_apply.model.catalogue import Catalogue, default_catalogue
 from onenet_apply.model.numbering import NumberPool, default_extension, parse_pool_entry
 from onenet_apply.model.phone import InvalidNumber, known_region, parse_number
 from onenet_apply.model.spec import DEACTIVATED, SiteSpec
+from onenet_apply.model.vocabulary import ALL_ROLES, GROUPS, LABEL_OF, TYPE_OF_SECTION
 from onenet_apply.sitefile.hints import did_you_mean
 from onenet_apply.sitefile.loader import LoadedFile, load_site_file
 from onenet_apply.sitefile.problems import Path, Problem, ProblemList, Severity, dotted
@@ -31,17 +32,10 @@ from onenet_apply.sitefile.spec_builder import Normalised, build_spec
 from onenet_apply.sitefile.values import text_problem
 
 _FORBIDDEN_IN_USERNAME = set("+-&@")
-GROUP_SECTIONS = ("hunt_groups", "call_centres", "call_pickup_groups", "call_park_groups")
-_NUMBERED_SECTIONS = ("hunt_groups", "call_centres")
-_ONE_PER_USER = ("call_pickup_groups", "call_park_groups")
-_ROLES = ("members", "agents", "supervisors")
-_LABELS = {
-    "users": "user",
-    "hunt_groups": "hunt group",
-    "call_centres": "call centre",
-    "call_pickup_groups": "call pickup group",
-    "call_park_groups": "call park group",
-}
+GROUP_SECTIONS = tuple(g.section for g in GROUPS.values())
+_NUMBERED_SECTIONS = tuple(g.section for g in GROUPS.values() if g.numbered)
+_ONE_PER_USER = tuple(g.section for g in GROUPS.values() if g.one_per_user)
+_LABELS = {section: LABEL_OF[name] for section, name in TYPE_OF_SECTION.items()}
 
 
 @dataclass(slots=True)
@@ -429,7 +423,7 @@ class _Validator:
         first_group: dict[str, dict[str, str]] = {section: {} for section in _ONE_PER_USER}
         for section in GROUP_SECTIONS:
             for gid, g in self._section(data, section).items():
-                for role in _ROLES:
+                for role in ALL_ROLES:
                     if not self.usable(g, (section, gid), role):
                         continue
                     for i, uid in enumerate(g[role]):

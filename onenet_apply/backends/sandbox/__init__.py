@@ -61,7 +61,8 @@ from onenet_apply.model.catalogue import Catalogue, default_catalogue
 from onenet_apply.model.passwords import password_problems, verify_password
 from onenet_apply.model.plan import Action
 from onenet_apply.model.spec import SiteSpec, frozen_map
-from onenet_apply.model.state import SECTION_OF, Lifecycle, SiteState
+from onenet_apply.model.state import Lifecycle, SiteState
+from onenet_apply.model.vocabulary import SECTION_OF
 
 
 class SandboxBackend(BackendBase[SiteTx]):

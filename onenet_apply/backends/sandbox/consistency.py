@@ -10,6 +10,7 @@ import json
 import sqlite3
 
 from onenet_apply.model.spec import NO_DESK_PHONE
+from onenet_apply.model.vocabulary import ONE_PER_USER_TYPES
 
 
 def check(db: sqlite3.Connection, site: str) -> list[str]:
@@ -29,7 +30,7 @@ def check(db: sqlite3.Connection, site: str) -> list[str]:
                 f"user {user_id}: desk phone {desk_phone}, login details "
                 f"{'none' if secret is None else 'issued'}"
             )
-    for group_type in ("call_pickup_group", "call_park_group"):
+    for group_type in ONE_PER_USER_TYPES:
         for user_id, count in db.execute(
             "SELECT user_id, COUNT(*) FROM members WHERE site = ? AND type = ? "
             "GROUP BY user_id HAVING COUNT(*) > 1",

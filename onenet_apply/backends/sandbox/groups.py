@@ -18,28 +18,16 @@ from onenet_apply.backends.sandbox import records
 from onenet_apply.backends.sandbox.context import SiteTx, check_values, only_fields, require_state
 from onenet_apply.model.plan import Action
 from onenet_apply.model.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, NoAnswer
-from onenet_apply.model.state import ACTIVATED_GROUP_TYPES, Current, Lifecycle
+from onenet_apply.model.state import Current, Lifecycle
+from onenet_apply.model.vocabulary import (
+    ACTIVATED_GROUP_TYPES,
+    GROUPS,
+    LABEL_OF,
+)
 
 A, D, P = Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.PENDING
-SETTINGS = {
-    "hunt_group": ("policy", "no_answer"),
-    "call_centre": ("edition",),
-    "call_pickup_group": (),
-    "call_park_group": ("recall_timer",),
-}
-ROLES = {
-    "hunt_group": ("members",),
-    "call_centre": ("agents", "supervisors"),
-    "call_pickup_group": ("members",),
-    "call_park_group": ("members",),
-}
-_ONE_PER_USER = ("call_pickup_group", "call_park_group")
-_LABEL = {
-    "hunt_group": "hunt group",
-    "call_centre": "call centre",
-    "call_pickup_group": "call pickup group",
-    "call_park_group": "call park group",
-}
+SETTINGS = {name: g.settings for name, g in GROUPS.items()}
+ROLES = {name: g.roles for name, g in GROUPS.items()}
 
 
 def create_group(tx: SiteTx, action: Action) -> None:
@@ -51,7 +39,7 @@ def update_group(tx: SiteTx, action: Action) -> None:
     group_type = row["type"]
     numbered = group_type in ACTIVATED_GROUP_TYPES
     allowed = {"name", *SETTINGS[group_type]} | ({"number", "extension"} if numbered else set())
-    only_fields(values, frozenset(allowed), f"a {_LABEL[group_type]} update")
+    only_fields(values, frozenset(allowed), f"a {LABEL_OF[group_type]} update")
     require_state(row["lifecycle"], (P, A), "group-change", f"change {_who(row)}")
     if {"number", "extension"} & set(values):
         require_state(
@@ -83,7 +71,7 @@ def _existing(tx: SiteTx, action: Action) -> tuple[sqlite3.Row, dict[str, Any]]:
 
 
 def _who(row: sqlite3.Row) -> str:
-    return f"{_LABEL[row['type']]} {row['id']}"
+    return f"{LABEL_OF[row['type']]} {row['id']}"
 
 
 def create(tx: SiteTx, group_type: str, group_id: str, values: dict[str, Any]) -> None:
@@ -91,7 +79,7 @@ def create(tx: SiteTx, group_type: str, group_id: str, values: dict[str, Any]) -
     allowed = {"name", *SETTINGS[group_type], *ROLES[group_type], "weights"}
     if numbered:
         allowed |= {"number", "extension"}
-    only_fields(values, frozenset(allowed), f"a {_LABEL[group_type]} creation")
+    only_fields(values, frozenset(allowed), f"a {LABEL_OF[group_type]} creation")
     _check_values(group_type, values, group_id)
     settings = {key: values.get(key) for key in SETTINGS[group_type]}
     if group_type == "call_centre" and settings["edition"] not in tx.catalogue.edition_levels:
@@ -113,7 +101,7 @@ def create(tx: SiteTx, group_type: str, group_id: str, values: dict[str, Any]) -
             ),
         )
     except sqlite3.IntegrityError:
-        raise ConflictError(f"{_LABEL[group_type]} {group_id} already exists") from None
+        raise ConflictError(f"{LABEL_OF[group_type]} {group_id} already exists") from None
     if numbered:
         tx.claim("numbers", values["number"], group_type, group_id)
         tx.claim("extensions", values["extension"], group_type, group_id)
@@ -205,7 +193,7 @@ def _check_new_member(
         raise RefusedError("unknown-member", f"no user {user_id} on site {tx.site}")
     if already:
         return  # kept members stay, whatever their state (a deactivated user is kept)
-    doing = f"add user {user_id} to {_LABEL[group_type]} {group_id}"
+    doing = f"add user {user_id} to {LABEL_OF[group_type]} {group_id}"
     if group_type in ACTIVATED_GROUP_TYPES:
         require_state(row["lifecycle"], (A,), "membership", doing)
     else:
@@ -218,7 +206,7 @@ def _check_new_member(
         if other:
             raise RefusedError(
                 f"one-{group_type.replace('_', '-')}",
-                f"user {user_id} is already in {_LABEL[group_type]} {other[0]}",
+                f"user {user_id} is already in {LABEL_OF[group_type]} {other[0]}",
             )
 
 

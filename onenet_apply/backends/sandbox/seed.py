@@ -15,7 +15,7 @@ from onenet_apply.backends.sandbox.store import now_iso, transaction
 from onenet_apply.model.fields import GROUP_LISTS, group_fields, user_fields
 from onenet_apply.model.passwords import generate_password, hash_password
 from onenet_apply.model.spec import SiteSpec
-from onenet_apply.model.state import SECTION_OF
+from onenet_apply.model.vocabulary import SECTION_OF
 
 
 def seed(db: sqlite3.Connection, spec: SiteSpec) -> None:

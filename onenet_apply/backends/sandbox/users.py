@@ -16,13 +16,12 @@ from onenet_apply.model.passwords import generate_password, hash_password
 from onenet_apply.model.plan import Action
 from onenet_apply.model.spec import DEACTIVATED, NO_DESK_PHONE, Deactivation, Mobile, User
 from onenet_apply.model.state import Current, Lifecycle
+from onenet_apply.model.vocabulary import CONFIG, DEACTIVATION, PROFILE
 
 A, D, P = Lifecycle.ACTIVATED, Lifecycle.DEACTIVATED, Lifecycle.PENDING
-PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "services"})
-CONFIG_FIELDS = frozenset(
-    {"username", "number", "extension", "desk_phone", "package", "options", "mobile"}
-)
-DEACTIVATION_FIELDS = frozenset({"status", "deactivation"})
+PROFILE_FIELDS = frozenset(PROFILE)
+CONFIG_FIELDS = frozenset(CONFIG)
+DEACTIVATION_FIELDS = frozenset(DEACTIVATION)
 _USER_FIELDS = PROFILE_FIELDS | CONFIG_FIELDS | {"status", "deactivation"}
 
 

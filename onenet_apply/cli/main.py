@@ -1,0 +1,61 @@
+"""The `onenet` command line: parse options, call the core, map outcomes to exit codes.
+
+Exit codes (README): 0 success or nothing to change; 1 error (bad input,
+refusal, usage error); 2 `plan --detailed-exitcode` found changes; 3 `apply`
+left deferred work (it converges by itself); 4 only blocked work is left, which
+needs a human (from `plan --detailed-exitcode` and `apply`). Usage errors exit 1,
+never 2, so CI cannot take a mistyped command for "changes found".
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from onenet_apply import __version__
+from onenet_apply.backends.base import BackendError
+from onenet_apply.cli.apply import apply_command
+from onenet_apply.cli.credentials import credentials
+from onenet_apply.cli.exits import EXIT_ERROR
+from onenet_apply.cli.importing import import_command
+from onenet_apply.cli.plan import plan_command
+from onenet_apply.cli.sandbox import sandbox
+from onenet_apply.cli.validate import validate
+from onenet_apply.console import interrupted, stdout_closed
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="onenet")
+def cli() -> None:
+    """Config-as-code for Vodafone One Net Business sites."""
+
+
+for _command in (validate, plan_command, apply_command, import_command, sandbox, credentials):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Run the command line: click's usage errors exit 1 (2 means 'changes found'),
+    Ctrl-C exits 130 and a closed stdout exits quietly, never with a traceback."""
+    try:
+        try:
+            code = cli.main(standalone_mode=False)
+        finally:
+            sys.stdout.flush()  # a closed pipe fails here, inside the guard, not at exit
+    except click.exceptions.Abort as e:
+        if isinstance(e.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            interrupted()
+        click.echo("Aborted.", err=True)
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        interrupted()
+    except click.ClickException as e:
+        e.show()
+        code = EXIT_ERROR
+    except BackendError as e:  # expected: refused, locked, unreachable, corrupt ...
+        click.echo(f"Error: {e}", err=True)
+        code = EXIT_ERROR
+    except BrokenPipeError:
+        stdout_closed()
+    sys.exit(code or 0)

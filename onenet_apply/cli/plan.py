@@ -1,0 +1,109 @@
+"""`onenet plan`: what applying a site file would change, in order; saved with --out."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from onenet_apply.backends import open_backend
+from onenet_apply.cli.exits import (
+    EXIT_BLOCKED,
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+)
+from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
+from onenet_apply.cli.options import backend_option
+from onenet_apply.cli.output import write_file_atomically
+from onenet_apply.cli.validate import report_problems
+from onenet_apply.model.plan import Plan
+from onenet_apply.planning.ordering import PlanError
+from onenet_apply.planning.planner import PlanOptions
+from onenet_apply.planning.planner import plan as make_plan
+from onenet_apply.planning.render import RENDERERS, only_blocked, render_text
+from onenet_apply.savedplan.plan_file import is_saved_plan
+from onenet_apply.savedplan.plan_file import render as render_saved
+from onenet_apply.sitefile.validate import validate_file
+
+
+@click.command("plan")
+@click.argument("site_file", metavar="SITE_FILE")
+@backend_option
+@click.option(
+    "--out",
+    "out",
+    type=OUT_FILE,
+    metavar="PLAN_FILE",
+    help="Save the plan as JSON, for `onenet apply PLAN_FILE`.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to print the plan on stdout.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the plan has changes, 4 when only blocked items (for a human) "
+    "remain, 0 when it has none.",
+)
+@click.option("--allow-delete", is_flag=True, help="Plan deletions as ready, not gated.")
+@click.option("--force", is_flag=True, help="Lift the policy.max_change_percent gate.")
+def plan_command(
+    site_file: str,
+    backend: str | None,
+    out: str | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    allow_delete: bool,
+    force: bool,
+) -> None:
+    """Show what applying SITE_FILE would change, in the order it would run."""
+    why = unwritable_target(out) if out is not None else None
+    if why is not None:  # before planning: never a whole plan, then the error
+        raise click.ClickException(why)
+    if out is not None and os.path.lexists(out) and not is_saved_plan(out):
+        raise click.ClickException(
+            f"{out} exists and is not a saved plan; plan --out replaces only a saved plan, "
+            "never another file"
+        )
+    site_backend = open_backend(backend)
+    try:
+        catalogue = site_backend.catalogue()
+        result = validate_file(site_file, catalogue)
+        if not result.ok:
+            report_problems([result])
+            sys.exit(EXIT_ERROR)
+        report_problems([result])  # warnings
+        state = site_backend.read_state(result.spec.site.id)
+    finally:
+        site_backend.close()
+    options = PlanOptions(allow_delete, force)
+    try:
+        the_plan = make_plan(result.spec, state, options, catalogue=catalogue)
+    except PlanError as e:
+        raise click.ClickException(str(e)) from None
+    # the saved-plan document: what --out writes and --format json prints
+    saved = render_saved(the_plan, result.spec, options) if out or fmt == "json" else ""
+    if fmt == "text":
+        # colour only on a terminal (click strips it elsewhere), and never with NO_COLOR
+        style = click.style if not os.environ.get("NO_COLOR") else (lambda text, **_: text)
+        click.echo(render_text(the_plan, style), nl=False)
+    else:
+        click.echo(saved if fmt == "json" else RENDERERS[fmt](the_plan), nl=False)
+    if out:
+        write_file_atomically(out, saved)
+        click.echo(f"Saved the plan to {out}; apply it with: onenet apply {out}", err=True)
+    sys.exit(_plan_exit_code(the_plan) if detailed_exitcode else EXIT_OK)
+
+
+def _plan_exit_code(the_plan: Plan) -> int:
+    """0 nothing to do, 2 changes to make, 4 nothing the tool can do: a human must act."""
+    if the_plan.empty:
+        return EXIT_OK
+    return EXIT_BLOCKED if only_blocked(the_plan) else EXIT_CHANGES

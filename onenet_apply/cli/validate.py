@@ -1,0 +1,61 @@
+"""`onenet validate`: check site files offline, every problem with FILE:LINE:COL."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from onenet_apply.cli.exits import (
+    EXIT_ERROR,
+    EXIT_OK,
+)
+from onenet_apply.sitefile.problems import Severity
+from onenet_apply.sitefile.validate import Validation, validate_file
+
+
+@click.command()
+@click.argument("site_files", nargs=-1, required=True, metavar="SITE_FILE...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json prints every problem as one JSON list on stdout.",
+)
+def validate(site_files: tuple[str, ...], fmt: str) -> None:
+    """Check site files offline: every problem of every file, with FILE:LINE:COL."""
+    results = [validate_file(path) for path in site_files]
+    failed = [r for r in results if not r.ok]
+    if fmt == "json":
+        problems = [p for r in results for p in r.problems]
+        click.echo(json.dumps([p.to_json() for p in problems], indent=2, ensure_ascii=False))
+    else:
+        report_problems(results)
+        for result in results:
+            if result.spec is not None:
+                click.echo(
+                    f"{result.path}: site {result.spec.site.id} is valid: {result.spec.summary()}"
+                )
+    sys.exit(EXIT_ERROR if failed else EXIT_OK)
+
+
+def report_problems(results: list[Validation]) -> None:
+    """Problems to stderr, coloured on a terminal, with a closing count if any failed."""
+    for result in results:
+        for problem in result.problems:
+            colour = "yellow" if problem.severity is Severity.WARNING else "red"
+            click.secho(problem.format(), fg=colour, err=True)
+        if result.dropped:
+            click.echo(f"{result.path}: ... and {result.dropped} more problems", err=True)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        errors = sum(1 for r in results for p in r.problems if p.severity is Severity.ERROR)
+        errors += sum(r.dropped for r in results)
+        click.echo(
+            f"{errors} error{'s' if errors != 1 else ''} in {len(failed)} of "
+            f"{len(results)} file{'s' if len(results) != 1 else ''}",
+            err=True,
+        )
