@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply.sitefile import loader
+from onenet_apply.sitefile import loader, reading
 
 SITE = "version: 1\nsite: {id: s, name: S, country: DE"
 
@@ -77,7 +77,7 @@ def test_unusual_yaml_is_one_clear_problem(onenet, tmp_path: Path, text: str, pr
 def test_a_stream_larger_than_the_limit_is_refused(
     onenet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 4096)
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 4096)
     fifo = tmp_path / "site.yaml"
     os.mkfifo(fifo)
 

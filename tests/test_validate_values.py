@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
-from onenet_apply.sitefile import loader
+from onenet_apply.sitefile import reading
 from onenet_apply.sitefile.schema import (
     SchemaCompileError,
     compile_schema,
@@ -234,7 +234,7 @@ def test_site_file_from_stdin(tmp_path: Path) -> None:
 def test_a_fifo_without_writer_is_refused_not_waited_on_for_ever(
     tmp_path: Path, onenet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loader, "STREAM_IDLE_SECONDS", 0.5)
+    monkeypatch.setattr(reading, "STREAM_IDLE_SECONDS", 0.5)
     fifo = tmp_path / "site.yaml"
     os.mkfifo(fifo)
     started = time.monotonic()
@@ -247,7 +247,7 @@ def test_a_fifo_without_writer_is_refused_not_waited_on_for_ever(
 def test_a_fifo_is_read_when_its_writer_comes(
     tmp_path: Path, onenet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loader, "STREAM_IDLE_SECONDS", 5)
+    monkeypatch.setattr(reading, "STREAM_IDLE_SECONDS", 5)
     fifo = tmp_path / "site.yaml"
     os.mkfifo(fifo)
     text = (FIXTURES / "valid" / "minimal.yaml").read_bytes()

@@ -16,24 +16,17 @@ act *before* libyaml does the costly part:
   `0x10` is 16, `1:30` is 90, `1_000` is 1000) are errors that say so;
 - text is read in Unicode NFC form, so a decomposed `é` is one character.
 
-A site file may be a FIFO or a pipe (`onenet validate /dev/stdin < site.yaml`): it
-is read until its writer closes it, and given up with a clear error when nothing
-arrives for `STREAM_IDLE_SECONDS` (a FIFO with no writer never hangs a run).
+Reading the bytes (size limits, pipes, what a path is) is `reading`'s.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import select
-import stat
-import time
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import ConstructorError
 from yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -48,47 +41,42 @@ from yaml.nodes import ScalarNode
 
 from onenet_apply.gcpause import gc_paused
 from onenet_apply.sitefile.problems import Path, Position, Problem, ProblemList
+from onenet_apply.sitefile.reading import (
+    LoadAborted,
+    byte_line_col,
+    decode,
+    not_a_file,
+    read_bytes,
+    top_paths,
+)
+from onenet_apply.sitefile.scalars import (
+    CONVERT,
+    MAP,
+    NULL,
+    RESOLVER,
+    SEQ,
+    STR,
+    TAG,
+    TIMESTAMP,
+    text,
+    yaml11_number,
+)
 from onenet_apply.sitefile.schema import describe
-from onenet_apply.sitefile.sourcemap import ContainerMarks, Mark, SourceMap, line_col, pair
+from onenet_apply.sitefile.sourcemap import (
+    ContainerMarks,
+    LoadedFile,
+    Mark,
+    SourceMap,
+    line_col,
+    pair,
+)
 from onenet_apply.sitefile.sourcemap import mark as pack
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_INCLUDED_FILES = 1000
 INCLUDE_TAG = "!include"
-STREAM_IDLE_SECONDS = 10.0
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-_TAG = "tag:yaml.org,2002:"
-_STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
-_TIMESTAMP, _MAP, _SEQ = _TAG + "timestamp", _TAG + "map", _TAG + "seq"
-_constructor = SafeConstructor()
-_CONVERT = {
-    _INT: _constructor.construct_yaml_int,
-    _FLOAT: _constructor.construct_yaml_float,
-    _BOOL: _constructor.construct_yaml_bool,
-}
-
-
-class LoadAborted(Exception):
-    """A problem after which the rest of the file cannot be read."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
-@dataclass(slots=True)
-class LoadedFile:
-    """What loading a site file gives: data (None if unreadable), positions, problems."""
-
-    path: str
-    data: Any
-    source: SourceMap
-    problems: ProblemList
-    # paths whose value the loader replaced (alias, bad tag): checks skip them
-    poisoned: set[Path] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -122,7 +110,7 @@ def load_site_file(path: str) -> LoadedFile:
     problems = ProblemList()
     source = SourceMap(root_file=path)
     loaded = LoadedFile(path=path, data=None, source=source, problems=problems)
-    real, opened = _top_paths(path)
+    real, opened = top_paths(path)
     session = _Session(os.path.dirname(real), source, problems, loaded.poisoned)
     try:
         with gc_paused():
@@ -144,19 +132,11 @@ def load_site_file(path: str) -> LoadedFile:
     return loaded
 
 
-def _top_paths(path: str) -> tuple[str, str]:
-    """The real path of the top file (includes resolve beside it) and the path to open.
-
-    A pipe such as /dev/stdin has no directory of its own: its includes resolve in
-    the current directory."""
-    try:
-        real = os.path.realpath(path)
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):
-        return path, path  # reported when the file is read
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or os.path.exists(real):
-        return real, real
-    return os.path.join(os.getcwd(), os.path.basename(path)), path
+def _read_text(session: _Session, display: str, real: str) -> str:
+    """The text of one file of the site, within what is left of the size budget."""
+    raw = read_bytes(display, real, session.bytes_read)
+    session.bytes_read += len(raw)
+    return decode(display, raw)
 
 
 def _load_file(
@@ -171,113 +151,6 @@ def _load_file(
     if data is None:
         raise LoadAborted(Problem(Position(display, 1, 1), at, "the file is empty"))
     return data
-
-
-def _read_text(session: _Session, display: str, real: str) -> str:
-    start = Position(display, 1, 1)
-    try:
-        info = os.stat(real)
-        if stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode):
-            raw = _read_stream(real, display, MAX_FILE_BYTES - session.bytes_read)
-            return _decode(session, display, raw)
-        size = info.st_size
-        if size > MAX_FILE_BYTES or session.bytes_read + size > MAX_FILE_BYTES:
-            raise LoadAborted(
-                Problem(
-                    start,
-                    (),
-                    f"the site is too large ({size:,} bytes); the limit is "
-                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB in all",
-                )
-            )
-        with open(real, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
-    except LoadAborted:
-        raise
-    except IsADirectoryError:
-        raise LoadAborted(Problem(start, (), "is a directory, not a site file")) from None
-    except OSError as e:
-        raise LoadAborted(Problem(start, (), f"cannot read the file: {e.strerror}")) from None
-    except ValueError:  # a NUL in the path
-        raise LoadAborted(Problem(start, (), "the file name holds a NUL character")) from None
-    return _decode(session, display, raw)
-
-
-def _read_stream(path: str, display: str, limit: int) -> bytes:
-    """Read a FIFO, pipe or terminal to its end, giving up when it stays silent.
-
-    A named FIFO that reports its end before any byte arrived has no writer yet:
-    wait for one, up to `STREAM_IDLE_SECONDS`. Other streams end where they end."""
-    named_fifo = stat.S_ISFIFO(os.stat(path).st_mode) and os.path.exists(os.path.realpath(path))
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    chunks: list[bytes] = []
-    size = 0
-    deadline = time.monotonic() + STREAM_IDLE_SECONDS
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                what = "no writer opened the FIFO" if named_fifo and not chunks else "no data"
-                raise LoadAborted(
-                    Problem(
-                        Position(display, 1, 1),
-                        (),
-                        f"{what} within {STREAM_IDLE_SECONDS:g} s; "
-                        "write the site file to it, or give a file instead",
-                    )
-                )
-            ready, _, _ = select.select([fd], [], [], min(remaining, 0.05))
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except BlockingIOError:
-                continue
-            if chunk:
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > limit:
-                    raise LoadAborted(
-                        Problem(
-                            Position(display, 1, 1),
-                            (),
-                            f"the site is too large; the limit is "
-                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB in all",
-                        )
-                    )
-                deadline = time.monotonic() + STREAM_IDLE_SECONDS
-            elif chunks or not named_fifo:
-                return b"".join(chunks)
-            else:
-                time.sleep(0.05)  # the end of a FIFO no writer has opened yet
-    finally:
-        os.close(fd)
-
-
-def _decode(session: _Session, display: str, raw: bytes) -> str:
-    session.bytes_read += len(raw)
-    if b"\0" in raw:
-        line, col = _line_col(raw, raw.index(b"\0"))
-        raise LoadAborted(
-            Problem(Position(display, line, col), (), "this is a binary file, not YAML text")
-        )
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line, col = _line_col(raw, e.start)
-        raise LoadAborted(
-            Problem(
-                Position(display, line, col),
-                (),
-                f"the file is not valid UTF-8 (byte 0x{raw[e.start]:02x}); save it as UTF-8",
-            )
-        ) from None
-
-
-def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    column = len(raw[line_start:offset].decode("utf-8", "replace")) + 1
-    return raw.count(b"\n", 0, offset) + 1, column
 
 
 def _kind(value: Any) -> str:
@@ -328,7 +201,7 @@ class _Builder:
             position = getattr(e, "position", None)
             line, col = (1, 1)
             if isinstance(position, int):
-                line, col = _line_col(text.encode("utf-8"), position)
+                line, col = byte_line_col(text.encode("utf-8"), position)
             reason = getattr(e, "reason", None) or str(e)
             raise LoadAborted(
                 Problem(Position(self.display, line, col), (), f"unreadable YAML: {reason}")
@@ -366,12 +239,12 @@ class _Builder:
                 if frame.bad_key:
                     # a mapping or list used as a key: report, then drop the entry
                     self._problem(
-                        frame_start(self.session.source, frame.container),
+                        self.session.source.start_of(frame.container),
                         "a key must be a plain string, not a mapping or list",
                     )
-                    self._add(_BAD_KEY, frame_start(self.session.source, frame.container))
+                    self._add(_BAD_KEY, self.session.source.start_of(frame.container))
                 elif stack:
-                    self._add(frame.container, frame_start(self.session.source, frame.container))
+                    self._add(frame.container, self.session.source.start_of(frame.container))
                 else:
                     root = frame.container
             elif cls is AliasEvent:
@@ -399,26 +272,26 @@ class _Builder:
         value = event.value
         if tag is None or tag == "!":
             if not event.implicit[0]:  # quoted: always a string
-                return _text(value)
+                return text(value)
             tag = self.resolved.get(value)
             if tag is None:
-                tag = self.resolved[value] = _RESOLVER.resolve(ScalarNode, value, (True, False))
-        if tag == _STR:
-            return _text(value)
-        if tag == _NULL:
+                tag = self.resolved[value] = RESOLVER.resolve(ScalarNode, value, (True, False))
+        if tag == STR:
+            return text(value)
+        if tag == NULL:
             self._raw = value if value.isalpha() else None  # `Null`: a name that wants quotes?
             return None
-        if tag == _TIMESTAMP:
+        if tag == TIMESTAMP:
             return value  # dates are not site values; keep the text as written
-        convert = _CONVERT.get(tag)
+        convert = CONVERT.get(tag)
         where = pack(event.start_mark.line + 1, event.start_mark.column + 1)
         if convert is not None:
             try:
                 result = convert(ScalarNode(tag, value))
             except (ConstructorError, ValueError):
-                self._poison(where, f"`{value}` is not a valid {tag.removeprefix(_TAG)}")
+                self._poison(where, f"`{value}` is not a valid {tag.removeprefix(TAG)}")
                 return _POISON
-            misread = _yaml11_number(value, result)
+            misread = yaml11_number(value, result)
             if misread:
                 self._poison(where, misread)
                 return _POISON
@@ -431,7 +304,7 @@ class _Builder:
 
     def _check_collection_tag(self, event: Any, where: Mark) -> None:
         tag = event.tag
-        if tag is not None and tag not in ("!", _MAP, _SEQ):
+        if tag is not None and tag not in ("!", MAP, SEQ):
             self._abort(where, f"unsupported YAML tag {tag} on a mapping or list")
 
     def _include(self, target: str, where: Mark) -> Any:
@@ -457,7 +330,7 @@ class _Builder:
             self._poison(where, f"!include {target}: include cycle ({target} includes itself)")
             return _POISON
         if not os.path.isfile(real):
-            self._poison(where, f"!include {target}: {_not_a_file(real)}")
+            self._poison(where, f"!include {target}: {not_a_file(real)}")
             return _POISON
         session.files_read += 1
         if session.files_read > MAX_INCLUDED_FILES:
@@ -571,63 +444,5 @@ class _Builder:
         raise LoadAborted(Problem(Position(self.display, *line_col(where)), self._path(), message))
 
 
-def _not_a_file(path: str) -> str:
-    """Why `path` cannot be included, saying what it is: an admin who sees "no such
-    file" for a directory or a FIFO looks for the wrong mistake."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return "no such file"
-    except OSError as e:
-        return f"cannot be read ({e.strerror})"
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    )
-    what = next((name for test, name in kinds if test(mode)), "not a regular file")
-    return f"is {what}, not a file: an included file must be a regular file"
-
-
-def _text(value: str) -> str:
-    return value if value.isascii() else unicodedata.normalize("NFC", value)
-
-
-_PLAIN_NUMBER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
-
-
-def _yaml11_number(value: str, result: Any) -> str | None:
-    """Why a YAML 1.1 number is not what it looks like, or None for a plain one.
-
-    A reader expects `010` to be ten and `1:30` to be a time; YAML 1.1 reads them
-    as 8 and 90, silently. Site files hold such values only in plain decimal."""
-    if type(result) is bool or _PLAIN_NUMBER.fullmatch(value):
-        return None
-    digits = value.lstrip("+-")
-    if ":" in digits:
-        kind = "a sexagesimal (base 60) number"
-    elif digits[:2] in ("0x", "0X"):
-        kind = "a hexadecimal number"
-    elif digits[:2] in ("0b", "0B"):
-        kind = "a binary number"
-    elif "_" in digits:
-        kind = "a number with digit separators"
-    elif digits[:1] == "0" and digits[1:2].isdigit():
-        kind = "an octal number"
-    else:
-        return None  # .inf, .nan and the like: the schema's range checks speak for them
-    return (
-        f"`{value}` is read by YAML 1.1 as {kind}, {result}: write {result} for that "
-        f'number, or "{value}" in quotes for text'
-    )
-
-
-def frame_start(source: SourceMap, container: Any) -> Mark:
-    return source.containers[id(container)].start
-
-
 _POISON = object()
 _BAD_KEY = object()
-_RESOLVER = yaml.resolver.Resolver()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from onenet_apply.sitefile.problems import Path, Position
+from onenet_apply.sitefile.problems import Path, Position, ProblemList
 
 # A position packed in one int, `line << 32 | column` (both 1-based): a large site has
 # over a million of them, and a tuple of tuples costs six times the memory.
@@ -54,6 +54,10 @@ class SourceMap:
     def register(self, container: Any, marks: ContainerMarks) -> None:
         self.containers[id(container)] = marks
 
+    def start_of(self, container: Any) -> Mark:
+        """Where a registered mapping or list starts."""
+        return self.containers[id(container)].start
+
     def locate(self, path: Path, at: Anchor = "value") -> Position:
         """The position of the value (or key) at `path`, or of its nearest ancestor."""
         node = self.root
@@ -90,3 +94,15 @@ def _entry(marks: ContainerMarks, part: str | int) -> tuple[Mark, Mark] | None:
     if isinstance(part, int) and 0 <= part < len(entries):
         return entries[part], entries[part]
     return None
+
+
+@dataclass(slots=True)
+class LoadedFile:
+    """What loading a site file gives: data (None if unreadable), positions, problems."""
+
+    path: str
+    data: Any
+    source: SourceMap
+    problems: ProblemList
+    # paths whose value the loader replaced (alias, bad tag): checks skip them
+    poisoned: set[Path] = field(default_factory=set)
