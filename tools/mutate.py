@@ -105,6 +105,7 @@ TESTS: dict[str, list[str]] = {
         "test_apply_faults.py",
     ],
     "validate": ["test_validate_values.py", "test_validate_fixtures.py", "test_cli_validate.py"],
+    "cross_checks": ["test_validate_values.py", "test_validate_fixtures.py", "test_cli_validate.py"],
     "schema": ["test_validate_values.py", "test_validate_fixtures.py", "test_schema.py"],
     "users": ["test_sandbox_rules.py", "test_sandbox_lifecycle.py", "test_sandbox_values.py"],
     "groups": ["test_sandbox_rules.py", "test_sandbox_lifecycle.py", "test_sandbox_values.py"],
@@ -113,6 +114,7 @@ TESTS: dict[str, list[str]] = {
 PATHS: dict[str, str] = {
     "validate": "sitefile/validate.py",
     "schema": "sitefile/schema.py",
+    "cross_checks": "sitefile/cross_checks.py",
     "planner": "planning/planner.py",
     "members": "planning/members.py",
     "ordering": "planning/ordering.py",

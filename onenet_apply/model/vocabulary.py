@@ -73,6 +73,7 @@ GROUPS: dict[str, GroupType] = {
     )
 }
 GROUP_TYPES = tuple(GROUPS)
+GROUP_SECTIONS = tuple(g.section for g in GROUPS.values())
 ACTIVATED_GROUP_TYPES = tuple(g.name for g in GROUPS.values() if g.numbered)
 ONE_PER_USER_TYPES = tuple(g.name for g in GROUPS.values() if g.one_per_user)
 # target type (singular, as in action ids) -> section name in site files and states

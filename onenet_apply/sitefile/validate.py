@@ -14,7 +14,6 @@ error at all (`spec_builder`).
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,8 @@ from onenet_apply.model.catalogue import Catalogue, default_catalogue
 from onenet_apply.model.numbering import NumberPool, default_extension, parse_pool_entry
 from onenet_apply.model.phone import InvalidNumber, known_region, parse_number
 from onenet_apply.model.spec import DEACTIVATED, SiteSpec
-from onenet_apply.model.vocabulary import ALL_ROLES, GROUPS, LABEL_OF, TYPE_OF_SECTION
+from onenet_apply.model.vocabulary import GROUP_SECTIONS, GROUPS
+from onenet_apply.sitefile.cross_checks import CrossChecks
 from onenet_apply.sitefile.hints import did_you_mean
 from onenet_apply.sitefile.loader import LoadedFile, load_site_file
 from onenet_apply.sitefile.problems import Path, Problem, ProblemList, Severity, dotted
@@ -32,10 +32,7 @@ from onenet_apply.sitefile.spec_builder import Normalised, build_spec
 from onenet_apply.sitefile.values import text_problem
 
 _FORBIDDEN_IN_USERNAME = set("+-&@")
-GROUP_SECTIONS = tuple(g.section for g in GROUPS.values())
 _NUMBERED_SECTIONS = tuple(g.section for g in GROUPS.values() if g.numbered)
-_ONE_PER_USER = tuple(g.section for g in GROUPS.values() if g.one_per_user)
-_LABELS = {section: LABEL_OF[name] for section, name in TYPE_OF_SECTION.items()}
 
 
 @dataclass(slots=True)
@@ -118,24 +115,23 @@ class _Validator:
             return None
         self._schema(data)
         self._site(data)
-        users = self._section(data, "users")
+        users = self.section(data, "users")
         for uid, entry in users.items():
             self._user(("users", uid), uid, entry)
         for section in GROUP_SECTIONS:
-            for gid, g in self._section(data, section).items():
+            for gid, g in self.section(data, section).items():
                 self._text(g, (section, gid), "name")
         for section in _NUMBERED_SECTIONS:
-            for gid, g in self._section(data, section).items():
+            for gid, g in self.section(data, section).items():
                 self._numbered_group((section, gid), g)
-        for gid, g in self._section(data, "hunt_groups").items():
+        for gid, g in self.section(data, "hunt_groups").items():
             self._hunt_group(("hunt_groups", gid), g)
-        self._memberships(data, users)
-        self._licences(data, users)
+        CrossChecks(self).run(data, users)
         if self.problems.has_errors:
             return None
         return build_spec(data, self.normalised)
 
-    def _section(self, data: dict[str, Any], section: str) -> dict[str, Any]:
+    def section(self, data: dict[str, Any], section: str) -> dict[str, Any]:
         """The entries of a section that are mappings (the schema reports the rest)."""
         raw = data.get(section)
         if not isinstance(raw, dict) or not self.intact((section,)):
@@ -416,87 +412,3 @@ class _Validator:
             self.error(
                 (*base, "weights"), f"weights sum to {total}; they must sum to 100", at="key"
             )
-
-    # -- references between users and groups -------------------------------------
-    def _memberships(self, data: dict[str, Any], users: dict[str, Any]) -> None:
-        known: dict[str, Any] = data["users"] if isinstance(data.get("users"), dict) else {}
-        first_group: dict[str, dict[str, str]] = {section: {} for section in _ONE_PER_USER}
-        for section in GROUP_SECTIONS:
-            for gid, g in self._section(data, section).items():
-                for role in ALL_ROLES:
-                    if not self.usable(g, (section, gid), role):
-                        continue
-                    for i, uid in enumerate(g[role]):
-                        path = (section, gid, role, i)
-                        if not self.intact(path):
-                            continue
-                        if uid not in known:
-                            self.error(
-                                path, f"unknown user `{uid}`", hint=did_you_mean(uid, list(known))
-                            )
-                            continue
-                        if section in first_group:
-                            self._one_group_per_user(section, gid, uid, path, first_group[section])
-                        if uid in users:
-                            self._member_rules(section, g, role, uid, users[uid], path)
-
-    def _one_group_per_user(
-        self, section: str, gid: str, uid: str, path: Path, first_group: dict[str, str]
-    ) -> None:
-        first = first_group.setdefault(uid, gid)
-        if first != gid:
-            word = _LABELS[section]
-            self.error(path, f"{uid} is already in {word} {first}; a user is in at most one {word}")
-
-    def _member_rules(
-        self, section: str, g: dict[str, Any], role: str, uid: str, u: dict[str, Any], path: Path
-    ) -> None:
-        base: Path = ("users", uid)
-        status_ok = "status" not in u or self.intact((*base, "status"))
-        if (
-            status_ok
-            and u.get("status") == DEACTIVATED
-            and (section == "hunt_groups" or role == "agents")
-        ):
-            self.error(
-                path,
-                f"{uid} is deactivated and stays in this {_LABELS[section]}; "
-                "callers may reach the announcement",
-                severity=Severity.WARNING,
-            )
-        if role != "agents" or not self.usable(g, path[:2], "edition"):
-            return
-        options = u.get("options", []) if self.intact((*base, "options")) else None
-        needed = self.catalogue.edition_levels.get(g["edition"], 0)
-        if options is not None and self.catalogue.agent_level(tuple(options)) < needed:
-            choices = " or ".join(self.catalogue.options_for_level(needed))
-            self.error(
-                path,
-                f"agent {uid} needs a call-centre agent option for the "
-                f"{g['edition']} edition ({choices}) in its options",
-            )
-
-    def _licences(self, data: dict[str, Any], users: dict[str, Any]) -> None:
-        site = data.get("site")
-        if not isinstance(site, dict) or not self.usable(site, ("site",), "licences"):
-            return
-        used: Counter[str] = Counter()
-        for uid, u in users.items():
-            if self.usable(u, ("users", uid), "package"):
-                used[u["package"]] += 1
-            if self.usable(u, ("users", uid), "options"):
-                used.update(o for o in u["options"] if isinstance(o, str))
-        known = self.catalogue.packages | self.catalogue.options
-        for name, count in site["licences"].items():
-            path = ("site", "licences", name)
-            if not self.intact(path):
-                continue
-            if name not in known:
-                self.error(
-                    path,
-                    f"unknown package or option `{name}`",
-                    at="key",
-                    hint=did_you_mean(name, sorted(known)),
-                )
-            elif used[name] > count:
-                self.error(path, f"{used[name]} users need a {name} licence; the site owns {count}")

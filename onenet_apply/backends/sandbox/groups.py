@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -345,3 +346,19 @@ def to_current(row: sqlite3.Row, lists: dict[str, list[tuple[str, int | None]]])
     else:
         item = CallParkGroup(group_id, row["name"], ids("members"), settings.get("recall_timer"))
     return Current(item, lifecycle)
+
+
+def member_lists(
+    db: sqlite3.Connection, site_id: str
+) -> dict[tuple[str, str], dict[str, list[tuple[str, int | None]]]]:
+    """Every member list of the site, in order: (type, group) -> role -> (user, weight)."""
+    lists: dict[tuple[str, str], dict[str, list[tuple[str, int | None]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for type_, group_id, role, user_id, weight in db.execute(
+        "SELECT type, group_id, role, user_id, weight FROM members WHERE site = ? "
+        "ORDER BY type, group_id, role, position",
+        (site_id,),
+    ):
+        lists[(type_, group_id)][role].append((user_id, weight))
+    return lists

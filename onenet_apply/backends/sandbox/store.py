@@ -9,12 +9,15 @@ a rule check in Python were wrong.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from onenet_apply.backends.base import BackendError
 
@@ -298,3 +301,20 @@ def transaction(
         if on_rollback is not None:
             on_rollback()
         raise
+
+
+def guard_public_methods(cls: type, but: tuple[str, ...] = ()) -> None:
+    """Make each public method of `cls` (whose instances have a `path`) report SQLite's
+    errors as one clear BackendError naming the file, as `store_errors` does."""
+    for name, method in list(vars(cls).items()):
+        if not name.startswith("_") and name not in but and inspect.isfunction(method):
+            setattr(cls, name, _guarded(method))
+
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with store_errors(self.path):
+            return method(self, *args, **kwargs)
+
+    return guarded

@@ -1,0 +1,44 @@
+"""What one sandbox transaction carries out and records, for the batch that runs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from onenet_apply.backends.base import (
+    ActionResult,
+    BackendError,
+    Credential,
+    Recorder,
+    retract,
+)
+from onenet_apply.model.plan import Action
+
+
+@dataclass(slots=True)
+class Recording:
+    """The credentials recorded in one transaction: retracted if it rolls back."""
+
+    record: Recorder | None
+    issued: list[Credential] = field(default_factory=list)
+
+    def __call__(self, credentials: list[Credential]) -> None:
+        if credentials and self.record is not None:
+            self.record(credentials)  # on disk before the commit
+            self.issued.extend(credentials)
+
+    def rolled_back(self) -> None:
+        if self.issued:
+            retract(self.record, self.issued)
+
+
+@dataclass(slots=True)
+class BatchRun:
+    done: list[ActionResult] = field(default_factory=list)
+    error: BackendError | None = None  # what ended the batch early
+    reply_lost: bool = False
+    commit_fails: bool = False
+
+
+def describe(action: Action) -> str:
+    fields = ", ".join(c.field for c in action.changes)
+    return f"{action.kind} {action.target}" + (f" ({fields})" if fields else "")
