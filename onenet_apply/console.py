@@ -10,14 +10,10 @@ exit code.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
-import sys
 
 from onenet_apply import _interrupted_early
-
-EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
+from onenet_apply.endings import interrupted
 
 
 def main() -> None:
@@ -30,20 +26,3 @@ def main() -> None:
     if signal.getsignal(signal.SIGINT) is _interrupted_early:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     cli_main()
-
-
-def interrupted() -> None:
-    """Ctrl-C: one line, exit 130 (128 + SIGINT), as shells report it."""
-    with contextlib.suppress(OSError):
-        print("Interrupted.", file=sys.stderr, flush=True)
-    sys.exit(EXIT_INTERRUPTED)
-
-
-def stdout_closed() -> None:
-    """The reader of stdout went away: exit without a word.
-
-    stdout now points at /dev/null, so the interpreter's final flush of what is
-    still buffered cannot fail a second time and print "Exception ignored"."""
-    with contextlib.suppress(OSError, ValueError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    sys.exit(EXIT_ERROR)

@@ -22,7 +22,7 @@ from onenet_apply.cli.importing import import_command
 from onenet_apply.cli.plan import plan_command
 from onenet_apply.cli.sandbox import sandbox
 from onenet_apply.cli.validate import validate
-from onenet_apply.console import interrupted, stdout_closed
+from onenet_apply.endings import interrupted, stdout_closed
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

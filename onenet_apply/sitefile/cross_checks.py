@@ -7,8 +7,9 @@ docs/domain.md (G, C) has the rules.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.spec import DEACTIVATED
 from onenet_apply.model.vocabulary import (
     ALL_ROLES,
@@ -20,17 +21,35 @@ from onenet_apply.model.vocabulary import (
 from onenet_apply.sitefile.hints import did_you_mean
 from onenet_apply.sitefile.problems import Path, Severity
 
-if TYPE_CHECKING:
-    from onenet_apply.sitefile.validate import _Validator
-
 _ONE_PER_USER = tuple(g.section for g in GROUPS.values() if g.one_per_user)
 _LABELS = {section: LABEL_OF[name] for section, name in TYPE_OF_SECTION.items()}
+
+
+class Checking(Protocol):
+    """What the cross checks use of the validation they are part of."""
+
+    catalogue: Catalogue
+
+    def error(
+        self,
+        path: Path,
+        message: str,
+        at: str = "value",
+        hint: str | None = None,
+        severity: Severity = Severity.ERROR,
+    ) -> None: ...
+
+    def intact(self, path: Path) -> bool: ...
+
+    def usable(self, mapping: dict[str, Any], base: Path, key: str) -> bool: ...
+
+    def section(self, data: dict[str, Any], section: str) -> dict[str, Any]: ...
 
 
 class CrossChecks:
     """The checks of one validation that look at more than one object."""
 
-    def __init__(self, validator: _Validator) -> None:
+    def __init__(self, validator: Checking) -> None:
         self.v = validator
 
     def run(self, data: dict[str, Any], users: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ its rule-checking writes; `carrier` the activations; `lock`, `store`, `seed` and
 """
 
 from onenet_apply.backends.sandbox.backend import SandboxBackend
-from onenet_apply.backends.sandbox.opening import MissingSandboxError, open_url
+from onenet_apply.backends.sandbox.opening import open_url
+from onenet_apply.backends.sandbox.store import MissingSandboxError
 
 __all__ = ["MissingSandboxError", "SandboxBackend", "open_url"]

@@ -39,12 +39,13 @@ from onenet_apply.backends.sandbox.lock import (
     lock_record,
     site_lock,
 )
-from onenet_apply.backends.sandbox.opening import MissingSandboxError, holds_nothing
 from onenet_apply.backends.sandbox.recording import BatchRun, Recording, describe
 from onenet_apply.backends.sandbox.store import (
+    MissingSandboxError,
     StoreVersionError,
     connect,
     guard_public_methods,
+    holds_nothing,
     now_iso,
     store_error,
     store_errors,

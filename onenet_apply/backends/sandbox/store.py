@@ -318,3 +318,26 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
 
     return guarded
+
+
+class MissingSandboxError(BackendError):
+    """Reading a sandbox that does not exist would plan every site as new."""
+
+    def __init__(self, path: Path) -> None:
+        what = "is an empty file" if path.exists() else "does not exist"
+        super().__init__(
+            f"sandbox:{path} {what}, so no site is on it: check --backend "
+            "(or $ONENET_BACKEND); onenet apply creates it"
+        )
+
+
+def holds_nothing(path: Path) -> bool:
+    """No file, or an empty one (SQLite would take it for a new database; it is more
+    likely a truncated sandbox or a wrong path) with no write-ahead log beside it."""
+    try:
+        if path.stat().st_size:
+            return False
+    except FileNotFoundError:
+        return True
+    wal = path.with_name(path.name + "-wal")
+    return not (wal.exists() and wal.stat().st_size)
