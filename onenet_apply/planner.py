@@ -127,7 +127,7 @@ class _Builder:
         return self.drafts
 
     def _warn_deactivated_members(self) -> None:
-        """Edge case 7: a deactivated user the site file keeps in a hunt group (or as a
+        """docs/edge-cases.md #7: a deactivated user the site file keeps in a hunt group (or as a
         call-centre agent) stays there, and callers may reach its announcement. Said in
         every plan of such a site, whether or not the list is written."""
         lists = [
@@ -201,7 +201,7 @@ class _Builder:
         _lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
 
     def _failed(self, target: Target, wanted: bool, held: dict[str, str]) -> None:
-        """Edge case 6: nothing is done to a failed object; one line says what to do.
+        """docs/edge-cases.md #6: nothing is done to a failed object; one line says what to do.
         One the site file dropped would give up its values only when the team removes
         it, so whatever takes them waits on this line (and is blocked with it)."""
         what = "user" if target.type == "user" else target.type.replace("_", " ")
@@ -311,7 +311,7 @@ class _Builder:
             self._references(draft, have["number"])
 
     def _references(self, draft: Draft, number: str) -> None:
-        """Edge case 10: a group whose number is still a forward or transfer target stays."""
+        """docs/edge-cases.md #10: a group whose number is a forward or transfer target stays."""
         for gid, group in self.spec.hunt_groups.items():
             if group.no_answer and group.no_answer.forward_to == number:
                 draft.hold(Status.BLOCKED, f"hunt group {gid} still forwards to {number}")
@@ -425,7 +425,7 @@ class _Builder:
     def _deactivated_members(
         self, target: Target, changes: dict[str, tuple[Any, Any]]
     ) -> list[str]:
-        """Edge case 7: the list write that keeps a deactivated user says so too."""
+        """docs/edge-cases.md #7: the list write that keeps a deactivated user says so too."""
         if target.type != "hunt_group":
             return []
         notes = []

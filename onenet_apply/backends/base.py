@@ -2,7 +2,8 @@
 
 Small and storage-agnostic, so the embedded sandbox, a shared PostgreSQL store
 and BroadWorks OCI-P can all implement it. Secrets leave a backend only inside
-a `Credential`, handed to the caller once.
+a `Credential`, handed to the caller once. The contract in full, with what each
+method must do: docs/design.md, "The backend contract".
 """
 
 from __future__ import annotations

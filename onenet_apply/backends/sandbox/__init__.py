@@ -1,6 +1,6 @@
 """The sandbox: an embedded One Net Business site emulator in one SQLite file.
 
-It enforces every platform rule (README, docs/lifecycle.md) on its own and refuses
+It enforces every platform rule (docs/domain.md, docs/lifecycle.md) on its own and refuses
 illegal actions, so a planner bug shows up as a refusal in a test, never as a
 quietly broken site.
 """
