@@ -1,4 +1,6 @@
-"""The platform's edge cases, one by one: exact actions, statuses and order."""
+"""The platform's edge cases, one by one: exact actions, statuses and order.
+
+test_N_... shows case N of docs/edge-cases.md, which lists the other tests of each case."""
 
 from __future__ import annotations
 

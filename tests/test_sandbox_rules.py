@@ -42,7 +42,7 @@ def refused(site: SandboxBackend, action: Action, rule: str) -> RefusedError:
 
 def test_delete_frees_number_and_extension_for_the_very_next_action(site: SandboxBackend) -> None:
     site.execute(SITE, act(Kind.DELETE, "user", "anna"))
-    # edge case 2: the next action gives anna's number and extension to a new user
+    # docs/edge-cases.md #2: the next action gives anna's number and extension to a new user
     create_user(site, "yusuf", 1, username="yusuf")
     assert site.read_state(SITE).users["yusuf"].item.number == "+493012345601"
 
@@ -112,7 +112,7 @@ def test_usernames_are_unique_ignoring_case(site: SandboxBackend) -> None:
 
 
 def test_number_swap_needs_a_free_temporary_number(site: SandboxBackend) -> None:
-    # edge case 1: a direct swap is refused; going through a free number works
+    # docs/edge-cases.md #1: a direct swap is refused; going through a free number works
     refused(site, act(Kind.UPDATE_CONFIG, "user", "anna", number="+493012345602"), "number-unique")
     for uid, number in (
         ("anna", "+493012345650"),
@@ -139,7 +139,7 @@ def test_a_user_is_in_at_most_one_pickup_and_one_park_group(
         f"one-{group_type.replace('_', '-')}",
     )
     assert "already in" in str(error) and "one" in str(error)
-    # edge case 5: out of the old group first, then into the new one
+    # docs/edge-cases.md #5: out of the old group first, then into the new one
     site.execute(SITE, act(Kind.SET_MEMBERS, group_type, "one", members=[]))
     site.execute(SITE, act(Kind.SET_MEMBERS, group_type, "two", members=["ben", "anna"]))
 
@@ -210,7 +210,7 @@ def test_call_centre_agents_need_an_agent_option(site: SandboxBackend) -> None:
 
 
 def test_a_referenced_group_cannot_be_deleted(site: SandboxBackend) -> None:
-    # edge case 10: a forward-to of another hunt group, or a deactivated user's transfer target
+    # docs/edge-cases.md #10: another hunt group's forward-to, or a deactivated user's transfer
     create_group(site, "hunt_group", "target", 1)
     create_group(
         site,
@@ -239,7 +239,7 @@ def test_licence_limits(site: SandboxBackend) -> None:
     refused(
         site, act(Kind.CREATE, "user", "dora", **user_values(4)), "licences"
     )  # 4th agent option
-    # edge case 9: free a licence first, then use it
+    # docs/edge-cases.md #9: free a licence first, then use it
     site.execute(SITE, act(Kind.UPDATE_CONFIG, "user", "anna", package="standard"))
     site.execute(SITE, act(Kind.UPDATE_CONFIG, "user", "ben", package="professional"))
 

@@ -60,7 +60,7 @@ def test_extension_default_collision_is_avoided_by_a_longer_extension(tmp_path: 
     body = "users:\n" + user("anna", "030 12345601") + user("ben", "030 12355601")
     path = tmp_path / "site.yaml"
     path.write_text(HEAD % "" + body)
-    assert not validate_file(str(path)).ok  # 5601 twice (edge case 8)
+    assert not validate_file(str(path)).ok  # 5601 twice (docs/edge-cases.md #8)
     spec = spec_of(tmp_path, body, ", extension_length: 6")
     assert (spec.users["anna"].extension, spec.users["ben"].extension) == ("345601", "355601")
 

@@ -1,5 +1,7 @@
 """Safety gates: changes that would run, but wait for the admin's explicit say-so.
 
+They are ours, not the platform's (docs/design.md, "Plan statuses and gates"):
+
 - Deleting needs `--allow-delete` or `policy.allow_delete`.
 - On a site of 10 or more users, a plan changing or deleting more than
   `policy.max_change_percent` of its existing users needs `--force` (new users

@@ -31,7 +31,7 @@ class MemberLists:
         self.option_updates = drafting.option_updates
 
     def warn_deactivated_members(self) -> None:
-        """Edge case 7: a deactivated user the site file keeps in a hunt group (or as a
+        """docs/edge-cases.md #7: a deactivated user the site file keeps in a hunt group (or as a
         call-centre agent) stays there, and callers may reach its announcement. Said in
         every plan of such a site, whether or not the list is written."""
         lists = [
@@ -132,7 +132,7 @@ class MemberLists:
     def _deactivated_members(
         self, target: Target, changes: dict[str, tuple[Any, Any]]
     ) -> list[str]:
-        """Edge case 7: the list write that keeps a deactivated user says so too."""
+        """docs/edge-cases.md #7: the list write that keeps a deactivated user says so too."""
         if target.type != "hunt_group":
             return []
         notes = []

@@ -1,6 +1,6 @@
 """Ordering a plan: the dependency graph, the order, and statuses that follow from it.
 
-Edges (an action follows another) come from the platform's rules:
+Edges (an action follows another) come from the platform's rules (docs/domain.md):
 - a number, extension or username is taken only after its holder gives it up
   (its delete or its own change): deletes free values before creates reuse them;
 - a user leaves its old pickup or park group before joining a new one, and
@@ -314,7 +314,7 @@ def _edition_edges(drafts: list[Draft], catalogue: Catalogue) -> None:
 
 
 def _licence_edges(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> None:
-    """Edge case 9. Where the site owns a limited number of a licence (as the backend
+    """docs/edge-cases.md #9. Where the site owns a limited number of a licence (as the backend
     says; else as the site file declares), what fits in the free licences goes now,
     what fits once others are freed waits for every action that frees one, and what
     does not fit at all is blocked with the counts."""

@@ -145,7 +145,7 @@ class _Builder(Drafting):
         hold_for_lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
 
     def _failed(self, target: Target, wanted: bool, held: dict[str, str]) -> None:
-        """Edge case 6: nothing is done to a failed object; one line says what to do.
+        """docs/edge-cases.md #6: nothing is done to a failed object; one line says what to do.
         One the site file dropped would give up its values only when the team removes
         it, so whatever takes them waits on this line (and is blocked with it)."""
         what = LABEL_OF[target.type]
@@ -257,7 +257,7 @@ class _Builder(Drafting):
             self._references(draft, have["number"])
 
     def _references(self, draft: Draft, number: str) -> None:
-        """Edge case 10: a group whose number is still a forward or transfer target stays."""
+        """docs/edge-cases.md #10: a group whose number is a forward or transfer target stays."""
         for gid, group in self.spec.hunt_groups.items():
             if group.no_answer and group.no_answer.forward_to == number:
                 draft.hold(Status.BLOCKED, f"hunt group {gid} still forwards to {number}")

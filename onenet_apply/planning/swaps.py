@@ -1,4 +1,4 @@
-"""Swaps: changes that each wait for another to give up a value.
+"""Swaps: changes that each wait for another to give up a value (docs/edge-cases.md #1).
 
 Two users trading numbers (or extensions, or usernames) form a cycle of hand-overs
 that no order satisfies. One side first parks on a free temporary value: a pool

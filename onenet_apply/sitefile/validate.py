@@ -3,7 +3,8 @@
 The schema catches shape and type errors; this module adds what a schema cannot
 say (numbers valid in the site's country and unique, extension defaults and
 collisions, references between users and groups, one pickup and one park group
-per user, licence counts, catalogue values).
+per user, licence counts, catalogue values): the rules of docs/domain.md that a
+site file alone can show.
 
 Every rule runs on the raw data and reads only the fields it needs; a field that
 broke the schema (or is missing) silences the rules that read it and nothing

@@ -3,7 +3,8 @@
 `activate` and `fail` stand in for the carrier by hand; an activation mode per
 site does it by itself: `manual` (default), `immediate`, or `after:SECONDS`.
 A failed activation is the One Net Business team's to resolve: `retry` (pending
-again) and `remove` (gone, its number, extension and licences free) play their answer.
+again) and `remove` (gone, its number, extension and licences free) play their answer
+(docs/domain.md #L8).
 """
 
 from __future__ import annotations

@@ -90,7 +90,8 @@ class SiteTx:
                 raise RefusedError("catalogue", f"unknown {word} {value!r}")
 
     def check_licences(self, names: Iterable[str]) -> None:
-        """Refuse when the site now uses more of these packages or options than it owns."""
+        """Refuse when the site now uses more of these packages or options than it owns
+        (docs/domain.md #C3)."""
         if not self.licences:
             return
         for name in set(names) & set(self.licences):

@@ -255,7 +255,8 @@ class Referrer:
 
 
 def _refuse_if_referenced(tx: SiteTx, row: sqlite3.Row) -> None:
-    """Edge case 10: a group's number used as a forward or transfer target keeps it."""
+    """A group's number used as a forward or transfer target keeps it
+    (docs/edge-cases.md #10, docs/domain.md #R1)."""
     found = referrer(tx, row)
     if found is not None:
         raise RefusedError("referenced", found.what)
