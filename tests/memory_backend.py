@@ -53,6 +53,8 @@ class Platform:
 
 
 class MemoryBackend(SequentialBackend):
+    """The Backend protocol alone: no site lock of its own, no journal."""
+
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
 
@@ -127,21 +129,6 @@ class MemoryBackend(SequentialBackend):
         row = self._site(site_id)["user"][user_id]
         return self._login(Call(site_id, record), row, "set", password)
 
-    # -- the capabilities: a site lock and a journal
-    @contextmanager
-    def lock(self, site_id: str, timeout: float, command: str = "") -> Iterator[None]:
-        lock = self.platform.locks.setdefault(site_id, threading.Lock())
-        if not lock.acquire(timeout=timeout):
-            raise LockTimeout(site_id, LockHolder(0, "memory", "", command), timeout)
-        try:
-            yield
-        finally:
-            lock.release()
-
-    def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]:
-        entries = [e for e in self.platform.journal if e.site == site_id]
-        return entries[-limit:] if limit else entries
-
     # -- internals
     def _site(self, site_id: str) -> dict[str, dict[str, dict[str, Any]]]:
         return self.platform.sites.setdefault(site_id, {kind: {} for kind in KINDS})
@@ -201,9 +188,27 @@ def _lifecycle(row: dict[str, Any]) -> Lifecycle:
     return Lifecycle.DEACTIVATED if deactivated else Lifecycle.ACTIVATED
 
 
-def open_memory(location: str, *, create: bool) -> MemoryBackend:
+class LockingMemoryBackend(MemoryBackend):
+    """The same platform keeping the two capabilities too: the site lock and a journal."""
+
+    @contextmanager
+    def lock(self, site_id: str, timeout: float, command: str = "") -> Iterator[None]:
+        lock = self.platform.locks.setdefault(site_id, threading.Lock())
+        if not lock.acquire(timeout=timeout):
+            raise LockTimeout(site_id, LockHolder(0, "memory", "", command), timeout)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]:
+        entries = [e for e in self.platform.journal if e.site == site_id]
+        return entries[-limit:] if limit else entries
+
+
+def open_memory(location: str, *, create: bool) -> LockingMemoryBackend:
     """The registry's factory for `memory:NAME`: one shared platform per name."""
-    return MemoryBackend(PLATFORMS.setdefault(location, Platform()))
+    return LockingMemoryBackend(PLATFORMS.setdefault(location, Platform()))
 
 
 open_memory.usage = "memory:NAME"  # type: ignore[attr-defined]

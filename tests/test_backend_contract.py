@@ -1,6 +1,6 @@
 """The backend contract, run against every backend: the sandbox and a toy one.
 
-A new backend joins by adding itself to BACKENDS: these tests then hold it to
+A new backend joins by adding itself to the `contender` fixture: these tests hold it to
 what the planner and the applier rely on (docs/design.md, "The backend
 contract"): URL lookup, convergence, atomic refusals that end a batch,
 credentials recorded before the platform commits them, login resets, and the
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from onenet_apply.apply.applier import apply_site
 from onenet_apply.backends import open_backend, registry
 from onenet_apply.backends.base import (
     Backend,
@@ -31,7 +32,13 @@ from onenet_apply.model.passwords import password_problems
 from onenet_apply.model.plan import Action, Kind, Target
 from onenet_apply.planning.planner import plan
 from onenet_apply.sitefile.validate import validate_file
-from tests.memory_backend import PLATFORMS, MemoryBackend, open_memory
+from tests.memory_backend import (
+    PLATFORMS,
+    LockingMemoryBackend,
+    MemoryBackend,
+    Platform,
+    open_memory,
+)
 from tests.planner_kit import LIFTED, head, spec_of, user
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "site.yaml"
@@ -66,7 +73,7 @@ def contender(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Conten
     registry.register("memory", open_memory)
     name = f"contract-{next(_names)}"
     try:
-        yield Contender(f"memory:{name}", MemoryBackend, lambda backend, site: None)
+        yield Contender(f"memory:{name}", LockingMemoryBackend, lambda backend, site: None)
     finally:
         registry.unregister("memory")
         PLATFORMS.pop(name, None)
@@ -189,8 +196,7 @@ def test_login_details_are_reset_or_set_and_recorded(
 
 
 def test_the_site_lock_lets_one_holder_in_at_a_time(contender: Contender, backend: Backend) -> None:
-    if not isinstance(backend, SiteLocks):
-        pytest.skip("this backend leaves the site lock to a shared store")
+    assert isinstance(backend, SiteLocks)
     other = open_backend(contender.url)
     assert isinstance(other, SiteLocks)
     try:
@@ -207,9 +213,25 @@ def test_the_site_lock_lets_one_holder_in_at_a_time(contender: Contender, backen
 
 
 def test_the_journal_names_each_action_carried_out(backend: Backend) -> None:
-    if not isinstance(backend, Journal):
-        pytest.skip("this backend keeps no journal")
+    assert isinstance(backend, Journal)
     actions = _ready(backend, TWO_USERS)
     backend.execute_batch(SITE, actions, Recorded())
     entries = backend.journal(SITE)
     assert [(e.action_id, e.outcome) for e in entries] == [(a.id, "ok") for a in actions]
+
+
+def test_a_backend_without_a_site_lock_is_applied_to_only_under_a_shared_one() -> None:
+    """Two applies must never run at once: a backend that keeps no lock (the lock
+    belongs to a shared store then) is refused, and runs under the store's lock."""
+    platform = Platform()
+    lockless = MemoryBackend(platform)
+    assert not isinstance(lockless, SiteLocks)
+    desired = spec_of(head() + TWO_USERS)
+    with pytest.raises(BackendError, match="keeps no site lock, so two applies could run"):
+        apply_site(lockless, desired, LIFTED, Recorded())
+    assert not platform.sites  # refused before anything was read or changed
+    store = LockingMemoryBackend(Platform())
+    report = apply_site(lockless, desired, LIFTED, Recorded(), locks=store)
+    assert sorted(report.applied) == ["user/anna/create", "user/ben/create"]
+    with store.lock(SITE, 1.0), pytest.raises(LockTimeout):  # the store's lock is the one held
+        apply_site(lockless, desired, LIFTED, Recorded(), locks=store, lock_timeout=0.1)
