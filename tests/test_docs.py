@@ -6,6 +6,9 @@ These tests fail when such a pointer leads nowhere: a file cites a document that
 is not in the repository, a rule id or edge case that the document does not
 have, a link into a heading that is gone, or when edge-cases.md lists a test
 that does not exist. So a reader who follows a pointer always finds its target.
+The same holds for the paths the README and the docs name (`onenet_apply/...`,
+`tests/...`, a module under `onenet_apply/` such as `planning/planner.py`, or a
+bare `swaps.py`), and the README's Layout table names every module of the package.
 """
 
 from __future__ import annotations
@@ -199,3 +202,104 @@ def test_listed_test_exists(path: str, name: str) -> None:
     assert file.exists(), f"docs/edge-cases.md lists {path}, which does not exist"
     defined = re.search(rf"^\s*(?:async\s+)?def {name}\(", file.read_text("utf-8"), re.M)
     assert defined, f"docs/edge-cases.md lists {path}::{name}, which {path} does not define"
+
+
+# -- (d) every path the README and the docs name exists ------------------------------------
+PACKAGE = ROOT / "onenet_apply"
+# outputs a run writes and git ignores: named in the docs, absent from a clone
+GENERATED = ("benchmarks/out/",)
+_TOP = ("onenet_apply", "tests", "tools", "benchmarks", "docs", "schemas", "examples")
+_ROOT_PATH = re.compile(rf"(?<![\w/.-])((?:{'|'.join(_TOP)})/(?:[\w./*-]*[\w*/])?)")
+_SUBPACKAGES = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__")
+_PACKAGE_PATH = re.compile(rf"(?<![\w/.-])((?:{'|'.join(_SUBPACKAGES)})/(?:[\w./*-]*[\w*/])?)")
+_BARE_MODULE = re.compile(r"`(\w+\.py)`")
+
+
+def doc_pages() -> dict[str, str]:
+    """The README and every page of docs/ (relative path -> text)."""
+    pages = {"README.md": (ROOT / "README.md").read_text("utf-8")}
+    for page in sorted(DOCS.glob("*.md")):
+        pages[f"docs/{page.name}"] = page.read_text("utf-8")
+    return pages
+
+
+def exists(path: Path) -> bool:
+    """A file or folder, or a glob that matches one."""
+    if "*" in path.name:
+        return any(path.parent.glob(path.name))
+    return path.exists()
+
+
+def generated(cited: str) -> bool:
+    return any(cited == g or cited.startswith(g) for g in GENERATED)
+
+
+def test_generated_outputs_named_in_the_docs_are_ignored_by_git() -> None:
+    ignored = (ROOT / ".gitignore").read_text("utf-8").splitlines()
+    assert [g for g in GENERATED if g not in ignored] == []
+
+
+def test_every_path_the_readme_and_docs_name_exists() -> None:
+    missing = []
+    for name, text in doc_pages().items():
+        for m in _ROOT_PATH.finditer(text):
+            cited = m.group(1)
+            if not generated(cited) and not exists(ROOT / cited):
+                missing.append(f"{name}:{text.count(chr(10), 0, m.start()) + 1}: {cited}")
+    assert not missing, "no such path: " + ", ".join(missing)
+
+
+def test_every_module_path_under_the_package_exists() -> None:
+    """`planning/planner.py` in the docs means onenet_apply/planning/planner.py."""
+    missing = []
+    for name, text in doc_pages().items():
+        for m in _PACKAGE_PATH.finditer(text):
+            if not exists(PACKAGE / m.group(1)):
+                line = text.count("\n", 0, m.start()) + 1
+                missing.append(f"{name}:{line}: {m.group(1)} (under onenet_apply/)")
+    assert not missing, "no such module: " + ", ".join(missing)
+
+
+def test_every_bare_module_name_is_a_file_of_the_project() -> None:
+    files = {p.name for top in _TOP for p in (ROOT / top).rglob("*.py")}
+    unknown = [
+        f"{name}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(1)}"
+        for name, text in doc_pages().items()
+        for m in _BARE_MODULE.finditer(text)
+        if m.group(1) not in files
+    ]
+    assert not unknown, "no module of that name: " + ", ".join(unknown)
+
+
+def layout_rows() -> list[tuple[str, list[Path]]]:
+    """The README's Layout table: each row's path cell as the paths it names. The first
+    path is from the repository's root; a later bare name is its sibling (or, after a
+    folder, inside it), a later path with a folder is from the root again."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    layout = readme[readme.index("## Layout") :]
+    rows = []
+    for line in layout.splitlines():
+        if not line.startswith("| `"):
+            continue
+        cell = line.split("|")[1]
+        names = re.findall(r"`([^`]+)`", cell)
+        first = ROOT / names[0]
+        folder = first if names[0].endswith("/") else first.parent
+        paths = [first] + [ROOT / n if "/" in n.rstrip("/") else folder / n for n in names[1:]]
+        rows.append((cell.strip(), paths))
+    return rows
+
+
+def test_every_path_in_the_layout_table_exists() -> None:
+    rows = layout_rows()
+    missing = [
+        f"{cell}: {p.relative_to(ROOT)}" for cell, paths in rows for p in paths if not p.exists()
+    ]
+    assert rows and not missing, "Layout table: no such path: " + "; ".join(missing)
+
+
+def test_the_layout_table_names_every_module_of_the_package() -> None:
+    named = {p for _, paths in layout_rows() for p in paths}
+    modules = {p for p in PACKAGE.rglob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    unnamed = sorted(str(p.relative_to(ROOT)) for p in modules - named)
+    assert unnamed == [], f"add to the README's Layout table: {unnamed}"
