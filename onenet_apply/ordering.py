@@ -12,7 +12,9 @@ Edges (an action follows another) come from the platform's rules:
 - a call centre's edition goes up only after agents leaving it are out (an agent
   without the option the new edition needs would be refused).
 
-Swaps (A takes B's number while B takes A's) are cycles, broken in `swaps`.
+Swaps (A takes B's number while B takes A's) are cycles, broken in `swaps`; an
+agent list write that lets the holder of the only free agent licence go and takes
+its successor in is a cycle too, broken by letting the leavers go first.
 The order is graphlib's, ties broken by kind then id, so plans are stable.
 Finally an action that waits on one held further back is held as far.
 """
@@ -83,6 +85,10 @@ def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
             if split is not None:
                 drafts, numbers = swaps.split_config(drafts, split)
                 own_deps[numbers.id] = set(own_deps.get(split.id, ()))
+            elif (agents := _agents_leaving_in(e.args[1], by_id)) is not None:
+                drafts, leave = _split_agents_leaving(drafts, agents)
+                own_deps[leave.id] = set()
+                own_deps.setdefault(agents.id, set()).add(leave.id)
             elif not _block_licence_trade(e.args[1], by_id, spec, state):
                 raise PlanError(
                     f"the changes depend on each other in a circle: {e.args[1]}"
@@ -352,6 +358,39 @@ def _licence_edges(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> Non
                     Status.BLOCKED,
                     f"needs {needed} {name} licences, the site owns {limit}",
                 )
+
+
+def _agents_leaving_in(cycle: list[str], by_id: dict[str, Draft]) -> Draft | None:
+    """A call centre's agent list write in the circle that lets agents go and takes
+    others in: one leaving may hold the agent licence one joining needs, which it
+    frees only once out (the agent rule), while the joining one waits for that licence."""
+    for draft_id in sorted(set(cycle)):
+        draft = by_id[draft_id]
+        before, after = (set(v or ()) for v in draft.changes.get("agents", ((), ())))
+        if draft.kind is Kind.SET_MEMBERS and before - after and after - before:
+            return draft
+    return None
+
+
+def _split_agents_leaving(drafts: list[Draft], whole: Draft) -> tuple[list[Draft], Draft]:
+    """The agents who leave go first, in a write of the agents who stay (always allowed:
+    they meet the edition already); the whole list follows. Both stay as held as the
+    whole was (a pending centre's lists wait for its activation alike)."""
+    before, after = (list(v or ()) for v in whole.changes["agents"])
+    kept = [u for u in before if u in after]
+    leave = Draft(
+        Kind.SET_MEMBERS,
+        whole.target,
+        {"agents": (before, kept)},
+        suffix=whole.suffix + "-leave",
+        status=whole.status,
+        reason=whole.reason,
+        needs=whole.needs,
+    )
+    leave.notes.append("first let agents go, freeing their agent licences")
+    whole.changes["agents"] = (kept, after)
+    index = drafts.index(whole)
+    return [*drafts[:index], leave, *drafts[index:]], leave
 
 
 def _block_licence_trade(

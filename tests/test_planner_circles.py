@@ -3,12 +3,16 @@ close a circle with other rules, licences all in use, unmanaged pickup groups.""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
+from pathlib import Path
 
+from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.plan import Plan, Status
+from onenet_apply.planner import plan
 from onenet_apply.spec import frozen_map
 from onenet_apply.state import SiteState
-from tests.planner_kit import run, spec, state_of, summary, user
+from tests.planner_kit import LIFTED, apply_ready, run, settle, spec, state_of, summary, user
 
 CC = 'call_centres:\n  cc: {name: CC, number: "030 123456%s", edition: %s, agents: [%s]}\n'
 
@@ -114,6 +118,34 @@ def test_users_trading_packages_with_every_licence_in_use_are_blocked() -> None:
         "needs a professional licence, and all 1 the site owns are in use until changes "
         "that wait for this one are done: one more professional licence lets them pass"
     )
+
+
+def test_agents_trading_the_only_agent_licence_take_turns(tmp_path: Path) -> None:
+    """ben leaves the centre, then drops his option, then anna takes it and joins: each
+    step waited for the next in a circle, and the plan blocked what one order solves."""
+    agents = "users:\n" + user("anna", 1) + user("ben", 2, options="[call-centre-standard]")
+    turned = "users:\n" + user("anna", 1, options="[call-centre-standard]") + user("ben", 2)
+    current, desired = (
+        spec(agents + CC % (50, "basic", "ben")),
+        spec(turned + CC % (50, "basic", "anna")),
+    )
+    p = run(desired, owning(state_of(current), standard=2, **{"call-centre-standard": 1}))
+    assert summary(p) == [
+        ("call_centre/cc/set-members-leave", "ready"),
+        ("user/ben/update-config", "ready"),
+        ("user/anna/update-config", "ready"),
+        ("call_centre/cc/set-members", "ready"),
+    ]
+    assert action(p, "call_centre/cc/set-members-leave").changes[0].after == []
+    assert action(p, "call_centre/cc/set-members").changes[0].before == []
+    backend = SandboxBackend(tmp_path / "sandbox.db")  # the platform takes that order
+    backend.configure("t", licences={"standard": 2, "call-centre-standard": 1})
+    settle(backend, current, random.Random(0), fail_some=False)
+    backend.activate("t")
+    apply_ready(backend, plan(desired, backend.read_state("t"), LIFTED))
+    assert plan(desired, backend.read_state("t"), LIFTED).empty
+    assert backend.check_consistency("t") == []
+    backend.close()
 
 
 def test_a_licence_trade_gets_the_free_licence_before_a_new_user() -> None:
