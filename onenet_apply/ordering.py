@@ -10,7 +10,8 @@ Edges (an action follows another) come from the platform's rules:
   even then is blocked with the counts;
 - a group is deleted only after the references to its number are gone;
 - a call centre's edition goes up only after agents leaving it are out (an agent
-  without the option the new edition needs would be refused).
+  without the option the new edition needs would be refused), and down before
+  agents who meet only the lower edition join.
 
 Swaps (A takes B's number while B takes A's) are cycles, broken in `swaps`; an
 agent list write that lets the holder of the only free agent licence go and takes
@@ -71,7 +72,7 @@ def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
         _membership_edges(drafts)
         _policy_edges(drafts)
         _agent_edges(drafts, state)
-        _edition_edges(drafts)
+        _edition_edges(drafts, spec)
         _licence_edges(drafts, spec, state)
         _reference_edges(drafts, state)
         _leave_before_delete(drafts)  # last: it must see every other edge
@@ -309,15 +310,20 @@ def _agent_edges(drafts: list[Draft], state: SiteState) -> None:
                     draft.deps.add(centre.id)
 
 
-def _edition_edges(drafts: list[Draft]) -> None:
+def _edition_edges(drafts: list[Draft], spec: SiteSpec) -> None:
     """A call centre's edition goes up after the list writes that take agents out: one
-    leaving may lack the option the higher edition needs."""
-    levels = default_catalogue().edition_levels
+    leaving may lack the option the higher edition needs. It goes down before the list
+    writes that take in an agent whose option meets only the lower edition."""
+    catalogue = default_catalogue()
+    levels = catalogue.edition_levels
     removals: dict[str, list[Draft]] = defaultdict(list)
+    joins: dict[str, list[tuple[Draft, set[str]]]] = defaultdict(list)
     for draft in drafts:
         agents = draft.changes.get("agents")
         if draft.kind is Kind.SET_MEMBERS and agents and set(agents[0] or ()) - set(agents[1]):
             removals[draft.target.id].append(draft)
+        if draft.kind is Kind.SET_MEMBERS and agents and set(agents[1]) - set(agents[0] or ()):
+            joins[draft.target.id].append((draft, set(agents[1]) - set(agents[0] or ())))
     for draft in drafts:
         edition = draft.changes.get("edition")
         if draft.target.type != "call_centre" or draft.kind is not Kind.UPDATE or not edition:
@@ -325,6 +331,14 @@ def _edition_edges(drafts: list[Draft]) -> None:
         before, after = edition
         if levels[after] > levels[before]:
             draft.deps.update(d.id for d in removals.get(draft.target.id, ()))
+            continue
+        for write, joining in joins.get(draft.target.id, ()):
+            if any(
+                catalogue.agent_level(spec.users[uid].options) < levels[before]
+                for uid in joining
+                if uid in spec.users
+            ):
+                write.deps.add(draft.id)
 
 
 def _licence_edges(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> None:

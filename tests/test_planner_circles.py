@@ -10,7 +10,7 @@ from pathlib import Path
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.plan import Plan, Status
 from onenet_apply.planner import plan
-from onenet_apply.spec import frozen_map
+from onenet_apply.spec import SiteSpec, frozen_map
 from onenet_apply.state import SiteState
 from tests.planner_kit import LIFTED, apply_ready, run, settle, spec, state_of, summary, user
 
@@ -120,6 +120,44 @@ def test_users_trading_packages_with_every_licence_in_use_are_blocked() -> None:
     )
 
 
+def takes_in_one_go(
+    tmp_path: Path, current: SiteSpec, desired: SiteSpec, licences: dict[str, int] | None = None
+) -> None:
+    """The sandbox, at `current` and activated, takes the plan's ready actions without a
+    refusal, and the plan after them is empty."""
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    if licences:
+        backend.configure("t", licences=licences)
+    settle(backend, current, random.Random(0), fail_some=False)
+    backend.activate("t")
+    apply_ready(backend, plan(desired, backend.read_state("t"), LIFTED))
+    assert plan(desired, backend.read_state("t"), LIFTED).empty
+    assert backend.check_consistency("t") == []
+    backend.close()
+
+
+def test_an_edition_going_down_comes_before_an_agent_who_meets_only_the_lower_one(
+    tmp_path: Path,
+) -> None:
+    users = "users:\n" + user("anna", 1, options="[call-centre-basic]")
+    current, desired = (
+        spec(users + CC % (50, "standard", "")),
+        spec(users + CC % (50, "basic", "anna")),
+    )
+    p = run(desired, state_of(current))
+    assert action(p, "call_centre/cc/set-members").follows == ("call_centre/cc/update",)
+    takes_in_one_go(tmp_path, current, desired)
+
+
+def test_an_edition_going_down_does_not_hold_back_an_agent_who_meets_the_higher_one() -> None:
+    users = "users:\n" + user("anna", 1, options="[call-centre-standard]")
+    current, desired = (
+        spec(users + CC % (50, "standard", "")),
+        spec(users + CC % (50, "basic", "anna")),
+    )
+    assert action(run(desired, state_of(current)), "call_centre/cc/set-members").follows == ()
+
+
 def test_agents_trading_the_only_agent_licence_take_turns(tmp_path: Path) -> None:
     """ben leaves the centre, then drops his option, then anna takes it and joins: each
     step waited for the next in a circle, and the plan blocked what one order solves."""
@@ -138,14 +176,7 @@ def test_agents_trading_the_only_agent_licence_take_turns(tmp_path: Path) -> Non
     ]
     assert action(p, "call_centre/cc/set-members-leave").changes[0].after == []
     assert action(p, "call_centre/cc/set-members").changes[0].before == []
-    backend = SandboxBackend(tmp_path / "sandbox.db")  # the platform takes that order
-    backend.configure("t", licences={"standard": 2, "call-centre-standard": 1})
-    settle(backend, current, random.Random(0), fail_some=False)
-    backend.activate("t")
-    apply_ready(backend, plan(desired, backend.read_state("t"), LIFTED))
-    assert plan(desired, backend.read_state("t"), LIFTED).empty
-    assert backend.check_consistency("t") == []
-    backend.close()
+    takes_in_one_go(tmp_path, current, desired, {"standard": 2, "call-centre-standard": 1})
 
 
 def test_a_licence_trade_gets_the_free_licence_before_a_new_user() -> None:
