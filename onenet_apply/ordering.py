@@ -90,6 +90,10 @@ def order(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> list[Draft]:
                 drafts, leave = _split_agents_leaving(drafts, agents)
                 own_deps[leave.id] = set()
                 own_deps.setdefault(agents.id, set()).add(leave.id)
+            elif (trade := _option_trade_in(e.args[1], by_id)) is not None:
+                drafts, drop = _split_option_drop(drafts, trade)
+                own_deps[drop.id] = set(own_deps.get(trade.id, ()))
+                own_deps.setdefault(trade.id, set()).add(drop.id)
             elif not _block_licence_trade(e.args[1], by_id, spec, state):
                 raise PlanError(
                     f"the changes depend on each other in a circle: {e.args[1]}"
@@ -407,11 +411,52 @@ def _split_agents_leaving(drafts: list[Draft], whole: Draft) -> tuple[list[Draft
     return [*drafts[:index], leave, *drafts[index:]], leave
 
 
+def _option_trade_in(cycle: list[str], by_id: dict[str, Draft]) -> Draft | None:
+    """A user's change in the circle that drops an option another change in it takes:
+    users trading options while every licence is in use wait for each other."""
+    members = [by_id[i] for i in sorted(set(cycle))]
+    for draft in members:
+        before, after = (set(v or ()) for v in draft.changes.get("options", ((), ())))
+        dropped = (before - after) & draft.licences_removed
+        more = after - before or set(draft.changes) - {"options"}  # else it is all a drop
+        if (
+            draft.kind is Kind.UPDATE_CONFIG
+            and more
+            and any(dropped & other.licences_added for other in members if other is not draft)
+        ):
+            return draft
+    return None
+
+
+def _split_option_drop(drafts: list[Draft], whole: Draft) -> tuple[list[Draft], Draft]:
+    """A user holds no option it does not need in between: the options it gives up go
+    first, freeing their licences, and the rest of its change follows."""
+    before, after = (list(v or ()) for v in whole.changes["options"])
+    kept = [o for o in before if o in after]
+    drop = Draft(
+        whole.kind,
+        whole.target,
+        {"options": (before, kept)},
+        suffix=whole.suffix + "-drop",
+        status=whole.status,
+        reason=whole.reason,
+        needs=whole.needs,
+        licences_removed=set(before) - set(after),
+    )
+    drop.notes.append("first give up options, freeing their licences for others")
+    whole.changes["options"] = (kept, after)
+    if kept == after:
+        del whole.changes["options"]
+    whole.licences_removed -= drop.licences_removed
+    index = drafts.index(whole)
+    return [*drafts[:index], drop, *drafts[index:]], drop
+
+
 def _block_licence_trade(
     cycle: list[str], by_id: dict[str, Draft], spec: SiteSpec, state: SiteState
 ) -> bool:
-    """Users trading packages (or options) while every licence is in use: each change
-    waits for the other to free one. The first is blocked (and the others with it);
+    """Users trading packages (a user always holds one, so none can go first) while
+    every licence is in use: each change waits for the other to free one. The first is blocked (and the others with it);
     False when the circle is not one of licences."""
     owned = {**spec.site.licences, **state.licences}
     members = [by_id[i] for i in sorted(set(cycle))]

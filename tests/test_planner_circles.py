@@ -179,6 +179,35 @@ def test_agents_trading_the_only_agent_licence_take_turns(tmp_path: Path) -> Non
     takes_in_one_go(tmp_path, current, desired, {"standard": 2, "call-centre-standard": 1})
 
 
+def test_users_trading_options_with_every_licence_in_use_drop_theirs_first(
+    tmp_path: Path,
+) -> None:
+    """Unlike a package, an option can be given up alone: anna gives hers up, ben
+    trades, anna takes his."""
+    current = spec(
+        "users:\n"
+        + user("anna", 1, options="[receptionist]")
+        + user("ben", 2, options="[call-centre-basic]")
+    )
+    desired = spec(
+        "users:\n"
+        + user("anna", 1, options="[call-centre-basic]")
+        + user("ben", 2, options="[receptionist]")
+    )
+    licences = {"standard": 2, "receptionist": 1, "call-centre-basic": 1}
+    p = run(desired, owning(state_of(current), **licences))
+    assert summary(p) == [
+        ("user/anna/update-config-drop", "ready"),
+        ("user/ben/update-config", "ready"),
+        ("user/anna/update-config", "ready"),
+    ]
+    drop = action(p, "user/anna/update-config-drop")
+    assert [(c.field, c.before, c.after) for c in drop.changes] == [
+        ("options", ["receptionist"], [])
+    ]
+    takes_in_one_go(tmp_path, current, desired, licences)
+
+
 def test_a_licence_trade_gets_the_free_licence_before_a_new_user() -> None:
     """anna gives up professional for standard, carl the other way; abe is new (and
     sorts first). With one standard free, anna's trade takes it: abe waits for carl's,
