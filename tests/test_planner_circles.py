@@ -3,12 +3,16 @@ close a circle with other rules, licences all in use, unmanaged pickup groups.""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
+from pathlib import Path
 
+from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.plan import Plan, Status
-from onenet_apply.model.spec import frozen_map
+from onenet_apply.model.spec import SiteSpec, frozen_map
 from onenet_apply.model.state import SiteState
-from tests.planner_kit import run, spec, state_of, summary, user
+from onenet_apply.planning.planner import plan
+from tests.planner_kit import LIFTED, apply_ready, run, settle, spec, state_of, summary, user
 
 CC = 'call_centres:\n  cc: {name: CC, number: "030 123456%s", edition: %s, agents: [%s]}\n'
 
@@ -114,6 +118,94 @@ def test_users_trading_packages_with_every_licence_in_use_are_blocked() -> None:
         "needs a professional licence, and all 1 the site owns are in use until changes "
         "that wait for this one are done: one more professional licence lets them pass"
     )
+
+
+def takes_in_one_go(
+    tmp_path: Path, current: SiteSpec, desired: SiteSpec, licences: dict[str, int] | None = None
+) -> None:
+    """The sandbox, at `current` and activated, takes the plan's ready actions without a
+    refusal, and the plan after them is empty."""
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    if licences:
+        backend.configure("t", licences=licences)
+    settle(backend, current, random.Random(0), fail_some=False)
+    backend.activate("t")
+    apply_ready(backend, plan(desired, backend.read_state("t"), LIFTED, catalogue=backend.catalogue()))
+    assert plan(desired, backend.read_state("t"), LIFTED, catalogue=backend.catalogue()).empty
+    assert backend.check_consistency("t") == []
+    backend.close()
+
+
+def test_an_edition_going_down_comes_before_an_agent_who_meets_only_the_lower_one(
+    tmp_path: Path,
+) -> None:
+    users = "users:\n" + user("anna", 1, options="[call-centre-basic]")
+    current, desired = (
+        spec(users + CC % (50, "standard", "")),
+        spec(users + CC % (50, "basic", "anna")),
+    )
+    p = run(desired, state_of(current))
+    assert action(p, "call_centre/cc/set-members").follows == ("call_centre/cc/update",)
+    takes_in_one_go(tmp_path, current, desired)
+
+
+def test_an_edition_going_down_does_not_hold_back_an_agent_who_meets_the_higher_one() -> None:
+    users = "users:\n" + user("anna", 1, options="[call-centre-standard]")
+    current, desired = (
+        spec(users + CC % (50, "standard", "")),
+        spec(users + CC % (50, "basic", "anna")),
+    )
+    assert action(run(desired, state_of(current)), "call_centre/cc/set-members").follows == ()
+
+
+def test_agents_trading_the_only_agent_licence_take_turns(tmp_path: Path) -> None:
+    """ben leaves the centre, then drops his option, then anna takes it and joins: each
+    step waited for the next in a circle, and the plan blocked what one order solves."""
+    agents = "users:\n" + user("anna", 1) + user("ben", 2, options="[call-centre-standard]")
+    turned = "users:\n" + user("anna", 1, options="[call-centre-standard]") + user("ben", 2)
+    current, desired = (
+        spec(agents + CC % (50, "basic", "ben")),
+        spec(turned + CC % (50, "basic", "anna")),
+    )
+    p = run(desired, owning(state_of(current), standard=2, **{"call-centre-standard": 1}))
+    assert summary(p) == [
+        ("call_centre/cc/set-members-leave", "ready"),
+        ("user/ben/update-config", "ready"),
+        ("user/anna/update-config", "ready"),
+        ("call_centre/cc/set-members", "ready"),
+    ]
+    assert action(p, "call_centre/cc/set-members-leave").changes[0].after == []
+    assert action(p, "call_centre/cc/set-members").changes[0].before == []
+    takes_in_one_go(tmp_path, current, desired, {"standard": 2, "call-centre-standard": 1})
+
+
+def test_users_trading_options_with_every_licence_in_use_drop_theirs_first(
+    tmp_path: Path,
+) -> None:
+    """Unlike a package, an option can be given up alone: anna gives hers up, ben
+    trades, anna takes his."""
+    current = spec(
+        "users:\n"
+        + user("anna", 1, options="[receptionist]")
+        + user("ben", 2, options="[call-centre-basic]")
+    )
+    desired = spec(
+        "users:\n"
+        + user("anna", 1, options="[call-centre-basic]")
+        + user("ben", 2, options="[receptionist]")
+    )
+    licences = {"standard": 2, "receptionist": 1, "call-centre-basic": 1}
+    p = run(desired, owning(state_of(current), **licences))
+    assert summary(p) == [
+        ("user/anna/update-config-drop", "ready"),
+        ("user/ben/update-config", "ready"),
+        ("user/anna/update-config", "ready"),
+    ]
+    drop = action(p, "user/anna/update-config-drop")
+    assert [(c.field, c.before, c.after) for c in drop.changes] == [
+        ("options", ["receptionist"], [])
+    ]
+    takes_in_one_go(tmp_path, current, desired, licences)
 
 
 def test_a_licence_trade_gets_the_free_licence_before_a_new_user() -> None:

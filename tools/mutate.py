@@ -55,6 +55,11 @@ TESTS: dict[str, list[str]] = {
         "test_cli_plan.py",
         "test_deactivation_without_transfer.py",
     ],
+    "licences": [
+        "test_planner_circles.py",
+        "test_cli_licences.py",
+        "test_planner_edge_cases.py",
+    ],
     "ordering": [
         "test_planner_edge_cases.py",
         "test_planner_rules.py",
@@ -118,6 +123,7 @@ PATHS: dict[str, str] = {
     "planner": "planning/planner.py",
     "members": "planning/members.py",
     "ordering": "planning/ordering.py",
+    "licences": "planning/licences.py",
     "swaps": "planning/swaps.py",
     "gates": "planning/gates.py",
     "applier": "apply/applier.py",

@@ -10,16 +10,19 @@ Edges (an action follows another) come from the platform's rules (docs/domain.md
   even then is blocked with the counts;
 - a group is deleted only after the references to its number are gone;
 - a call centre's edition goes up only after agents leaving it are out (an agent
-  without the option the new edition needs would be refused).
+  without the option the new edition needs would be refused), and down before
+  agents who meet only the lower edition join.
 
-Swaps (A takes B's number while B takes A's) are cycles, broken in `swaps`.
+Swaps (A takes B's number while B takes A's) are cycles, broken in `swaps`; an
+agent list write that lets the holder of the only free agent licence go and takes
+its successor in is a cycle too, broken by letting the leavers go first.
 The order is graphlib's, ties broken by kind then id, so plans are stable.
 Finally an action that waits on one held further back is held as far.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -28,7 +31,7 @@ from onenet_apply.model.plan import Action, Change, Kind, Status
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import SiteState
 from onenet_apply.model.vocabulary import ACTIVATED_GROUP_TYPES, ONE_PER_USER_TYPES, SECTION_OF
-from onenet_apply.planning import swaps
+from onenet_apply.planning import licences, swaps
 from onenet_apply.planning.draft import HOLD_RANK, Draft
 
 KIND_RANK = {
@@ -65,8 +68,8 @@ def order(
         _membership_edges(drafts)
         _policy_edges(drafts)
         _agent_edges(drafts, state, catalogue)
-        _edition_edges(drafts, catalogue)
-        _licence_edges(drafts, spec, state)
+        _edition_edges(drafts, spec, catalogue)
+        licences.licence_edges(drafts, spec, state)
         _reference_edges(drafts, state)
         _leave_before_delete(drafts)  # last: it must see every other edge
         for draft in drafts:
@@ -79,7 +82,15 @@ def order(
             if split is not None:
                 drafts, numbers = swaps.split_config(drafts, split)
                 own_deps[numbers.id] = set(own_deps.get(split.id, ()))
-            elif not _block_licence_trade(e.args[1], by_id, spec, state):
+            elif (agents := licences.agents_leaving_in(e.args[1], by_id)) is not None:
+                drafts, leave = licences.split_agents_leaving(drafts, agents)
+                own_deps[leave.id] = set()
+                own_deps.setdefault(agents.id, set()).add(leave.id)
+            elif (trade := licences.option_trade_in(e.args[1], by_id)) is not None:
+                drafts, drop = licences.split_option_drop(drafts, trade)
+                own_deps[drop.id] = set(own_deps.get(trade.id, ()))
+                own_deps.setdefault(trade.id, set()).add(drop.id)
+            elif not licences.block_licence_trade(e.args[1], by_id, spec, state):
                 raise PlanError(
                     f"the changes depend on each other in a circle: {e.args[1]}"
                 ) from None
@@ -295,15 +306,19 @@ def _agent_edges(drafts: list[Draft], state: SiteState, levels: Catalogue) -> No
                     draft.deps.add(centre.id)
 
 
-def _edition_edges(drafts: list[Draft], catalogue: Catalogue) -> None:
+def _edition_edges(drafts: list[Draft], spec: SiteSpec, catalogue: Catalogue) -> None:
     """A call centre's edition goes up after the list writes that take agents out: one
-    leaving may lack the option the higher edition needs."""
+    leaving may lack the option the higher edition needs. It goes down before the list
+    writes that take in an agent whose option meets only the lower edition."""
     levels = catalogue.edition_levels
     removals: dict[str, list[Draft]] = defaultdict(list)
+    joins: dict[str, list[tuple[Draft, set[str]]]] = defaultdict(list)
     for draft in drafts:
         agents = draft.changes.get("agents")
         if draft.kind is Kind.SET_MEMBERS and agents and set(agents[0] or ()) - set(agents[1]):
             removals[draft.target.id].append(draft)
+        if draft.kind is Kind.SET_MEMBERS and agents and set(agents[1]) - set(agents[0] or ()):
+            joins[draft.target.id].append((draft, set(agents[1]) - set(agents[0] or ())))
     for draft in drafts:
         edition = draft.changes.get("edition")
         if draft.target.type != "call_centre" or draft.kind is not Kind.UPDATE or not edition:
@@ -311,60 +326,14 @@ def _edition_edges(drafts: list[Draft], catalogue: Catalogue) -> None:
         before, after = edition
         if levels[after] > levels[before]:
             draft.deps.update(d.id for d in removals.get(draft.target.id, ()))
-
-
-def _licence_edges(drafts: list[Draft], spec: SiteSpec, state: SiteState) -> None:
-    """docs/edge-cases.md #9. Where the site owns a limited number of a licence (as the backend
-    says; else as the site file declares), what fits in the free licences goes now,
-    what fits once others are freed waits for every action that frees one, and what
-    does not fit at all is blocked with the counts."""
-    owned = {**spec.site.licences, **state.licences}
-    if not owned:
-        return
-    in_use: Counter[str] = Counter()
-    for current in state.users.values():
-        in_use.update({current.item.package, *current.item.options})
-    for name, limit in sorted(owned.items()):
-        # a change trading one licence for another frees one for others: it goes first
-        adding = sorted(
-            (d for d in drafts if name in d.licences_added), key=lambda d: not d.licences_removed
-        )
-        free = limit - in_use[name]
-        if len(adding) <= free:
-            continue  # enough free licences: nothing waits
-        freeing = [d.id for d in drafts if name in d.licences_removed]
-        needed = in_use[name] + len(adding) - len(freeing)
-        for index, draft in enumerate(adding):
-            if index < free or draft.status is Status.BLOCKED:
-                continue  # goes now, or never: it waits for nothing
-            if index < free + len(freeing):
-                draft.deps.update(freeing)
-            else:
-                draft.hold(
-                    Status.BLOCKED,
-                    f"needs {needed} {name} licences, the site owns {limit}",
-                )
-
-
-def _block_licence_trade(
-    cycle: list[str], by_id: dict[str, Draft], spec: SiteSpec, state: SiteState
-) -> bool:
-    """Users trading packages (or options) while every licence is in use: each change
-    waits for the other to free one. The first is blocked (and the others with it);
-    False when the circle is not one of licences."""
-    owned = {**spec.site.licences, **state.licences}
-    members = [by_id[i] for i in sorted(set(cycle))]
-    for draft in members:
-        for name in sorted(draft.licences_added & owned.keys()):
-            if any(name in other.licences_removed for other in members if other is not draft):
-                draft.hold(
-                    Status.BLOCKED,
-                    f"needs a {name} licence, and all {owned[name]} the site owns are in "
-                    f"use until changes that wait for this one are done: one more {name} "
-                    "licence lets them pass",
-                )
-                return True
-    return False
+            continue
+        for write, joining in joins.get(draft.target.id, ()):
+            if any(
+                catalogue.agent_level(spec.users[uid].options) < levels[before]
+                for uid in joining
+                if uid in spec.users
+            ):
+                write.deps.add(draft.id)
 
 
 def _reference_edges(drafts: list[Draft], state: SiteState) -> None:
