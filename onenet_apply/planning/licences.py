@@ -65,19 +65,9 @@ def split_agents_leaving(drafts: list[Draft], whole: Draft) -> tuple[list[Draft]
     whole was (a pending centre's lists wait for its activation alike)."""
     before, after = (list(v or ()) for v in whole.changes["agents"])
     kept = [u for u in before if u in after]
-    leave = Draft(
-        Kind.SET_MEMBERS,
-        whole.target,
-        {"agents": (before, kept)},
-        suffix=whole.suffix + "-leave",
-        status=whole.status,
-        reason=whole.reason,
-        needs=whole.needs,
-    )
-    leave.notes.append("first let agents go, freeing their agent licences")
     whole.changes["agents"] = (kept, after)
-    index = drafts.index(whole)
-    return [*drafts[:index], leave, *drafts[index:]], leave
+    note = "first let agents go, freeing their agent licences"
+    return _step_before(drafts, whole, {"agents": (before, kept)}, "-leave", note)
 
 
 def option_trade_in(cycle: list[str], by_id: dict[str, Draft]) -> Draft | None:
@@ -102,31 +92,47 @@ def split_option_drop(drafts: list[Draft], whole: Draft) -> tuple[list[Draft], D
     first, freeing their licences, and the rest of its change follows."""
     before, after = (list(v or ()) for v in whole.changes["options"])
     kept = [o for o in before if o in after]
-    drop = Draft(
-        whole.kind,
-        whole.target,
-        {"options": (before, kept)},
-        suffix=whole.suffix + "-drop",
-        status=whole.status,
-        reason=whole.reason,
-        needs=whole.needs,
-        licences_removed=set(before) - set(after),
-    )
-    drop.notes.append("first give up options, freeing their licences for others")
     whole.changes["options"] = (kept, after)
     if kept == after:
         del whole.changes["options"]
-    whole.licences_removed -= drop.licences_removed
+    dropped = set(before) - set(after)
+    whole.licences_removed -= dropped
+    note = "first give up options, freeing their licences for others"
+    changes = {"options": (before, kept)}
+    return _step_before(drafts, whole, changes, "-drop", note, licences_removed=dropped)
+
+
+def _step_before(
+    drafts: list[Draft],
+    whole: Draft,
+    changes: dict[str, tuple[list[str], list[str]]],
+    suffix: str,
+    note: str,
+    **extra: set[str],
+) -> tuple[list[Draft], Draft]:
+    """A first step of `whole`, placed before it and held as it is (a pending
+    centre's lists wait for its activation alike)."""
+    step = Draft(
+        whole.kind,
+        whole.target,
+        dict(changes),
+        suffix=whole.suffix + suffix,
+        status=whole.status,
+        reason=whole.reason,
+        needs=whole.needs,
+        **extra,
+    )
+    step.notes.append(note)
     index = drafts.index(whole)
-    return [*drafts[:index], drop, *drafts[index:]], drop
+    return [*drafts[:index], step, *drafts[index:]], step
 
 
 def block_licence_trade(
     cycle: list[str], by_id: dict[str, Draft], spec: SiteSpec, state: SiteState
 ) -> bool:
     """Users trading packages (a user always holds one, so none can go first) while
-    every licence is in use: each change waits for the other to free one. The first is blocked (and the others with it);
-    False when the circle is not one of licences."""
+    every licence is in use: each change waits for the other to free one. The first
+    is blocked (and the others with it); False when the circle is not one of licences."""
     owned = {**spec.site.licences, **state.licences}
     members = [by_id[i] for i in sorted(set(cycle))]
     for draft in members:
