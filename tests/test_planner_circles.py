@@ -175,6 +175,9 @@ def test_agents_trading_the_only_agent_licence_take_turns(tmp_path: Path) -> Non
         ("call_centre/cc/set-members", "ready"),
     ]
     assert action(p, "call_centre/cc/set-members-leave").changes[0].after == []
+    assert action(p, "call_centre/cc/set-members-leave").notes == (
+        "first let agents go, freeing their agent licences",
+    )
     assert action(p, "call_centre/cc/set-members").changes[0].before == []
     takes_in_one_go(tmp_path, current, desired, {"standard": 2, "call-centre-standard": 1})
 
@@ -205,6 +208,7 @@ def test_users_trading_options_with_every_licence_in_use_drop_theirs_first(
     assert [(c.field, c.before, c.after) for c in drop.changes] == [
         ("options", ["receptionist"], [])
     ]
+    assert drop.notes == ("first give up options, freeing their licences for others",)
     takes_in_one_go(tmp_path, current, desired, licences)
 
 

@@ -56,6 +56,7 @@ TESTS: dict[str, list[str]] = {
         "test_deactivation_without_transfer.py",
     ],
     "licences": [
+        "test_licences.py",
         "test_planner_circles.py",
         "test_cli_licences.py",
         "test_planner_edge_cases.py",
