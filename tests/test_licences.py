@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from onenet_apply.model.plan import Kind, Status, Target
 from onenet_apply.planning.draft import Draft
-from onenet_apply.planning.licences import block_licence_trade
+from onenet_apply.planning.licences import agents_leaving_in, block_licence_trade
 from tests.planner_kit import run, spec, state_of, user
 from tests.test_planner_circles import action, owning
 
@@ -30,3 +30,14 @@ def test_a_circle_that_trades_no_licence_is_not_blocked_as_one() -> None:
     blocked = block_licence_trade(list(by_id), by_id, site, owning(state_of(site), standard=2))
     assert blocked is False
     assert first.status is second.status is Status.READY
+
+
+def test_only_an_agent_list_that_both_lets_go_and_takes_in_is_cut_in_two() -> None:
+    def write(before: list[str], after: list[str]) -> Draft:
+        return Draft(Kind.SET_MEMBERS, Target("call_centre", "cc"), {"agents": (before, after)})
+
+    for only_one_way in (write(["anna"], ["anna", "ben"]), write(["anna", "ben"], ["anna"])):
+        by_id = {only_one_way.id: only_one_way}
+        assert agents_leaving_in(list(by_id), by_id) is None
+    both = write(["anna"], ["ben"])
+    assert agents_leaving_in([both.id], {both.id: both}) is both

@@ -209,6 +209,10 @@ def test_users_trading_options_with_every_licence_in_use_drop_theirs_first(
         ("options", ["receptionist"], [])
     ]
     assert drop.notes == ("first give up options, freeing their licences for others",)
+    rest = action(p, "user/anna/update-config")  # takes the new option from none held
+    assert [(c.field, c.before, c.after) for c in rest.changes] == [
+        ("options", [], ["call-centre-basic"])
+    ]
     takes_in_one_go(tmp_path, current, desired, licences)
 
 
