@@ -56,6 +56,7 @@ TESTS: dict[str, list[str]] = {
         "test_deactivation_without_transfer.py",
     ],
     "ordering": [
+        "test_ordering_rules.py",
         "test_ordering.py",
         "test_planner_circles.py",
         "test_planner_references.py",
