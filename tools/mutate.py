@@ -67,6 +67,7 @@ TESTS: dict[str, list[str]] = {
         "test_cli_plan.py",
     ],
     "planner": [
+        "test_planner_drafts.py",
         "test_planner_rules.py",
         "test_planner_edge_cases.py",
         "test_planner_references.py",
@@ -76,6 +77,7 @@ TESTS: dict[str, list[str]] = {
         "test_cli_plan.py",
     ],
     "members": [
+        "test_member_lists.py",
         "test_planner_rules.py",
         "test_planner_edge_cases.py",
         "test_planner_circles.py",
