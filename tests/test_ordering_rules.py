@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.model.plan import Plan
+from onenet_apply.model.plan import Action, Plan
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.planning.planner import plan
 from tests.planner_kit import LIFTED, run, spec, state_of, user
@@ -38,6 +38,10 @@ def _change(tmp_path: Path, before: str, after: str) -> Plan:
 
 def ids(p: Plan) -> list[str]:
     return [a.id for a in p.actions]
+
+
+def action(p: Plan, action_id: str) -> Action:
+    return next(a for a in p.actions if a.id == action_id)
 
 
 def test_ties_are_broken_by_kind_then_type_then_id() -> None:
@@ -148,3 +152,29 @@ def test_an_agent_drops_its_option_after_leaving_beside_a_user_gaining_one(
     after = "users:\n" + user("abe", 3, options="[receptionist]") + user("anna", 1) + centre % ""
     p = _change(tmp_path, before, after)
     assert ids(p).index("call_centre/cc/set-members") < ids(p).index("user/anna/update-config")
+
+
+def test_successors_take_the_deleted_users_places_beside_deactivated_members() -> None:
+    """As above, in pickup and park groups that also take in deactivated users (who
+    wait for no reactivation there): whichever way the search for the circle goes
+    through the list write's other waits, each delete still goes first."""
+    deactivated = [f"d{i}" for i in range(8)]
+    users = "".join(user(d, 10 + i, status="deactivated") for i, d in enumerate(deactivated))
+    current_groups = desired_groups = ""
+    for kind, section in (("g", "call_pickup_groups"), ("p", "call_park_groups")):
+        current_groups += f"{section}:\n"
+        desired_groups += f"{section}:\n"
+        for n in (1, 2):
+            joining = ", ".join(deactivated[4 * (n - 1) : 4 * n])
+            current_groups += f"  {kind}{n}: {{name: {kind}{n}, members: [a{n}]}}\n"
+            desired_groups += f"  {kind}{n}: {{name: {kind}{n}, members: [s{n}, {joining}]}}\n"
+    current = state_of(
+        spec("users:\n" + user("a1", 1) + user("a2", 2) + users + current_groups),
+        **dict.fromkeys(deactivated, "deactivated"),
+    )
+    desired = spec("users:\n" + user("s1", 1) + user("s2", 2) + users + desired_groups)
+    p = run(desired, current)
+    for n in (1, 2):
+        assert ids(p).index(f"user/a{n}/delete") < ids(p).index(f"user/s{n}/create")
+        for group in (f"call_pickup_group/g{n}", f"call_park_group/p{n}"):
+            assert action(p, f"{group}/set-members").follows == (f"user/s{n}/create",)
