@@ -74,3 +74,26 @@ def test_a_user_joining_a_hunt_group_as_it_is_deactivated_stays_there() -> None:
     stays = "anna is deactivated and stays in hunt group h"
     assert p.warnings == (stays,)
     assert action(p, "hunt_group/h/set-members").notes == (stays,)
+
+
+def test_a_list_write_waits_only_for_the_users_it_adds() -> None:
+    """anna, deactivated and staying in the group, is reactivated in the same plan: the
+    write that adds ben does not wait for that."""
+    anna = user("anna", 1, status="deactivated")
+    users = user("ben", 2) + user("carl", 3)
+    current = state_of(spec("users:\n" + anna + users + HUNT % "anna, carl"), anna="deactivated")
+    p = run(spec("users:\n" + user("anna", 1) + users + HUNT % "anna, carl, ben"), current)
+    assert action(p, "hunt_group/h/set-members").follows == ()
+
+
+def test_a_failed_user_never_joins_and_the_reason_says_so() -> None:
+    users = "users:\n" + user("anna", 1) + user("ben", 2)
+    current = state_of(
+        spec(users + "call_pickup_groups:\n  g: {name: G, members: [ben]}\n"), anna="failed"
+    )
+    p = run(spec(users + "call_pickup_groups:\n  g: {name: G, members: [ben, anna]}\n"), current)
+    later = action(p, "call_pickup_group/g/set-members")
+    assert (later.status, later.reason) == (
+        "blocked",
+        "anna: activation failed: contact the One Net Business team",
+    )

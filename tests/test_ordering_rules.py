@@ -22,7 +22,7 @@ def _change(tmp_path: Path, before: str, after: str) -> Plan:
     """Bring a sandbox to `before`, then apply the ready actions of the plan to `after`
     one by one, in the plan's order (a refusal raises): the plan, which must converge."""
     backend = SandboxBackend(tmp_path / "sandbox.db")
-    for _ in range(2):
+    for _ in range(3):
         for action in _plan(backend, spec(before)).ready:
             backend.execute("t", action)
         backend.activate("t")
@@ -178,3 +178,38 @@ def test_successors_take_the_deleted_users_places_beside_deactivated_members() -
         assert ids(p).index(f"user/a{n}/delete") < ids(p).index(f"user/s{n}/create")
         for group in (f"call_pickup_group/g{n}", f"call_park_group/p{n}"):
             assert action(p, f"{group}/set-members").follows == (f"user/s{n}/create",)
+
+
+def test_a_group_is_deleted_after_a_deactivated_user_stops_transferring_to_it(
+    tmp_path: Path,
+) -> None:
+    """The platform refuses to delete a group whose number a transfer still names."""
+    group = 'hunt_groups:\n  h: {name: H, number: "030 12345650", policy: circular, members: []}\n'
+    away = ", status: deactivated, deactivation: {transfer_to: %s, caller: hears-number}}\n"
+    anna = user("anna", 1)[:-2]
+    p = _change(
+        tmp_path,
+        "users:\n" + anna + away % '"030 12345650"' + group,
+        "users:\n" + anna + away % '"030 12345602"' + user("ben", 2),
+    )
+    assert action(p, "hunt_group/h/delete").follows == ("user/anna/deactivate",)
+
+
+def test_an_agent_staying_in_its_centre_lowers_its_option_without_waiting(
+    tmp_path: Path,
+) -> None:
+    """anna keeps an option the basic edition accepts: the drop waits for no list write,
+    not even the one deferred until the new agent ben is activated."""
+    centre = (
+        'call_centres:\n  cc: {name: CC, number: "030 12345660", edition: basic, agents: [%s]}\n'
+    )
+    before = "users:\n" + user("anna", 1, options="[call-centre-standard]") + centre % "anna"
+    after = (
+        "users:\n"
+        + user("anna", 1, options="[call-centre-basic]")
+        + user("ben", 2, options="[call-centre-basic]")
+        + centre % "anna, ben"
+    )
+    p = _change(tmp_path, before, after)
+    drop = action(p, "user/anna/update-config")
+    assert (drop.status, drop.follows) == ("ready", ())
