@@ -46,7 +46,8 @@ def action(p: Plan, action_id: str) -> Action:
 
 def test_ties_are_broken_by_kind_then_type_then_id() -> None:
     """Actions free to run in any order come as the README says: creates before profile
-    updates whatever their ids, group settings before member lists."""
+    updates whatever their ids, users before groups, group settings before member
+    lists."""
     groups = (
         'hunt_groups:\n  a: {name: A, number: "030 12345650", policy: circular, members: [anna, ben]}\n'
         '  b: {name: B, number: "030 12345651", policy: circular, members: []}\n'
@@ -58,9 +59,11 @@ def test_ties_are_broken_by_kind_then_type_then_id() -> None:
         + user("ben", 2)
         + user("carl", 3)
         + groups.replace("members: [anna, ben]", "members: [ben]").replace("name: B", "name: Bee")
+        + '  aa: {name: AA, number: "030 12345652", policy: circular, members: []}\n'
     )
     assert ids(run(desired, current)) == [
         "user/carl/create",
+        "hunt_group/aa/create",
         "user/anna/update-profile",
         "hunt_group/b/update",
         "hunt_group/a/set-members",
@@ -138,8 +141,8 @@ def test_a_deleted_user_goes_first_when_its_successor_takes_its_place_and_number
 def test_an_agent_drops_its_option_after_leaving_beside_a_user_gaining_one(
     tmp_path: Path,
 ) -> None:
-    """abe gains an option (no agent level lost) ahead of anna in the plan; anna still
-    leaves the centre before losing the option its edition needs."""
+    """abe is renamed and gains an option (no agent level lost) ahead of anna in the
+    plan; anna still leaves the centre before losing the option its edition needs."""
     centre = (
         'call_centres:\n  cc: {name: CC, number: "030 12345660", edition: basic, agents: [%s]}\n'
     )
@@ -149,7 +152,12 @@ def test_an_agent_drops_its_option_after_leaving_beside_a_user_gaining_one(
         + user("anna", 1, options="[call-centre-basic]")
         + centre % "anna"
     )
-    after = "users:\n" + user("abe", 3, options="[receptionist]") + user("anna", 1) + centre % ""
+    after = (
+        "users:\n"
+        + user("abe", 3, options="[receptionist]", first_name="Abraham")
+        + user("anna", 1)
+        + centre % ""
+    )
     p = _change(tmp_path, before, after)
     assert ids(p).index("call_centre/cc/set-members") < ids(p).index("user/anna/update-config")
 
