@@ -97,3 +97,28 @@ def test_a_failed_user_never_joins_and_the_reason_says_so() -> None:
         "blocked",
         "anna: activation failed: contact the One Net Business team",
     )
+
+
+def test_deactivated_users_kept_in_groups_are_warned_about_group_by_group() -> None:
+    users = (
+        "users:\n" + user("anna", 1, status="deactivated") + user("zed", 2, status="deactivated")
+    )
+    groups = (
+        HUNT.replace("h:", "a:") % "zed"
+        + HUNT.replace("  h:", "  b:").replace("hunt_groups:\n", "").replace("12345650", "12345651")
+        % "anna"
+    )
+    current = state_of(spec(users + groups), anna="deactivated", zed="deactivated")
+    assert run(spec(users + groups), current).warnings == (
+        "zed is deactivated and stays in hunt group a",
+        "anna is deactivated and stays in hunt group b",
+    )
+
+
+def test_a_user_reactivated_in_the_plan_joins_a_hunt_group_after_its_reactivation() -> None:
+    current = state_of(
+        spec("users:\n" + user("anna", 1, status="deactivated") + HUNT % ""), anna="deactivated"
+    )
+    p = run(spec("users:\n" + user("anna", 1) + HUNT % "anna"), current)
+    write = action(p, "hunt_group/h/set-members")
+    assert (write.status, write.follows) == ("ready", ("user/anna/reactivate",))

@@ -72,3 +72,33 @@ def test_an_edition_going_up_waits_for_the_agents_gaining_its_option() -> None:
     p = run(desired, current)
     assert summary(p) == [("user/anna/update-config", "ready"), ("call_centre/cc/update", "ready")]
     assert action(p, "call_centre/cc/update").follows == ("user/anna/update-config",)
+
+
+def test_an_unmanaged_group_does_not_hide_the_groups_after_it() -> None:
+    groups = (
+        "hunt_groups:\n"
+        '  a: {name: A, number: "030 12345650", policy: circular, members: []}\n'
+        '  b: {name: %s, number: "030 12345651", policy: circular, members: []}\n'
+    )
+    current = state_of(spec("users:\n" + user("anna", 1) + groups % "B"))
+    desired = spec("users:\n" + user("anna", 1) + groups % "Bee", site_extra='  unmanaged: ["a"]\n')
+    assert summary(run(desired, current)) == [("hunt_group/b/update", "ready")]
+
+
+def test_a_pending_group_is_deleted_once_activated() -> None:
+    group = 'hunt_groups:\n  h: {name: H, number: "030 12345650", policy: circular, members: []}\n'
+    current = state_of(spec("users:\n" + user("anna", 1) + group), h="pending")
+    p = run(spec("users:\n" + user("anna", 1)), current)
+    delete = action(p, "hunt_group/h/delete")
+    assert (delete.status, delete.reason, delete.needs) == (
+        "deferred",
+        "until h is activated",
+        "activated",
+    )
+
+
+def test_a_group_number_change_needs_the_group_activated() -> None:
+    group = 'hunt_groups:\n  h: {name: H, number: "030 123456%s", policy: circular, members: []}\n'
+    current = state_of(spec("users:\n" + user("anna", 1) + group % "50"))
+    p = run(spec("users:\n" + user("anna", 1) + group % "51"), current)
+    assert action(p, "hunt_group/h/update").needs == "activated"
