@@ -1,0 +1,104 @@
+"""The planner's drafts: the notes an action carries, the values a group delete gives
+up, and what a call centre's settings change waits for."""
+
+from __future__ import annotations
+
+from onenet_apply.model.plan import NEW_LOGIN_DETAILS_NOTE, Action, Plan
+from tests.planner_kit import run, spec, state_of, summary, user
+
+CENTRE = (
+    'call_centres:\n  cc: {name: %s, number: "030 12345660", edition: %s, agents: [anna, ben]}\n'
+)
+
+
+def action(p: Plan, action_id: str) -> Action:
+    return next(a for a in p.actions if a.id == action_id)
+
+
+def test_new_login_details_only_when_the_desk_phone_changes() -> None:
+    current = state_of(
+        spec("users:\n" + user("anna", 1) + user("ben", 2, desk_phone="yealink-t54w"))
+    )
+    desired = spec(
+        "users:\n"
+        + user("anna", 1, desk_phone="yealink-t54w")
+        + user("ben", 2, desk_phone="yealink-t54w", package="professional")
+    )
+    p = run(desired, current)
+    assert action(p, "user/anna/update-config").notes == (NEW_LOGIN_DETAILS_NOTE,)
+    assert action(p, "user/ben/update-config").notes == ()
+
+
+def test_a_deleted_groups_number_goes_to_a_new_user_in_the_same_plan() -> None:
+    group = 'hunt_groups:\n  h: {name: H, number: "030 12345650", policy: circular, members: []}\n'
+    current = state_of(spec("users:\n" + user("anna", 1) + group))
+    desired = spec("users:\n" + user("anna", 1) + user("ben", 50))
+    p = run(desired, current)
+    assert summary(p) == [("hunt_group/h/delete", "ready"), ("user/ben/create", "ready")]
+    assert action(p, "user/ben/create").follows == ("hunt_group/h/delete",)
+
+
+def test_a_centre_renamed_waits_for_no_agents_option_change() -> None:
+    users = (
+        "users:\n"
+        + user("anna", 1, options="[call-centre-basic]")
+        + user("ben", 2, options="[call-centre-basic]")
+    )
+    current = state_of(spec(users + CENTRE % ("CC", "basic")))
+    desired = spec(
+        "users:\n"
+        + user("anna", 1, options="[call-centre-standard]")
+        + user("ben", 2, options="[call-centre-basic]")
+        + CENTRE % ("Support", "basic")
+    )
+    p = run(desired, current)
+    assert action(p, "call_centre/cc/update").follows == ()
+
+
+def test_an_edition_going_up_waits_for_the_agents_gaining_its_option() -> None:
+    """anna gains the option first; ben has it already and changes nothing."""
+    users = (
+        "users:\n"
+        + user("anna", 1, options="[call-centre-basic]")
+        + user("ben", 2, options="[call-centre-standard]")
+    )
+    current = state_of(spec(users + CENTRE % ("CC", "basic")))
+    desired = spec(
+        "users:\n"
+        + user("anna", 1, options="[call-centre-standard]")
+        + user("ben", 2, options="[call-centre-standard]")
+        + CENTRE % ("CC", "standard")
+    )
+    p = run(desired, current)
+    assert summary(p) == [("user/anna/update-config", "ready"), ("call_centre/cc/update", "ready")]
+    assert action(p, "call_centre/cc/update").follows == ("user/anna/update-config",)
+
+
+def test_an_unmanaged_group_does_not_hide_the_groups_after_it() -> None:
+    groups = (
+        "hunt_groups:\n"
+        '  a: {name: A, number: "030 12345650", policy: circular, members: []}\n'
+        '  b: {name: %s, number: "030 12345651", policy: circular, members: []}\n'
+    )
+    current = state_of(spec("users:\n" + user("anna", 1) + groups % "B"))
+    desired = spec("users:\n" + user("anna", 1) + groups % "Bee", site_extra='  unmanaged: ["a"]\n')
+    assert summary(run(desired, current)) == [("hunt_group/b/update", "ready")]
+
+
+def test_a_pending_group_is_deleted_once_activated() -> None:
+    group = 'hunt_groups:\n  h: {name: H, number: "030 12345650", policy: circular, members: []}\n'
+    current = state_of(spec("users:\n" + user("anna", 1) + group), h="pending")
+    p = run(spec("users:\n" + user("anna", 1)), current)
+    delete = action(p, "hunt_group/h/delete")
+    assert (delete.status, delete.reason, delete.needs) == (
+        "deferred",
+        "until h is activated",
+        "activated",
+    )
+
+
+def test_a_group_number_change_needs_the_group_activated() -> None:
+    group = 'hunt_groups:\n  h: {name: H, number: "030 123456%s", policy: circular, members: []}\n'
+    current = state_of(spec("users:\n" + user("anna", 1) + group % "50"))
+    p = run(spec("users:\n" + user("anna", 1) + group % "51"), current)
+    assert action(p, "hunt_group/h/update").needs == "activated"
