@@ -93,12 +93,27 @@ def test_unsupported_keywords_fail_to_compile() -> None:
         ({"type": "array"}, ["a", "a"]),
         ({"type": "array", "uniqueItems": True}, ["a", "a"]),
         ({"type": "array", "uniqueItems": True}, [1, True]),
+        ({"type": "null"}, None),
+        ({"type": "null"}, 0),
     ],
     ids=repr,
 )
 def test_compiled_checks_agree_with_jsonschema_on_other_keywords(schema: Any, value: Any) -> None:
     reference = jsonschema.Draft202012Validator(schema)
     assert (not compile_schema(schema)(value)) == reference.is_valid(value)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "value", "message"),
+    [
+        ({"minimum": 1, "maximum": 5}, 0, "must be between 1 and 5, not 0"),
+        ({"minimum": 1}, 0, "must be at least 1, not 0"),
+        ({"maximum": 5}, 6, "must be at most 5, not 6"),
+    ],
+)
+def test_a_number_out_of_range_is_told_its_bounds(bounds: Any, value: int, message: str) -> None:
+    [violation] = compile_schema({"type": "integer", **bounds})(value) or []
+    assert violation.message == message
 
 
 def loaded_fixtures() -> list[tuple[str, Any]]:
