@@ -47,6 +47,16 @@ def test_warnings_do_not_fail_validation(onenet) -> None:
     ) in result.err
 
 
+def test_a_deactivated_agent_is_warned_of_a_supervisor_or_pickup_member_is_not(onenet) -> None:
+    site = FIXTURES / "valid" / "deactivated-in-call-centre.yaml"
+    result = onenet("validate", str(site))
+    assert result.code == 0
+    assert result.err.splitlines() == [
+        f"{site}:15:83: call_centres.support.agents[1]: warning: karl is deactivated "
+        "and stays in this call centre; callers may reach the announcement"
+    ]
+
+
 def test_json_format_is_one_list_of_problems(onenet) -> None:
     fixture = INVALID / "hunt-group-unknown-member.yaml"
     result = onenet("validate", "--format", "json", str(fixture))

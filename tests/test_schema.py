@@ -81,6 +81,41 @@ def test_unsupported_keywords_fail_to_compile() -> None:
         compile_schema({"type": "object", "oneOf": [{"type": "string"}]})
 
 
+# keywords the compiler supports but the site schema does not use (yet): a future
+# schema that uses them must be enforced as jsonschema enforces them
+@pytest.mark.parametrize(
+    ("schema", "value"),
+    [
+        ({"type": "number"}, 1.5),
+        ({"type": "number"}, 2),
+        ({"type": "number"}, "2"),
+        ({"type": "number"}, True),
+        ({"type": "array"}, ["a", "a"]),
+        ({"type": "array", "uniqueItems": True}, ["a", "a"]),
+        ({"type": "array", "uniqueItems": True}, [1, True]),
+        ({"type": "null"}, None),
+        ({"type": "null"}, 0),
+    ],
+    ids=repr,
+)
+def test_compiled_checks_agree_with_jsonschema_on_other_keywords(schema: Any, value: Any) -> None:
+    reference = jsonschema.Draft202012Validator(schema)
+    assert (not compile_schema(schema)(value)) == reference.is_valid(value)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "value", "message"),
+    [
+        ({"minimum": 1, "maximum": 5}, 0, "must be between 1 and 5, not 0"),
+        ({"minimum": 1}, 0, "must be at least 1, not 0"),
+        ({"maximum": 5}, 6, "must be at most 5, not 6"),
+    ],
+)
+def test_a_number_out_of_range_is_told_its_bounds(bounds: Any, value: int, message: str) -> None:
+    [violation] = compile_schema({"type": "integer", **bounds})(value) or []
+    assert violation.message == message
+
+
 def loaded_fixtures() -> list[tuple[str, Any]]:
     out = []
     paths = [*sorted(FIXTURES.rglob("*.yaml")), EXAMPLE]
