@@ -1,12 +1,15 @@
-"""The sandbox keeps the platform's rules on groups whatever sends the action: numbers
-and extensions follow a group that changes them, a group's number is kept while
-something forwards or transfers to it, and only a switch to weighted checks weights."""
+"""The sandbox keeps the platform's rules on groups whatever sends the action: fields a
+kind of action does not take are refused, numbers and extensions follow a group that
+changes them, a group's number is kept while something forwards or transfers to it,
+only a switch to weighted checks weights; each group reads back as it was written."""
 
 from __future__ import annotations
 
 import pytest
 
-from onenet_apply.model.plan import Kind
+from onenet_apply.backends.base import ConflictError
+from onenet_apply.model.plan import Action, Kind
+from onenet_apply.model.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, NoAnswer
 from tests.sandbox_kit import SITE, act, create_group, create_user, user_values
 from tests.test_sandbox_rules import refused, site  # noqa: F401  (the fixture)
 
@@ -60,3 +63,105 @@ def test_only_a_switch_to_weighted_checks_the_weights(site) -> None:  # noqa: F8
     group = site.read_state(SITE).hunt_groups["sales"].item
     assert (group.name, dict(group.weights)) == ("Sales desk", {"anna": 60})
     refused(site, act(Kind.UPDATE, "hunt_group", "sales", policy="weighted"), "weights")
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (
+            act(Kind.CREATE, "call_pickup_group", "desk", name="Desk", number="+493012345790"),
+            "a call pickup group creation cannot change number",
+        ),
+        (
+            act(Kind.UPDATE, "call_park_group", "park", extension="5790"),
+            "a call park group update cannot change extension",
+        ),
+        (
+            act(Kind.UPDATE, "hunt_group", "sales", edition="basic"),
+            "a hunt group update cannot change edition",
+        ),
+        (
+            act(Kind.SET_MEMBERS, "hunt_group", "sales", members=["anna"], name="Renamed"),
+            "a member list write cannot change name",
+        ),
+    ],
+    ids=["create-pickup-number", "update-park-extension", "update-hunt-edition", "members-name"],
+)
+def test_an_action_with_a_field_its_kind_does_not_take_is_refused(
+    site,  # noqa: F811
+    action: Action,
+    message: str,
+) -> None:
+    create_group(site, "hunt_group", "sales", 1)
+    create_group(site, "call_park_group", "park", 2)
+    before = site.read_state(SITE)
+    with pytest.raises(ConflictError) as caught:
+        site.execute(SITE, action)
+    assert str(caught.value) == message
+    assert site.read_state(SITE) == before
+
+
+@pytest.mark.parametrize("group_type", ["hunt_group", "call_pickup_group"])
+def test_a_group_that_exists_is_not_created_again(site, group_type: str) -> None:  # noqa: F811
+    create_group(site, group_type, "sales", 1)
+    before = site.read_state(SITE)
+    with pytest.raises(ConflictError) as caught:
+        create_group(site, group_type, "sales", 2, activate=False)
+    label = group_type.replace("_", " ")
+    assert str(caught.value) == f"{label} sales already exists"
+    assert site.read_state(SITE) == before
+
+
+def test_a_lifecycle_refusal_names_the_group(site) -> None:  # noqa: F811
+    create_group(site, "hunt_group", "new", 1, activate=False)
+    error = refused(site, act(Kind.DELETE, "hunt_group", "new"), "lifecycle:group-delete")
+    assert error.detail == "cannot delete hunt group new: it is pending"
+
+
+def test_a_call_centre_cannot_change_to_an_unknown_edition(site) -> None:  # noqa: F811
+    create_group(site, "call_centre", "help", 1, agents=["anna"])
+    error = refused(site, act(Kind.UPDATE, "call_centre", "help", edition="premium"), "catalogue")
+    assert error.detail == "unknown call centre edition 'premium'"
+
+
+def test_a_member_list_write_of_one_role_keeps_the_other(site) -> None:  # noqa: F811
+    create_group(site, "call_centre", "help", 1, agents=["anna"], supervisors=["ben"])
+    site.execute(SITE, act(Kind.SET_MEMBERS, "call_centre", "help", supervisors=["carla"]))
+    centre = site.read_state(SITE).call_centres["help"].item
+    assert (centre.agents, centre.supervisors) == (("anna",), ("carla",))
+
+
+def test_each_group_reads_back_as_it_was_written(site) -> None:  # noqa: F811
+    forward = {"rings": 3, "forward_to": "+493012345702", "timeout": 30}
+    weights = {"anna": 70, "ben": 30}
+    create_group(
+        site,
+        "hunt_group",
+        "sales",
+        1,
+        policy="weighted",
+        no_answer=forward,
+        members=["anna", "ben"],
+        weights=weights,
+    )
+    create_group(site, "call_centre", "help", 2, agents=["anna"], supervisors=["carla"])
+    create_group(site, "call_pickup_group", "floor", 3, members=["ben", "anna"])
+    create_group(site, "call_park_group", "park", 4, members=["carla"], recall_timer=60)
+    state = site.read_state(SITE)
+    assert state.hunt_groups["sales"].item == HuntGroup(
+        "sales",
+        "Hunt 1",
+        "+493012345701",
+        "5701",
+        "weighted",
+        ("anna", "ben"),
+        weights,
+        NoAnswer(3, "+493012345702", 30),
+    )
+    assert state.call_centres["help"].item == CallCentre(
+        "help", "Centre 2", "+493012345702", "5702", "standard", ("anna",), ("carla",)
+    )
+    assert state.call_pickup_groups["floor"].item == CallPickupGroup(
+        "floor", "Pickup 3", ("ben", "anna")
+    )
+    assert state.call_park_groups["park"].item == CallParkGroup("park", "Park 4", ("carla",), 60)
