@@ -157,6 +157,7 @@ def test_a_hand_edited_saved_plan_cannot_store_a_refused_value(
     [
         ("users", "options", "[not json", "user berlin/anna: column options holds bad JSON"),
         ("users", "mobile", '{"number": 1}', "user berlin/anna: column mobile holds"),
+        ("users", "services", '"voicemail"', "column services holds bad JSON ('\"voicemail\"' is"),
         ("users", "lifecycle", "zombie", "column lifecycle holds 'zombie', not one of"),
         ("groups", "settings", "{{", "hunt group berlin/sales: column settings holds bad JSON"),
         ("groups", "lifecycle", "gone", "hunt group berlin/sales: column lifecycle holds 'gone'"),

@@ -125,8 +125,22 @@ TESTS: dict[str, list[str]] = {
     "validate": ["test_validate_values.py", "test_validate_fixtures.py", "test_cli_validate.py"],
     "cross_checks": ["test_validate_values.py", "test_validate_fixtures.py", "test_cli_validate.py"],
     "schema": ["test_validate_values.py", "test_validate_fixtures.py", "test_schema.py"],
-    "users": ["test_sandbox_rules.py", "test_sandbox_lifecycle.py", "test_sandbox_values.py"],
-    "groups": ["test_sandbox_rules.py", "test_sandbox_lifecycle.py", "test_sandbox_values.py"],
+    "users": [
+        "test_sandbox_user_refusals.py",
+        "test_sandbox_rules.py",
+        "test_sandbox_direct_calls.py",
+        "test_sandbox_lifecycle.py",
+        "test_sandbox_values.py",
+        "test_sandbox_group_refusals.py",
+    ],
+    "groups": [
+        "test_sandbox_group_refusals.py",
+        "test_sandbox_rules.py",
+        "test_sandbox_direct_calls.py",
+        "test_sandbox_lifecycle.py",
+        "test_sandbox_values.py",
+        "test_sandbox_user_refusals.py",
+    ],
 }
 
 PATHS: dict[str, str] = {
