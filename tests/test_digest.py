@@ -148,6 +148,7 @@ def test_plain_turns_records_into_json_values() -> None:
     assert anna["lifecycle"] == "activated" and type(anna["lifecycle"]) is str
     assert anna["item"]["services"] == ["voicemail"]
     assert plain({1: Lifecycle.FAILED}) == {"1": "failed"}
+    assert plain((2.5, "a", None, 0, True)) == [2.5, "a", None, 0, True]  # the rest as is
 
 
 _IN_ANOTHER_PROCESS = """

@@ -22,7 +22,7 @@ from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.plan import Kind
 from onenet_apply.model.spec import NO_DESK_PHONE, SiteSpec
-from onenet_apply.model.vocabulary import SECTION_OF
+from onenet_apply.model.vocabulary import ALL_ROLES, SECTION_OF
 from onenet_apply.planning.planner import plan
 from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE, scaled
@@ -56,6 +56,16 @@ def check_seeded(backend: SandboxBackend, spec: SiteSpec) -> None:
             assert stored[ident].item == item, f"{target_type}/{ident}"
             settled = "deactivated" if getattr(item, "status", "") == "deactivated" else "activated"
             assert stored[ident].lifecycle == settled, f"{target_type}/{ident}"
+    listed = sum(
+        len(getattr(group, role))
+        for group_type, group_section in SECTION_OF.items()
+        if group_type != "user"
+        for group in getattr(spec, group_section).values()
+        for role in ALL_ROLES
+        if hasattr(group, role)
+    )
+    stored_rows = backend.db.execute("SELECT COUNT(*) FROM members WHERE site = ?", (site,))
+    assert stored_rows.fetchone()[0] == listed  # one row per listed member, no more
     logins = {
         row[0]: (row[1], row[2], row[3])
         for row in backend.db.execute(
