@@ -60,21 +60,6 @@ def test_an_old_unversioned_file_is_migrated(tmp_path: Path) -> None:
     } <= tables
 
 
-def test_seed_loads_a_site_that_plans_to_nothing(tmp_path: Path) -> None:
-    from onenet_apply.model.catalogue import default_catalogue
-    from onenet_apply.planning.planner import plan
-    from onenet_apply.sitefile.validate import validate_file
-    from tests.conftest import EXAMPLE
-
-    spec = validate_file(str(EXAMPLE)).spec
-    backend = SandboxBackend(tmp_path / "sandbox.db")
-    backend.seed(spec)
-    assert backend.check_consistency(spec.site.id) == []
-    state = backend.read_state(spec.site.id)
-    assert state.users["karl"].lifecycle == "deactivated"
-    assert plan(spec, state, catalogue=default_catalogue()).empty
-
-
 def test_page_size_applies_to_new_files_only(tmp_path: Path) -> None:
     """Existing sandboxes keep their page size; SQLite cannot change it in WAL mode."""
     old = sqlite3.connect(tmp_path / "old.db")
