@@ -221,3 +221,19 @@ def test_an_agent_staying_in_its_centre_lowers_its_option_without_waiting(
     p = _change(tmp_path, before, after)
     drop = action(p, "user/anna/update-config")
     assert (drop.status, drop.follows) == ("ready", ())
+
+
+def test_the_search_for_a_path_ends_on_a_circle_of_dependencies() -> None:
+    """`_reaches` walks dependencies before the order is known, when a circle (a swap
+    not yet split) may still be among them: it must end, and find what is reachable."""
+    from onenet_apply.model.plan import Kind, Target
+    from onenet_apply.planning.draft import Draft
+    from onenet_apply.planning.ordering import _reaches
+
+    a = Draft(Kind.UPDATE_CONFIG, Target("user", "a"), {})
+    b = Draft(Kind.UPDATE_CONFIG, Target("user", "b"), {})
+    c = Draft(Kind.DELETE, Target("user", "c"), {})
+    a.deps, b.deps = {b.id}, {a.id, c.id}
+    by_id = {d.id: d for d in (a, b, c)}
+    assert _reaches(a, c.id, by_id) is True
+    assert _reaches(a, "user/z/delete", by_id) is False

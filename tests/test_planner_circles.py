@@ -130,7 +130,9 @@ def takes_in_one_go(
         backend.configure("t", licences=licences)
     settle(backend, current, random.Random(0), fail_some=False)
     backend.activate("t")
-    apply_ready(backend, plan(desired, backend.read_state("t"), LIFTED, catalogue=backend.catalogue()))
+    apply_ready(
+        backend, plan(desired, backend.read_state("t"), LIFTED, catalogue=backend.catalogue())
+    )
     assert plan(desired, backend.read_state("t"), LIFTED, catalogue=backend.catalogue()).empty
     assert backend.check_consistency("t") == []
     backend.close()
@@ -258,3 +260,19 @@ def test_weights_alone_wait_for_the_switch_to_weighted_they_prepare() -> None:
     assert action(p, "hunt_group/sales/set-members").reason.startswith(
         "its weights take effect with hunt_group/sales/update (number +493012345616 is held"
     )
+
+
+def test_one_centre_going_up_does_not_end_the_edition_checks_of_the_next(
+    tmp_path: Path,
+) -> None:
+    """Centre `a` goes up (checked first); centre `cc` goes down and takes in an agent
+    who meets only the lower edition: that join still waits for `cc`'s edition."""
+    users = "users:\n" + user("anna", 1, options="[call-centre-basic]")
+    up = 'call_centres:\n  a: {name: A, number: "030 12345651", edition: %s, agents: []}\n'
+    current = spec(users + up % "basic" + CC.removeprefix("call_centres:\n") % (50, "standard", ""))
+    desired = spec(
+        users + up % "standard" + CC.removeprefix("call_centres:\n") % (50, "basic", "anna")
+    )
+    p = run(desired, state_of(current))
+    assert action(p, "call_centre/cc/set-members").follows == ("call_centre/cc/update",)
+    takes_in_one_go(tmp_path, current, desired)
