@@ -10,29 +10,46 @@ never 2, so CI cannot take a mistyped command for "changes found".
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 
 import click
 
 from onenet_apply import __version__
 from onenet_apply.backends.base import BackendError
-from onenet_apply.cli.apply import apply_command
-from onenet_apply.cli.credentials import credentials
 from onenet_apply.cli.exits import EXIT_ERROR
-from onenet_apply.cli.importing import import_command
-from onenet_apply.cli.plan import plan_command
-from onenet_apply.cli.sandbox import sandbox
-from onenet_apply.cli.validate import validate
 from onenet_apply.endings import interrupted, stdout_closed
 
+# each command's module, imported only when the command runs (or --help lists it):
+# `onenet validate` never loads the planner, `onenet plan` never loads the applier
+COMMANDS = {
+    "validate": "onenet_apply.cli.validate:validate",
+    "plan": "onenet_apply.cli.plan:plan_command",
+    "apply": "onenet_apply.cli.apply:apply_command",
+    "import": "onenet_apply.cli.importing:import_command",
+    "sandbox": "onenet_apply.cli.sandbox:sandbox",
+    "credentials": "onenet_apply.cli.credentials:credentials",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported by name, when they are needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = COMMANDS.get(cmd_name)
+        if where is None:
+            return None
+        module, _, name = where.partition(":")
+        command: click.Command = getattr(import_module(module), name)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="onenet")
 def cli() -> None:
     """Config-as-code for Vodafone One Net Business sites."""
-
-
-for _command in (validate, plan_command, apply_command, import_command, sandbox, credentials):
-    cli.add_command(_command)
 
 
 def main() -> None:
