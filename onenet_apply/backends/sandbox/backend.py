@@ -212,18 +212,26 @@ class SandboxBackend(BackendBase[SiteTx]):
 
     # -- the carrier and the sandbox's own controls ----------------------------------------
     def activate(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
-        return self._settle(site_id, ids, Lifecycle.ACTIVATED)
+        def settle(tx: SiteTx, ids: Iterable[str] | None) -> carrier.CarrierOutcome:
+            return carrier.settle(tx.db, tx.site, ids, Lifecycle.ACTIVATED)
+
+        return self._answer(site_id, ids, settle, "pending", "carrier", "carrier: activated")
 
     def fail(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
-        return self._settle(site_id, ids, Lifecycle.FAILED)
+        def settle(tx: SiteTx, ids: Iterable[str] | None) -> carrier.CarrierOutcome:
+            return carrier.settle(tx.db, tx.site, ids, Lifecycle.FAILED)
+
+        return self._answer(site_id, ids, settle, "pending", "carrier", "carrier: failed")
 
     def retry(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
         """The One Net Business team retries failed activations: pending again."""
-        return self._resolve(site_id, ids, carrier.retry, "retried: pending again")
+        what = "One Net Business team: retried: pending again"
+        return self._answer(site_id, ids, carrier.retry, "failed", "team", what)
 
     def remove(self, site_id: str, ids: Iterable[str] | None = None) -> carrier.CarrierOutcome:
         """The One Net Business team removes failed users and groups."""
-        return self._resolve(site_id, ids, carrier.remove, "removed")
+        what = "One Net Business team: removed"
+        return self._answer(site_id, ids, carrier.remove, "failed", "team", what)
 
     def configure(
         self, site_id: str, *, activation: str | None = None, licences: dict[str, int] | None = None
@@ -375,32 +383,23 @@ class SandboxBackend(BackendBase[SiteTx]):
             with transaction(self.db):
                 carrier.tick(self.db, site_id)
 
-    def _settle(
-        self, site_id: str, ids: Iterable[str] | None, to: Lifecycle
-    ) -> carrier.CarrierOutcome:
-        with transaction(self.db):
-            self._site_tx(site_id)
-            outcome = carrier.settle(self.db, site_id, ids, to)
-            if outcome.skipped:  # bad input changes nothing
-                raise BackendError("not pending: " + "; ".join(outcome.skipped))
-            for key in outcome.changed:
-                self._journal_in_tx(site_id, f"{key}/carrier", "ok", f"carrier: {to}")
-        return outcome
-
-    def _resolve(
+    def _answer(
         self,
         site_id: str,
         ids: Iterable[str] | None,
         answer: Callable[[SiteTx, Iterable[str] | None], carrier.CarrierOutcome],
+        expected: str,
+        who: str,
         what: str,
     ) -> carrier.CarrierOutcome:
-        """The team's answer to failed activations, all or nothing."""
+        """The carrier's or the team's answer for the named objects (all when None), all
+        or nothing: one not `expected` (pending, failed) changes nothing."""
         with transaction(self.db):
             outcome = answer(self._site_tx(site_id), ids)
             if outcome.skipped:  # bad input changes nothing
-                raise BackendError("not failed: " + "; ".join(outcome.skipped))
+                raise BackendError(f"not {expected}: " + "; ".join(outcome.skipped))
             for key in outcome.changed:
-                self._journal_in_tx(site_id, f"{key}/team", "ok", f"One Net Business team: {what}")
+                self._journal_in_tx(site_id, f"{key}/{who}", "ok", what)
         return outcome
 
     def _login(
