@@ -102,3 +102,25 @@ def test_a_group_number_change_needs_the_group_activated() -> None:
     current = state_of(spec("users:\n" + user("anna", 1) + group % "50"))
     p = run(spec("users:\n" + user("anna", 1) + group % "51"), current)
     assert action(p, "hunt_group/h/update").needs == "activated"
+
+
+def test_planning_leaves_no_reference_cycle_behind() -> None:
+    """A cycle among the planner's objects would keep every draft of a large plan alive
+    until the collector's next full pass (memory, and time spent collecting)."""
+    import gc
+
+    from onenet_apply.model.catalogue import default_catalogue
+    from onenet_apply.model.state import SiteState
+    from onenet_apply.planning.planner import plan
+    from onenet_apply.sitefile.validate import validate_file
+    from tests.conftest import EXAMPLE
+
+    spec = validate_file(str(EXAMPLE)).spec
+    assert spec is not None
+    gc.collect()
+    gc.disable()
+    try:
+        plan(spec, SiteState(spec.site.id), None, catalogue=default_catalogue())
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

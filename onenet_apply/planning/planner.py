@@ -77,15 +77,14 @@ def plan(
 class _Builder(Drafting):
     """The user and group drafts; member lists are `MemberLists`'s."""
 
-    def __init__(self, spec: SiteSpec, state: SiteState, catalogue: Catalogue) -> None:
-        super().__init__(spec, state, catalogue)
-        self.lists = MemberLists(self)
-
     def build(self) -> list[Draft]:
-        self.lists.warn_deactivated_members()
+        # a local, not an attribute: MemberLists refers to this builder, and a cycle
+        # would keep every draft alive until the collector's next full pass
+        lists = MemberLists(self)
+        lists.warn_deactivated_members()
         self._users()
         for group_type in GROUP_TYPES:
-            self._groups(group_type)
+            self._groups(group_type, lists)
         return self.drafts
 
     # -- users -------------------------------------------------------------------------
@@ -203,7 +202,7 @@ class _Builder(Drafting):
             )
 
     # -- groups --------------------------------------------------------------------------
-    def _groups(self, group_type: str) -> None:
+    def _groups(self, group_type: str, lists: MemberLists) -> None:
         section = SECTION_OF[group_type]
         desired: Mapping[str, Any] = getattr(self.spec, section)
         current: Mapping[str, Any] = getattr(self.state, section)
@@ -217,7 +216,7 @@ class _Builder(Drafting):
             elif gid not in current:
                 want = group_fields(group_type, desired[gid])
                 self._create_group(target, want)
-                self.lists.write(
+                lists.write(
                     target, want, None, P if group_type in ACTIVATED_GROUP_TYPES else A
                 )
             elif gid not in desired:
@@ -228,7 +227,7 @@ class _Builder(Drafting):
                 want = group_fields(group_type, desired[gid])
                 have = group_fields(group_type, current[gid].item)
                 self._update_group(target, want, have, current[gid].lifecycle)
-                self.lists.write(target, want, have, current[gid].lifecycle)
+                lists.write(target, want, have, current[gid].lifecycle)
 
     def _create_group(self, target: Target, want: dict[str, Any]) -> None:
         settings = {k: (None, want[k]) for k in GROUP_SETTINGS[target.type]}
