@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.plan import Kind, Plan, Status
+from onenet_apply.model.spec import SiteSpec
 from onenet_apply.planning.planner import plan
 from onenet_apply.planning.render import render_json
 from tests.conftest import ROOT, example_without_lena, scaled
@@ -64,6 +65,18 @@ def sandbox_at_current(
         backend.configure(SITE, licences=scenario.licences)
     settle(backend, spec_of(scenario.current.text), random.Random(seed), fail_some, batch)
     return backend
+
+
+def replan(backend: SandboxBackend, desired: SiteSpec) -> Plan:
+    """The plan, every gate lifted, from the sandbox's site as it is now."""
+    return plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue())
+
+
+def apply_rounds(backend: SandboxBackend, desired: SiteSpec, rounds: int) -> None:
+    """Apply the ready actions and let the carrier activate everything, `rounds` times."""
+    for _ in range(rounds):
+        apply_ready(backend, replan(backend, desired))
+        backend.activate(SITE)
 
 
 def assert_unmanaged_untouched(the_plan: Plan, scenario: Scenario) -> None:
@@ -145,13 +158,8 @@ def test_stuck_sites_end_with_only_blocked_work(scenario: Scenario, seed: int) -
     with tempfile.TemporaryDirectory() as tmp:
         backend = sandbox_at_current(tmp, scenario, seed, fail_some=False)
         desired = spec_of(scenario.desired.text)
-        for _ in range(4):
-            apply_ready(
-                backend,
-                plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue()),
-            )
-            backend.activate(SITE)
-        final = plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue())
+        apply_rounds(backend, desired, 4)
+        final = replan(backend, desired)
         assert all(a.status is Status.BLOCKED and a.reason for a in final.actions), render_json(
             final
         )
@@ -171,26 +179,19 @@ def test_apply_activate_apply_converges_to_an_empty_plan(scenario: Scenario, see
         # (b): apply, activate everything, apply again, while each round does something
         # (a licence trade tangled with a swap may wait a round: ROUNDS bounds the chain)
         for _ in range(ROUNDS):
-            the_plan = plan(
-                desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue()
-            )
+            the_plan = replan(backend, desired)
             assert_unmanaged_untouched(the_plan, scenario)
             if not the_plan.ready:
                 break
             apply_ready(backend, the_plan)
             backend.activate(SITE)
-        final = plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue())
+        final = replan(backend, desired)
         short = licences_short(final)
         if short:  # a package trade with every licence in use: a human adds one
             owned = backend.settings(SITE)["licences"] or {}
-            backend.configure(
-                SITE, licences={**owned, **{name: owned[name] + 1 for name in short}}
-            )
-            for _ in range(ROUNDS):
-                state = backend.read_state(SITE)
-                apply_ready(backend, plan(desired, state, LIFTED, catalogue=backend.catalogue()))
-                backend.activate(SITE)
-            final = plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue())
+            backend.configure(SITE, licences={**owned, **{name: owned[name] + 1 for name in short}})
+            apply_rounds(backend, desired, ROUNDS)
+            final = replan(backend, desired)
         assert final.empty, render_json(final)
         backend.close()
 
@@ -228,12 +229,7 @@ def test_failed_activations_leave_only_blocked_lines_until_the_team_answers(
         backend = sandbox_at_current(tmp, scenario, seed, fail_some=True)
         backend.fail(SITE)  # whatever is still pending fails too
         desired = spec_of(scenario.desired.text)
-        for _ in range(3):
-            apply_ready(
-                backend,
-                plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue()),
-            )
-            backend.activate(SITE)
+        apply_rounds(backend, desired, 3)
         state = backend.read_state(SITE)
         failed = {
             f"{kind}/{ident}"
@@ -249,13 +245,8 @@ def test_failed_activations_leave_only_blocked_lines_until_the_team_answers(
         assert {str(a.target) for a in stuck.actions if a.kind is Kind.ACTIVATION_FAILED} == failed
         if failed:
             getattr(backend, answer)(SITE)
-        for _ in range(4):
-            apply_ready(
-                backend,
-                plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue()),
-            )
-            backend.activate(SITE)
-        final = plan(desired, backend.read_state(SITE), LIFTED, catalogue=backend.catalogue())
+        apply_rounds(backend, desired, 4)
+        final = replan(backend, desired)
         assert final.empty, render_json(final)
         assert backend.check_consistency(SITE) == []
         backend.close()
