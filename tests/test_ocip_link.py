@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply.backends.base import RefusedError, TransientError
+from onenet_apply.backends.base import LockTimeout, RefusedError, SiteLocks, TransientError
 from onenet_apply.backends.ocip import codec
 from onenet_apply.backends.ocip.backend import OcipBackend
 from onenet_apply.backends.ocip.channel import LoopbackChannel
@@ -75,3 +75,16 @@ def test_a_group_the_server_does_not_know_reads_as_an_empty_site(peer: Peer) -> 
     state = backend.read_state("acme")
     assert not state.exists and not state.users
     assert backend.site("acme").domain == "acme.sandbox.invalid"
+
+
+def test_the_backend_locks_sites_on_this_machine(
+    peer: Peer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONENET_LOCK_DIR", str(tmp_path / "locks"))
+    backend = OcipBackend(LoopbackChannel(peer.answer), "sandbox", scope="ocip://127.0.0.1/sandbox")
+    assert isinstance(backend, SiteLocks)
+    with backend.lock("acme", 0, "apply"), pytest.raises(LockTimeout):
+        with OcipBackend(
+            LoopbackChannel(peer.answer), "sandbox", scope="ocip://127.0.0.1/sandbox"
+        ).lock("acme", 0):
+            pass

@@ -9,8 +9,11 @@ group of the site file is a BroadWorks user or service instance whose id is
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from onenet_apply.backends.base import Credential, NotFoundError, Recorder
 from onenet_apply.backends.common import Call, SequentialBackend
+from onenet_apply.backends.host_lock import HostLocks
 from onenet_apply.backends.ocip import group_reading, groups, reading, user_reading, users
 from onenet_apply.backends.ocip.channel import Channel
 from onenet_apply.backends.ocip.link import SiteLink, fallback_domain
@@ -21,11 +24,23 @@ from onenet_apply.model.state import SiteState
 
 
 class OcipBackend(SequentialBackend):
-    def __init__(self, channel: Channel, enterprise: str, mapping: ServiceMapping | None = None):
+    def __init__(
+        self,
+        channel: Channel,
+        enterprise: str,
+        mapping: ServiceMapping | None = None,
+        scope: str = "",
+    ):
         self.channel = channel
         self.enterprise = enterprise
         self.mapping = mapping or ServiceMapping.default()
         self._domains: dict[str, str] = {}
+        # BroadWorks keeps no apply lock: this machine's, until a shared store gives one
+        self._locks = HostLocks(scope or f"ocip:{enterprise}")
+
+    def lock(self, site_id: str, timeout: float, command: str = "") -> AbstractContextManager[None]:
+        """The site's apply lock on this machine (backends/host_lock.py)."""
+        return self._locks.lock(site_id, timeout, command)
 
     def site(self, site_id: str) -> SiteLink:
         """The link to the BroadWorks group `site_id`, its domain read once. A group
