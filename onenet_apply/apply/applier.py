@@ -28,9 +28,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from onenet_apply.apply.locking import site_locks
-from onenet_apply.backends.base import Backend, Recorder, SiteLocks, TransientError
+from onenet_apply.backends.base import (
+    Backend,
+    Recorder,
+    SiteLocks,
+    SiteSettings,
+    TransientError,
+)
 from onenet_apply.model.plan import Action, Plan, Status
-from onenet_apply.model.spec import SiteSpec
+from onenet_apply.model.spec import Site, SiteSpec
 from onenet_apply.planning.planner import PlanOptions, plan
 from onenet_apply.savedplan.plan_file import SavedPlan
 from onenet_apply.savedplan.saved_check import runnable
@@ -91,35 +97,50 @@ def apply_site(
     refuse it by returning False). Running ready actions never makes other actions
     ready, so the applier plans again only while waiting for activations
     (`wait_activation`) or after a transient failure."""
+    with site_locks(backend, locks).lock(spec.site.id, lock_timeout, command):
+        report = _converge(backend, spec, options, record, wait_activation, progress, approve)
+        keep_site(backend, spec.site)
+    return report
+
+
+def _converge(
+    backend: Backend,
+    spec: SiteSpec,
+    options: PlanOptions,
+    record: Recorder,
+    wait_activation: float,
+    progress: Progress | None,
+    approve: Approve | None,
+) -> ApplyReport:
+    """Plan, approve and run, again while deferred actions wait (under the lock)."""
     report = ApplyReport()
     deadline = time.monotonic() + wait_activation
-    with site_locks(backend, locks).lock(spec.site.id, lock_timeout, command):
-        transient = 0
-        first = True
-        while True:
-            current = plan(
-                spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
-            )
-            report.last_plan = current
-            if first:
-                first = False
-                if approve is not None and not approve(current):
-                    return report
-            if current.gated:
-                raise GatedError(current.gated)
-            try:
-                _run(backend, current, record, report, progress)
-            except TransientError as e:
-                transient += 1
-                if transient > MAX_TRANSIENT_RETRIES:
-                    report.failed.append(("(backend)", str(e)))
-                    return report
-                continue  # re-read and re-plan: the change may or may not have happened
-            if report.failed or not current.by_status(Status.DEFERRED):
+    transient = 0
+    first = True
+    while True:
+        current = plan(
+            spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
+        )
+        report.last_plan = current
+        if first:
+            first = False
+            if approve is not None and not approve(current):
                 return report
-            if time.monotonic() >= deadline:
+        if current.gated:
+            raise GatedError(current.gated)
+        try:
+            _run(backend, current, record, report, progress)
+        except TransientError as e:
+            transient += 1
+            if transient > MAX_TRANSIENT_RETRIES:
+                report.failed.append(("(backend)", str(e)))
                 return report
-            time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            continue  # re-read and re-plan: the change may or may not have happened
+        if report.failed or not current.by_status(Status.DEFERRED):
+            return report
+        if time.monotonic() >= deadline:
+            return report
+        time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
 def apply_saved(
@@ -139,23 +160,44 @@ def apply_saved(
 
     Ready actions the site now needs beyond the saved plan are not run (nobody
     reviewed them): they are left in `report.unreviewed`."""
-    report = ApplyReport(last_plan=saved.plan)
     with site_locks(backend, locks).lock(saved.plan.site, lock_timeout, command):
-        state = backend.read_state(saved.plan.site)
-        current = plan(saved.spec, state, saved.options, catalogue=backend.catalogue())
-        run = runnable(saved.plan, current, state)
-        report.last_plan = current
-        running = {a.id for a in run}
-        report.unreviewed = [a.id for a in current.ready if a.id not in running]
-        if approve is not None and not approve(saved.plan):
-            return report
-        if current.gated:
-            raise GatedError(current.gated)
-        try:
-            _run(backend, replace(current, actions=tuple(run)), record, report, progress)
-        except TransientError as e:
-            report.failed.append(("(backend)", f"{e}; run onenet plan again"))
+        report = _run_saved(backend, saved, record, progress, approve)
+        keep_site(backend, saved.spec.site)
     return report
+
+
+def _run_saved(
+    backend: Backend,
+    saved: SavedPlan,
+    record: Recorder,
+    progress: Progress | None,
+    approve: Approve | None,
+) -> ApplyReport:
+    """The saved plan's ready actions that still come out the same (under the lock)."""
+    report = ApplyReport(last_plan=saved.plan)
+    state = backend.read_state(saved.plan.site)
+    current = plan(saved.spec, state, saved.options, catalogue=backend.catalogue())
+    run = runnable(saved.plan, current, state)
+    report.last_plan = current
+    running = {a.id for a in run}
+    report.unreviewed = [a.id for a in current.ready if a.id not in running]
+    if approve is not None and not approve(saved.plan):
+        return report
+    if current.gated:
+        raise GatedError(current.gated)
+    try:
+        _run(backend, replace(current, actions=tuple(run)), record, report, progress)
+    except TransientError as e:
+        report.failed.append(("(backend)", f"{e}; run onenet plan again"))
+    return report
+
+
+def keep_site(backend: Backend, site: Site) -> None:
+    """Hand the applied site settings to a backend that keeps them (`SiteSettings`), so
+    `onenet import` gives them back. An apply that was refused, declined or gated keeps
+    nothing; one that changed nothing still keeps them (a new pool or policy alone)."""
+    if isinstance(backend, SiteSettings):
+        backend.keep_site(site)
 
 
 def _run(
