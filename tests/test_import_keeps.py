@@ -15,9 +15,12 @@ import yaml
 
 from onenet_apply.backends import registry
 from onenet_apply.backends.sandbox import SandboxBackend, store
+from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.spec import Policy
+from onenet_apply.savedplan.spec_check import validate_text
 from onenet_apply.sitefile.schema import schema_text, site_schema
 from onenet_apply.sitefile.validate import validate_file
+from onenet_apply.sitefile.writing import render_site_file
 from tests.conftest import EXAMPLE
 from tests.memory_backend import PLATFORMS, open_memory
 
@@ -174,12 +177,12 @@ def test_a_backend_that_keeps_no_settings_names_those_to_copy(
     finally:
         registry.unregister("memory")
         PLATFORMS.pop("import-keeps", None)
-    header = " ".join(line[2:] for line in result.out.splitlines() if line.startswith("# "))
-    assert (
+    assert header_of(result.out) == (
+        "Imported by onenet import from memory:import-keeps, site berlin-hq. "
         "This backend keeps no site settings of the site files applied to it: copy name, "
         "number_pool, licences, policy and unmanaged over from your own site file where it "
         "sets them (name here is the site's id); country and extension_length are read "
-        "from the site's records." in header
+        "from the site's records."
     )
     assert "\n  name: berlin-hq\n" in result.out
 
@@ -188,11 +191,13 @@ def test_a_site_applied_before_settings_were_kept_says_so(onenet, lab: Path) -> 
     with sqlite3.connect(lab / ".onenet" / "sandbox.db") as db:
         db.execute("UPDATE sites SET applied_site = NULL")
     out = onenet("import", "--site", "lab", "--country", "DE").out
-    assert (
-        "# The backend has kept no site settings for site lab yet (it keeps those of the "
-        "next apply): copy name, number_pool, policy and unmanaged over" in out
+    assert header_of(out) == (
+        "Imported by onenet import from sandbox:.onenet/sandbox.db, site lab. "
+        "The backend has kept no site settings for site lab yet (it keeps those of the next "
+        "apply): copy name, number_pool, policy and unmanaged over from your own site file "
+        "where it sets them (name here is the site's id); extension_length is read from the "
+        "site's records."
     )  # licences: the sandbox owns some, and they are written
-    assert "extension_length is read from the site's records." in out
     assert "\n  licences: {standard: 3}\n" in out and "\n  extension_length: 3\n" in out
 
 
@@ -252,6 +257,13 @@ def test_an_older_sandbox_file_is_migrated_and_keeps_from_its_next_apply(
     assert "\n  name: Labor Köln\n" in onenet("import", "--site", "lab").out
 
 
+def header_of(text: str) -> str:
+    """The header after the modeline, its comment lines (88 characters at most) joined."""
+    lines = [line for line in text.splitlines()[1:] if line.startswith("#")]
+    assert all(len(line) <= 88 for line in lines), lines
+    return " ".join(line[2:] for line in lines)
+
+
 def validate_file_text(text: str, directory: Path) -> Any:
     path = directory / "check.yaml"
     path.write_text(text, "utf-8")
@@ -275,3 +287,63 @@ def assert_schema_order(value: Any, fragment: dict[str, Any], schema: dict[str, 
         other = fragment.get("additionalProperties")
         sub = fragment.get("properties", {}).get(key) or (other if isinstance(other, dict) else {})
         assert_schema_order(item, sub, schema)
+
+
+TRICKY = [
+    "Sales: EMEA",
+    "#1 Team",
+    "Team #2",
+    "O'Brien",
+    "yes",
+    "Null",
+    "1:30",
+    "010",
+    "1_000",
+    "0x10",
+    "2026-01-01",
+    "- dash",
+    "a, b",
+    "[x]",
+    "{y}",
+    '"quoted"',
+    "back\\slash",
+    "* star",
+    "& amp",
+    "!tag",
+    "%pct",
+    "@at",
+    "`tick",
+    "?q",
+    "|pipe",
+    ">gt",
+    "Ünïcødé Straße",
+    "42",
+]
+
+
+@pytest.mark.parametrize("name", TRICKY)
+def test_a_name_yaml_would_misread_is_quoted_and_reads_back_exactly(name: str) -> None:
+    """Plain where YAML reads the text back as itself, double quotes elsewhere."""
+    document = {
+        "version": 1,
+        "site": {"id": "s", "name": name, "country": "DE"},
+        "users": {
+            "ada": {"first_name": "Ada", "last_name": name, "number": "+4930123401"},
+        },
+        "call_pickup_groups": {"floor": {"name": name, "members": ["ada"]}},
+    }
+    document["users"]["ada"]["package"] = "standard"
+    text = render_site_file(document, [f"header {name}"])
+    assert "'" not in text.replace("O'Brien", "")
+    spec = validate_text(text, "tricky.yaml", default_catalogue()).spec
+    assert spec is not None
+    assert (spec.site.name, spec.users["ada"].last_name) == (name, name)
+    assert spec.call_pickup_groups["floor"].name == name
+
+
+def test_a_seeded_site_keeps_its_settings_as_an_apply_does(onenet, workdir: Path) -> None:
+    spec = validate_file(str(EXAMPLE)).spec
+    assert spec is not None
+    SandboxBackend(workdir / ".onenet" / "sandbox.db").seed(spec)
+    spec_text = onenet("import", "--site", "berlin-hq").out
+    assert validate_file_text(spec_text, workdir).site == spec.site

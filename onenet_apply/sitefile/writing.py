@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import yaml
 from onenet_apply.sitefile.schema import site_schema
 
 HEAD = ("version", "site")  # the keys before the first blank line
+HEADER_WIDTH = 88  # header comments are prose: wrapped, unlike the YAML below them
 _NUMBER_LIKE = re.compile(r"[0-9+][0-9+\- ]*")
 _STR = "tag:yaml.org,2002:str"
 
@@ -59,15 +61,19 @@ _Dumper.add_representer(str, _string)
 
 
 def render_site_file(document: dict[str, Any], header: list[str]) -> str:
-    """The document as a site file: the schema modeline, `header` as comment lines,
-    then `version` and `site`, then each section after a blank line."""
+    """The document as a site file: the schema modeline, each paragraph of `header` as
+    comment lines, then `version` and `site`, then each section after a blank line."""
     schema = site_schema()
     ordered = _ordered(document, schema, schema)
     chunks = [_dump(_Block({k: _blocks(k, ordered[k]) for k in HEAD if k in ordered}))]
     chunks += [_dump(_Block({k: _blocks(k, v)})) for k, v in ordered.items() if k not in HEAD]
     reference = schema_reference()
     lines = [f"yaml-language-server: $schema={reference}"] if reference else []
-    return "".join(f"# {line}".rstrip() + "\n" for line in [*lines, *header]) + "\n".join(chunks)
+    for paragraph in header:
+        lines += textwrap.wrap(
+            paragraph, HEADER_WIDTH - 2, break_long_words=False, break_on_hyphens=False
+        ) or [""]
+    return "".join(f"# {line}".rstrip() + "\n" for line in lines) + "\n".join(chunks)
 
 
 def schema_reference() -> str | None:
