@@ -97,7 +97,8 @@ def test_an_imported_site_keeps_its_settings_plans_nothing_and_swaps(onenet, lab
     swapped = text.replace('"+492215550101"', "ADA").replace('"+492215550102"', '"+492215550101"')
     (lab / "imported.yaml").write_text(swapped.replace("ADA", '"+492215550102"'), "utf-8")
     plan = onenet("plan", "imported.yaml")
-    assert "0 blocked" in plan.out, plan.out  # through a free number of the pool
+    assert 'number: "+492215550101" -> "+492215550100"' in plan.out  # a free pool number
+    assert "Plan: 3 ready, 0 deferred, 0 blocked, 0 gated." in plan.out, plan.out
     assert onenet("apply", "imported.yaml", "--yes").code == 0
     state = SandboxBackend(lab / ".onenet" / "sandbox.db").read_state("lab")
     assert state.users["ada"].item.number == "+492215550102"
