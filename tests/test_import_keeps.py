@@ -4,7 +4,10 @@ byte-identical), with a schema modeline that resolves to the schema the tool shi
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -12,17 +15,22 @@ from urllib.request import url2pathname
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
 
 from onenet_apply.backends import registry
 from onenet_apply.backends.sandbox import SandboxBackend, store
 from onenet_apply.model.catalogue import default_catalogue
-from onenet_apply.model.spec import Policy
+from onenet_apply.model.spec import Policy, SiteSpec
+from onenet_apply.planning.planner import plan
 from onenet_apply.savedplan.spec_check import validate_text
 from onenet_apply.sitefile.schema import schema_text, site_schema
 from onenet_apply.sitefile.validate import validate_file
 from onenet_apply.sitefile.writing import render_site_file
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, scaled
 from tests.memory_backend import PLATFORMS, open_memory
+from tests.test_import import round_trip
+from tests.test_planner_properties import OPTIONS, SITE, apply_ready, sites
+from tests.test_planner_properties import settle as settle_site
 
 LAB = """\
 version: 1
@@ -348,3 +356,25 @@ def test_a_seeded_site_keeps_its_settings_as_an_apply_does(onenet, workdir: Path
     SandboxBackend(workdir / ".onenet" / "sandbox.db").seed(spec)
     spec_text = onenet("import", "--site", "berlin-hq").out
     assert validate_file_text(spec_text, workdir).site == spec.site
+
+
+@settings(max_examples=scaled(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(desired=sites())
+def test_random_sites_with_their_settings_kept_round_trip(desired: SiteSpec) -> None:
+    """Pools, unmanaged patterns and short licences of random sites: the imported file
+    holds the kept settings, validates, and plans to no changes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        backend = SandboxBackend(Path(tmp) / "sandbox.db")
+        settle_site(backend, desired, random.Random(0), fail_some=False)
+        backend.activate(SITE)
+        for _ in range(2):
+            apply_ready(
+                backend,
+                plan(desired, backend.read_state(SITE), OPTIONS, catalogue=backend.catalogue()),
+            )
+            backend.activate(SITE)
+        if backend.read_state(SITE).exists:
+            backend.keep_site(desired.site)
+            spec = round_trip(backend, SITE, Path(tmp))
+            assert replace(spec.site, licences=desired.site.licences) == desired.site
+        backend.close()
