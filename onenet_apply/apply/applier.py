@@ -24,7 +24,8 @@ the applier re-plans as after any transient failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from onenet_apply.apply.locking import site_locks
@@ -97,50 +98,38 @@ def apply_site(
     refuse it by returning False). Running ready actions never makes other actions
     ready, so the applier plans again only while waiting for activations
     (`wait_activation`) or after a transient failure."""
-    with site_locks(backend, locks).lock(spec.site.id, lock_timeout, command):
-        report = _converge(backend, spec, options, record, wait_activation, progress, approve)
-        keep_site(backend, spec.site)
-    return report
-
-
-def _converge(
-    backend: Backend,
-    spec: SiteSpec,
-    options: PlanOptions,
-    record: Recorder,
-    wait_activation: float,
-    progress: Progress | None,
-    approve: Approve | None,
-) -> ApplyReport:
-    """Plan, approve and run, again while deferred actions wait (under the lock)."""
     report = ApplyReport()
     deadline = time.monotonic() + wait_activation
-    transient = 0
-    first = True
-    while True:
-        current = plan(
-            spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
-        )
-        report.last_plan = current
-        if first:
-            first = False
-            if approve is not None and not approve(current):
+    with (
+        site_locks(backend, locks).lock(spec.site.id, lock_timeout, command),
+        keeping_site(backend, spec.site),
+    ):
+        transient = 0
+        first = True
+        while True:
+            current = plan(
+                spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
+            )
+            report.last_plan = current
+            if first:
+                first = False
+                if approve is not None and not approve(current):
+                    return report
+            if current.gated:
+                raise GatedError(current.gated)
+            try:
+                _run(backend, current, record, report, progress)
+            except TransientError as e:
+                transient += 1
+                if transient > MAX_TRANSIENT_RETRIES:
+                    report.failed.append(("(backend)", str(e)))
+                    return report
+                continue  # re-read and re-plan: the change may or may not have happened
+            if report.failed or not current.by_status(Status.DEFERRED):
                 return report
-        if current.gated:
-            raise GatedError(current.gated)
-        try:
-            _run(backend, current, record, report, progress)
-        except TransientError as e:
-            transient += 1
-            if transient > MAX_TRANSIENT_RETRIES:
-                report.failed.append(("(backend)", str(e)))
+            if time.monotonic() >= deadline:
                 return report
-            continue  # re-read and re-plan: the change may or may not have happened
-        if report.failed or not current.by_status(Status.DEFERRED):
-            return report
-        if time.monotonic() >= deadline:
-            return report
-        time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
 def apply_saved(
@@ -160,42 +149,35 @@ def apply_saved(
 
     Ready actions the site now needs beyond the saved plan are not run (nobody
     reviewed them): they are left in `report.unreviewed`."""
-    with site_locks(backend, locks).lock(saved.plan.site, lock_timeout, command):
-        report = _run_saved(backend, saved, record, progress, approve)
-        keep_site(backend, saved.spec.site)
-    return report
-
-
-def _run_saved(
-    backend: Backend,
-    saved: SavedPlan,
-    record: Recorder,
-    progress: Progress | None,
-    approve: Approve | None,
-) -> ApplyReport:
-    """The saved plan's ready actions that still come out the same (under the lock)."""
     report = ApplyReport(last_plan=saved.plan)
-    state = backend.read_state(saved.plan.site)
-    current = plan(saved.spec, state, saved.options, catalogue=backend.catalogue())
-    run = runnable(saved.plan, current, state)
-    report.last_plan = current
-    running = {a.id for a in run}
-    report.unreviewed = [a.id for a in current.ready if a.id not in running]
-    if approve is not None and not approve(saved.plan):
-        return report
-    if current.gated:
-        raise GatedError(current.gated)
-    try:
-        _run(backend, replace(current, actions=tuple(run)), record, report, progress)
-    except TransientError as e:
-        report.failed.append(("(backend)", f"{e}; run onenet plan again"))
+    with (
+        site_locks(backend, locks).lock(saved.plan.site, lock_timeout, command),
+        keeping_site(backend, saved.spec.site),
+    ):
+        state = backend.read_state(saved.plan.site)
+        current = plan(saved.spec, state, saved.options, catalogue=backend.catalogue())
+        run = runnable(saved.plan, current, state)
+        report.last_plan = current
+        running = {a.id for a in run}
+        report.unreviewed = [a.id for a in current.ready if a.id not in running]
+        if approve is not None and not approve(saved.plan):
+            return report
+        if current.gated:
+            raise GatedError(current.gated)
+        try:
+            _run(backend, replace(current, actions=tuple(run)), record, report, progress)
+        except TransientError as e:
+            report.failed.append(("(backend)", f"{e}; run onenet plan again"))
     return report
 
 
-def keep_site(backend: Backend, site: Site) -> None:
-    """Hand the applied site settings to a backend that keeps them (`SiteSettings`), so
-    `onenet import` gives them back. An apply that was refused, declined or gated keeps
-    nothing; one that changed nothing still keeps them (a new pool or policy alone)."""
+@contextmanager
+def keeping_site(backend: Backend, site: Site) -> Iterator[None]:
+    """When the apply inside ends without an error, hand its site settings to a backend
+    that keeps them (`SiteSettings`), still under the lock, so `onenet import` gives
+    them back. An apply that was declined, gated or interrupted keeps nothing; one that
+    changed nothing still keeps them (a new pool or policy alone)."""
+    yield
     if isinstance(backend, SiteSettings):
         backend.keep_site(site)
 
