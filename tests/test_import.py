@@ -13,14 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.planning.planner import plan
-from onenet_apply.sitefile.importer import render_site, site_document
+from onenet_apply.sitefile.importer import import_site
 from onenet_apply.sitefile.validate import validate_file
+from onenet_apply.sitefile.writing import render_site_file
 from tests.conftest import EXAMPLE, scaled
 from tests.test_planner_properties import OPTIONS, SITE, apply_ready, settle, sites
 
 
 def round_trip(backend: SandboxBackend, site_id: str, directory: Path) -> SiteSpec:
-    text = render_site(site_document(backend.read_state(site_id)), "test import")
+    imported = import_site(backend.read_state(site_id), backend.kept_site(site_id))
+    text = render_site_file(imported.document, ["test import"])
     path = directory / "imported.yaml"
     path.write_text(text, "utf-8")
     result = validate_file(str(path))

@@ -24,13 +24,20 @@ the applier re-plans as after any transient failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from onenet_apply.apply.locking import site_locks
-from onenet_apply.backends.base import Backend, Recorder, SiteLocks, TransientError
+from onenet_apply.backends.base import (
+    Backend,
+    Recorder,
+    SiteLocks,
+    SiteSettings,
+    TransientError,
+)
 from onenet_apply.model.plan import Action, Plan, Status
-from onenet_apply.model.spec import SiteSpec
+from onenet_apply.model.spec import Site, SiteSpec
 from onenet_apply.planning.planner import PlanOptions, plan
 from onenet_apply.savedplan.plan_file import SavedPlan
 from onenet_apply.savedplan.saved_check import runnable
@@ -93,7 +100,10 @@ def apply_site(
     (`wait_activation`) or after a transient failure."""
     report = ApplyReport()
     deadline = time.monotonic() + wait_activation
-    with site_locks(backend, locks).lock(spec.site.id, lock_timeout, command):
+    with (
+        site_locks(backend, locks).lock(spec.site.id, lock_timeout, command),
+        keeping_site(backend, spec.site),
+    ):
         transient = 0
         first = True
         while True:
@@ -140,7 +150,10 @@ def apply_saved(
     Ready actions the site now needs beyond the saved plan are not run (nobody
     reviewed them): they are left in `report.unreviewed`."""
     report = ApplyReport(last_plan=saved.plan)
-    with site_locks(backend, locks).lock(saved.plan.site, lock_timeout, command):
+    with (
+        site_locks(backend, locks).lock(saved.plan.site, lock_timeout, command),
+        keeping_site(backend, saved.spec.site),
+    ):
         state = backend.read_state(saved.plan.site)
         current = plan(saved.spec, state, saved.options, catalogue=backend.catalogue())
         run = runnable(saved.plan, current, state)
@@ -156,6 +169,17 @@ def apply_saved(
         except TransientError as e:
             report.failed.append(("(backend)", f"{e}; run onenet plan again"))
     return report
+
+
+@contextmanager
+def keeping_site(backend: Backend, site: Site) -> Iterator[None]:
+    """When the apply inside ends without an error, hand its site settings to a backend
+    that keeps them (`SiteSettings`), still under the lock, so `onenet import` gives
+    them back. An apply that was declined, gated or interrupted keeps nothing; one that
+    changed nothing still keeps them (a new pool or policy alone)."""
+    yield
+    if isinstance(backend, SiteSettings):
+        backend.keep_site(site)
 
 
 def _run(

@@ -3,7 +3,8 @@
 `Backend` is small and storage-agnostic, so the embedded sandbox and BroadWorks
 OCI-P can both implement it; `backends.common` has the half every backend
 shares. The site lock and the journal are separate capabilities (`SiteLocks`,
-`Journal`): a backend may keep them, or leave them to a shared store. Secrets
+`Journal`): a backend may keep them, or leave them to a shared store; so may it
+keep the settings of the site file last applied (`SiteSettings`). Secrets
 leave a backend only inside a `Credential`, handed to the caller once.
 docs/design.md describes the contract in full.
 """
@@ -17,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.plan import Action
+from onenet_apply.model.spec import Site
 from onenet_apply.model.state import SiteState
 
 
@@ -188,3 +190,20 @@ class Journal(Protocol):
     """A capability: what was done to a site, outcome by outcome, oldest first."""
 
     def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]: ...
+
+
+@runtime_checkable
+class SiteSettings(Protocol):
+    """A capability: the site settings (`Site`: name, country, extension length, number
+    pool, declared licences, policy, unmanaged) of the site file last applied, kept so
+    `onenet import` can give them back. Apply hands them over under the site's lock; a
+    platform that cannot store them leaves the capability out, and import names the
+    settings an admin copies over from their own file."""
+
+    def keep_site(self, site: Site) -> None:
+        """Keep `site` as the settings of site `site.id`, if the site exists."""
+        ...
+
+    def kept_site(self, site_id: str) -> Site | None:
+        """The settings last kept for the site; None if none were."""
+        ...

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-import time
 
 import click
 
 from onenet_apply.backends import backend_url, open_backend
+from onenet_apply.backends.base import SiteSettings
 from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
 from onenet_apply.cli.options import backend_option
 from onenet_apply.cli.output import write_file_atomically
-from onenet_apply.sitefile.importer import failed_note, render_site, site_document, unwritable
+from onenet_apply.sitefile.importer import failed_note, import_site, unwritable
+from onenet_apply.sitefile.writing import render_site_file
 
 
 @click.command("import")
@@ -24,12 +25,17 @@ from onenet_apply.sitefile.importer import failed_note, render_site, site_docume
     metavar="SITE_FILE",
     help="Write the site file here (must not exist); default: stdout.",
 )
-@click.option("--name", default=None, help="The site's display name (default: its id).")
+@click.option(
+    "--name",
+    default=None,
+    help="The site's display name (default: the one last applied, else its id).",
+)
 @click.option(
     "--country",
     default=None,
     metavar="CC",
-    help="Region for national numbers (default: from the site's numbers).",
+    help="Region for national numbers (default: the one last applied, else from the "
+    "site's numbers).",
 )
 def import_command(
     site: str, backend: str | None, out: str | None, name: str | None, country: str | None
@@ -39,24 +45,19 @@ def import_command(
     try:
         state = platform.read_state(site)
         catalogue = platform.catalogue()
+        keeps_settings = isinstance(platform, SiteSettings)
+        kept = platform.kept_site(site) if isinstance(platform, SiteSettings) else None
     finally:
         platform.close()
     if not state.exists:
         raise click.ClickException(f"no site {site} on {backend_url(backend)}")
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    text = render_site(
-        site_document(state, name, country),
-        "\n".join(
-            filter(
-                None,
-                [
-                    f"Imported by onenet import from {backend_url(backend)}, site {site}, "
-                    f"at {stamp}.",
-                    failed_note(state),
-                ],
-            )
-        ),
-    )
+    imported = import_site(state, kept, name, country, keeps_settings=keeps_settings)
+    header = [
+        f"Imported by onenet import from {backend_url(backend)}, site {site}.",
+        *imported.notes,
+        *failed_note(state).splitlines(),
+    ]
+    text = render_site_file(imported.document, header)
     if out is not None and os.path.exists(out):
         raise click.ClickException(f"{out} exists; import never overwrites a site file")
     why = unwritable_target(out) if out is not None else None

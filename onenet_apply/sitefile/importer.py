@@ -2,16 +2,19 @@
 
 Defaults are left out where the planner would derive the same value (username =
 id, extension = last digits of the number, desk phone none, status active), so
-the file reads like one a person wrote. Keys keep a fixed order; ids are sorted.
+the file reads like one a person wrote; ids are sorted, and `writing.py` gives it
+its one style. The site settings come from what the backend knows: the licences
+it owns, and the settings of the site file last applied where it keeps them
+(`SiteSettings`); what it does not know is named in the header, to copy over.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import phonenumbers
-import yaml
 
 from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.spec import (
@@ -20,7 +23,10 @@ from onenet_apply.model.spec import (
     CallParkGroup,
     CallPickupGroup,
     HuntGroup,
+    Policy,
+    Site,
     User,
+    frozen_map,
 )
 from onenet_apply.model.state import Lifecycle, SiteState
 from onenet_apply.model.vocabulary import SECTION_OF
@@ -28,20 +34,32 @@ from onenet_apply.savedplan.spec_check import validate_text
 from onenet_apply.sitefile.problems import Severity, one_line
 
 SHOWN_PROBLEMS = 3
+DEFAULT_EXTENSION_LENGTH = Site("", "", "").extension_length
 
 
-def site_document(
-    state: SiteState, name: str | None = None, country: str | None = None
-) -> dict[str, Any]:
-    numbers = [c.item.number for c in state.users.values()]
-    numbers += [c.item.number for c in (*state.hunt_groups.values(), *state.call_centres.values())]
-    country = country or _country_of(numbers)
-    lengths = Counter(len(c.item.extension) for c in state.users.values())
-    length = lengths.most_common(1)[0][0] if lengths else 4
-    site: dict[str, Any] = {"id": state.site_id, "name": name or state.site_id, "country": country}
-    if length != 4:
-        site["extension_length"] = length
-    document: dict[str, Any] = {"version": 1, "site": site}
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """The site file's content, and the header lines saying what the backend did not know."""
+
+    document: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def import_site(
+    state: SiteState,
+    kept: Site | None = None,
+    name: str | None = None,
+    country: str | None = None,
+    *,
+    keeps_settings: bool = True,
+) -> Imported:
+    """The site file for `state`. `kept` holds the site settings the backend kept from
+    the last apply (None: it kept none, or cannot keep them: `keeps_settings`);
+    `name` and `country` override them."""
+    site = _site_settings(state, kept)
+    site = replace(site, name=name or site.name, country=country or site.country)
+    length = site.extension_length
+    document: dict[str, Any] = {"version": 1, "site": _site_block(site)}
     sections = {
         "users": {uid: _user(c.item, length) for uid, c in sorted(state.users.items())},
         "hunt_groups": {gid: _hunt(c.item, length) for gid, c in sorted(state.hunt_groups.items())},
@@ -56,7 +74,67 @@ def site_document(
         },
     }
     document.update({k: v for k, v in sections.items() if v})
-    return document
+    notes = [] if kept else _unknown_settings(state, name, country, keeps_settings)
+    return Imported(document, notes)
+
+
+def _site_settings(state: SiteState, kept: Site | None) -> Site:
+    """The kept settings, else what the records show; licences as the planner sees
+    them: those the backend owns over those the file declared."""
+    if kept is None:
+        numbers = [c.item.number for c in state.users.values()]
+        numbers += [
+            c.item.number for c in (*state.hunt_groups.values(), *state.call_centres.values())
+        ]
+        lengths = Counter(len(c.item.extension) for c in state.users.values())
+        length = lengths.most_common(1)[0][0] if lengths else DEFAULT_EXTENSION_LENGTH
+        kept = Site(state.site_id, state.site_id, _country_of(numbers), length)
+    licences = dict(kept.licences)
+    licences.update({k: state.licences[k] for k in sorted(state.licences)})
+    return replace(kept, licences=frozen_map(licences))
+
+
+def _site_block(site: Site) -> dict[str, Any]:
+    """The `site:` mapping, defaults left out."""
+    out: dict[str, Any] = {"id": site.id, "name": site.name, "country": site.country}
+    if site.extension_length != DEFAULT_EXTENSION_LENGTH:
+        out["extension_length"] = site.extension_length
+    if site.number_pool:
+        out["number_pool"] = list(site.number_pool)
+    if site.licences:
+        out["licences"] = dict(site.licences)
+    if site.policy != Policy():
+        out["policy"] = {
+            "allow_delete": site.policy.allow_delete,
+            "max_change_percent": site.policy.max_change_percent,
+        }
+    if site.unmanaged:
+        out["unmanaged"] = list(site.unmanaged)
+    return out
+
+
+def _unknown_settings(
+    state: SiteState, name: str | None, country: str | None, keeps_settings: bool
+) -> list[str]:
+    """Header lines naming the site settings the backend did not give back."""
+    copy = [] if name else ["name"]
+    copy += ["number_pool", *([] if state.licences else ["licences"]), "policy", "unmanaged"]
+    read = [*([] if country else ["country"]), "extension_length"]
+    why = (
+        "This backend keeps no site settings of the site files applied to it"
+        if not keeps_settings
+        else f"The backend has kept no site settings for site {state.site_id} yet (it keeps "
+        "those of the next apply)"
+    )
+    return [
+        f"{why}: copy {_words(copy)} over from your own site file where it sets them"
+        + (" (name here is the site's id)" if not name else "")
+        + f"; {_words(read)} {'are' if len(read) > 1 else 'is'} read from the site's records."
+    ]
+
+
+def _words(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
 
 
 def failed_note(state: SiteState) -> str:
@@ -73,17 +151,6 @@ def failed_note(state: SiteState) -> str:
     return (
         f"Activation failed for {', '.join(failed)}: contact the One Net Business team,\n"
         "who can retry the activation or remove it."
-    )
-
-
-def render_site(document: dict[str, Any], header: str) -> str:
-    body = yaml.safe_dump(
-        document, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
-    )
-    return (
-        "# yaml-language-server: $schema=https://onenet-apply.dev/schemas/site.schema.json\n"
-        + "".join(f"# {line}\n" for line in header.splitlines())
-        + body
     )
 
 

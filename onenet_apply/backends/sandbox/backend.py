@@ -40,6 +40,7 @@ from onenet_apply.backends.sandbox.lock import (
     site_lock,
 )
 from onenet_apply.backends.sandbox.recording import BatchRun, Recording, describe
+from onenet_apply.backends.sandbox.site_settings import KeptSiteSettings
 from onenet_apply.backends.sandbox.store import (
     MissingSandboxError,
     StoreVersionError,
@@ -59,9 +60,10 @@ from onenet_apply.model.state import Lifecycle, SiteState
 from onenet_apply.model.vocabulary import SECTION_OF
 
 
-class SandboxBackend(BackendBase[SiteTx]):
+class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings):
     """Every public method reports a damaged or busy file as one BackendError
-    naming the file and what to do (`store.guard_public_methods`).
+    naming the file and what to do (`store.guard_public_methods`). It keeps the
+    site settings of the last apply (`KeptSiteSettings`).
 
     The platform's operations are the rule-checking writes of users.py and
     groups.py, each given the batch's transaction (`SiteTx`)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from onenet_apply.backends.sandbox.site_settings import keep
 from onenet_apply.backends.sandbox.store import now_iso, transaction
 from onenet_apply.model.fields import GROUP_LISTS, group_fields, user_fields
 from onenet_apply.model.passwords import generate_password, hash_password
@@ -22,6 +23,7 @@ def seed(db: sqlite3.Connection, spec: SiteSpec) -> None:
     site = spec.site.id
     with transaction(db):
         db.execute("INSERT OR IGNORE INTO sites (id, created_at) VALUES (?, ?)", (site, now_iso()))
+        keep(db, spec.site)  # its site settings, as an apply keeps them
         users, numbers, extensions = [], [], []
         issued = now_iso()
         for uid, user in spec.users.items():

@@ -21,7 +21,7 @@ from typing import Any
 
 from onenet_apply.backends.base import BackendError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Small pages: an action dirties about seven b-tree pages, all rewritten to the WAL
 # and synced at every commit, so smaller pages mean fewer bytes per durable action.
 PAGE_SIZE = 2048
@@ -125,8 +125,14 @@ ALTER TABLE locks ADD COLUMN renewed_at REAL NOT NULL DEFAULT 0;
 ALTER TABLE locks ADD COLUMN lease REAL NOT NULL DEFAULT 0
 """
 
+# The site settings (the `site:` block, as `digest.plain(Site)` JSON) of the site file
+# last applied: the platform does not hold them, and `onenet import` gives them back.
+_V3 = """
+ALTER TABLE sites ADD COLUMN applied_site TEXT
+"""
+
 # Each entry moves the schema one version up; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 
 
 # How long a statement waits for another process's write transaction to end. The
