@@ -320,11 +320,11 @@ def serve_ocip(
         plan = fault_plan if fault_plan is not None else os.environ.get(faults.ENVIRONMENT, "")
         faults.FaultPlan.parse(plan)
     except ValueError as e:
-        raise click.UsageError(str(e)) from None
+        raise click.ClickException(str(e)) from None
     if (tls_cert is None) != (tls_key is None):
-        raise click.UsageError("give both --tls-cert and --tls-key, or neither")
+        raise click.ClickException("give both --tls-cert and --tls-key, or neither")
     if tls_cert is None and not is_loopback(where.host):
-        raise click.UsageError(
+        raise click.ClickException(
             f"--listen {listen}: plain OCI-P carries the password in the clear; serve beyond "
             "this machine only with --tls-cert and --tls-key"
         )

@@ -69,7 +69,7 @@ def parse(scheme: str, location: str) -> Address:
     if not location.startswith("//") or not parts.hostname:
         raise AddressError(f"{url!r}: no host; {usage}")
     try:
-        port = parts.port or (TLS_PORT if tls else PLAIN_PORT)
+        port = parts.port if parts.port is not None else (TLS_PORT if tls else PLAIN_PORT)
     except ValueError:
         raise AddressError(f"{url!r}: the port must be a number from 1 to 65535") from None
     if port == 0:

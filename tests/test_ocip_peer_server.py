@@ -1,0 +1,237 @@
+"""The loopback peer on a real socket: each connection logs in on its own (the
+nonce and LoginRequest22V5, or LoginRequest14sp4's signed password), nothing is
+answered before, hostile input is bounded, faults are injected as planned, and
+`onenet sandbox serve-ocip` announces its port and stops quietly on SIGTERM."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onenet_apply.backends.ocip import codec, url
+from onenet_apply.backends.ocip.peer import faults, login
+from onenet_apply.backends.ocip.peer.context import PeerContext
+from onenet_apply.backends.ocip.peer.dispatch import Peer
+from onenet_apply.backends.ocip.peer.server import Limits
+from onenet_apply.backends.ocip.transport import SocketChannel
+from onenet_apply.backends.sandbox import SandboxBackend
+from tests.ocip_kit import PASSWORD, USER, DocumentTap, running_server, schema_errors
+
+VERSION = codec.request("SystemSoftwareVersionGetRequest")
+
+
+def answer_version(ctx: PeerContext, request: Any) -> Any:
+    return codec.response("SystemSoftwareVersionGetResponse", version="onenet")
+
+
+@pytest.fixture
+def peer(tmp_path: Path) -> Peer:
+    return Peer(
+        PeerContext(SandboxBackend(str(tmp_path / "s.db"), create=True), "sandbox"),
+        handlers={"SystemSoftwareVersionGetRequest": answer_version},
+        gate=login.Gate(url.Login(USER, PASSWORD), "sandbox"),
+    )
+
+
+class Raw:
+    """A bare connection: documents out, documents in, nothing checked."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=3)
+        self.session = "raw-1"
+
+    def send(self, *commands: Any) -> list[Any]:
+        self.sock.sendall(codec.encode(self.session, commands))
+        return list(codec.decode(self.read()).commands)
+
+    def read(self) -> bytes:
+        data = b""
+        while codec.END_OF_DOCUMENT not in data:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    def closed(self) -> bool:
+        try:
+            return self.sock.recv(1) == b""
+        except OSError:
+            return True
+
+
+def test_nothing_is_answered_before_login_and_each_connection_logs_in_alone(peer: Peer) -> None:
+    with running_server(peer) as server:
+        first, second = Raw(server.port), Raw(server.port)
+        (refused,) = first.send(VERSION)
+        assert refused.code == 4103
+        (nonce,) = first.send(codec.request("AuthenticationRequest", user_id=USER))
+        (ok,) = first.send(codec.request("LoginRequest22V5", user_id=USER, password=PASSWORD))
+        assert type(ok).__name__ == "LoginResponse22V5" and len(nonce.nonce) == 32
+        assert first.send(VERSION)[0].version == "onenet"
+        assert second.send(VERSION)[0].code == 4103  # another connection is not logged in
+        (other,) = second.send(codec.request("AuthenticationRequest", user_id=USER))
+        assert other.nonce != nonce.nonce  # a fresh nonce per connection
+
+
+def test_the_older_login_signs_the_password_with_the_nonce(peer: Peer) -> None:
+    with running_server(peer) as server:
+        raw = Raw(server.port)
+        unsigned = codec.request("LoginRequest14sp4", user_id=USER, signed_password="0" * 32)
+        assert raw.send(unsigned)[0].code == 4961  # no nonce asked for yet
+        (nonce,) = raw.send(codec.request("AuthenticationRequest", user_id=USER))
+        wrong = login.signed(nonce.nonce, "not it")
+        assert (
+            raw.send(codec.request("LoginRequest14sp4", user_id=USER, signed_password=wrong))[
+                0
+            ].code
+            == 4962
+        )
+        (nonce,) = raw.send(codec.request("AuthenticationRequest", user_id=USER))
+        right = login.signed(nonce.nonce, PASSWORD)
+        (ok,) = raw.send(codec.request("LoginRequest14sp4", user_id=USER, signed_password=right))
+        assert type(ok).__name__ == "LoginResponse14sp4"
+        assert raw.send(VERSION)[0].version == "onenet"
+
+
+def test_the_signature_is_what_broadworks_computes() -> None:
+    """md5 over `nonce:sha1-hex(password)`, in hex, as broadworks-ocip's client signs."""
+    inner = hashlib.sha1(b"secret").hexdigest()
+    assert login.signed("1234", "secret") == hashlib.md5(f"1234:{inner}".encode()).hexdigest()
+
+
+def test_garbage_is_answered_with_an_error_and_the_connection_goes_on(peer: Peer) -> None:
+    with running_server(peer) as server:
+        raw = Raw(server.port)
+        raw.sock.sendall(b"hello</BroadsoftDocument>")
+        (error,) = codec.decode(raw.read()).commands
+        assert error.code == 4001 and "not an XML document" in error.summary
+        assert raw.send(VERSION)[0].code == 4103  # still served
+
+
+def test_an_endless_document_is_cut_off(peer: Peer) -> None:
+    with running_server(peer, limits=Limits(max_document=10_000)) as server:
+        raw = Raw(server.port)
+        raw.sock.sendall(b"<BroadsoftDocument>" + b"x" * 20_000)
+        (error,) = codec.decode(raw.read()).commands
+        assert error.code == 4002 and "at most 10000 bytes" in error.summary
+        assert raw.closed()
+
+
+def test_a_silent_connection_is_closed(peer: Peer) -> None:
+    with running_server(peer, limits=Limits(idle_timeout=0.2)) as server:
+        assert Raw(server.port).closed()
+
+
+def test_connections_beyond_the_limit_are_closed(peer: Peer) -> None:
+    with running_server(peer, limits=Limits(max_connections=1)) as server:
+        first = Raw(server.port)
+        assert first.send(VERSION)[0].code == 4103
+        assert Raw(server.port).closed()
+        assert first.send(VERSION)[0].code == 4103
+
+
+def test_a_bug_in_a_handler_is_an_error_answer_naming_no_value(
+    peer: Peer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(ctx: PeerContext, request: Any) -> Any:
+        raise KeyError(PASSWORD)
+
+    peer.handlers["SystemSoftwareVersionGetRequest"] = broken
+    peer.trust("c")
+    (error,) = codec.decode(peer.answer("c", codec.encode("s", [VERSION]))).commands
+    assert error.code == 5000 and "(KeyError)" in error.summary
+    err = capsys.readouterr().err
+    assert "SystemSoftwareVersionGetRequest failed: KeyError at" in err
+    assert PASSWORD not in err + error.summary
+
+
+def test_fault_plans_are_read_or_refused_clearly() -> None:
+    plan = faults.FaultPlan.parse("drop-after-commit:every=3, warning:once,expire-session:at=2")
+    assert [sorted(plan.next()) for _ in range(6)] == [
+        ["warning"],
+        ["expire-session"],
+        ["drop-after-commit"],
+        [],
+        [],
+        ["drop-after-commit"],
+    ]
+    assert faults.FaultPlan.parse("warning").next() == {"warning"}
+    for bad, says in (("explode", "the kinds are"), ("warning:every=0", "warning:every=N")):
+        with pytest.raises(faults.FaultSpecError, match=says):
+            faults.FaultPlan.parse(bad)
+
+
+def test_the_schema_check_rejects_what_the_xsd_rejects() -> None:
+    """The kit's check is real: a login passes, a command with xsi:nil (what
+    broadworks-ocip writes for an empty list) does not."""
+    good = codec.encode("s", [codec.request("LoginRequest22V5", user_id=USER, password="x")])
+    assert schema_errors(good) == []
+    bad = good.replace(b"<userId>", b"<userName>").replace(b"</userId>", b"</userName>")
+    assert schema_errors(bad)
+
+
+# -- the command line
+def serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    environment = {**os.environ, "ONENET_OCIP_USER": USER, "ONENET_OCIP_PASSWORD": PASSWORD}
+    environment.pop("ONENET_OCIP_PEER_FAULTS", None)
+    environment.update(env or {})
+    return subprocess.Popen(
+        [sys.executable, "-m", "onenet_apply", "sandbox", "serve-ocip", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+    )
+
+
+def test_serve_ocip_announces_its_port_serves_and_stops_quietly_on_sigterm(
+    tmp_path: Path, sent_documents: DocumentTap
+) -> None:
+    process = serve(tmp_path, "--backend", "sandbox:s.db", "--listen", "127.0.0.1:0")
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("listening on 127.0.0.1:") and not line.endswith(":0\n")
+        port = int(line.strip().rpartition(":")[2])
+        address = url.parse("ocip", f"//127.0.0.1:{port}/sandbox")
+        client = SocketChannel(address, url.Login(USER, PASSWORD), taps=[sent_documents])
+        (answer,) = client.exchange([VERSION])  # logged in; the peer does not serve this one
+        assert answer.code == 4000 and "not served" in answer.summary
+        client.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert (out, err) == ("", "")  # nothing after the one line
+    assert (tmp_path / "s.db").exists()  # an empty sandbox is created
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        ((), {"ONENET_OCIP_PASSWORD": ""}, "set ONENET_OCIP_PASSWORD in the environment"),
+        (("--tls-cert", "c.pem"), {}, "give both --tls-cert and --tls-key"),
+        (("--listen", "0.0.0.0:0"), {}, "plain OCI-P carries the password in the clear"),
+        (("--listen", "nowhere"), {}, "write HOST:PORT"),
+        (("--faults", "explode"), {}, "the kinds are"),
+        ((), {"ONENET_OCIP_PEER_FAULTS": "warning:at=x"}, "warning:at=N"),
+    ],
+)
+def test_serve_ocip_refuses_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], says: str
+) -> None:
+    process = serve(tmp_path, "--listen", "127.0.0.1:0", *args, env=env)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and says in err, err
+    assert PASSWORD not in err
