@@ -235,3 +235,33 @@ def test_serve_ocip_refuses_in_one_line(
     assert process.returncode == 1 and out == ""
     assert len(err.strip().splitlines()) == 1 and says in err, err
     assert PASSWORD not in err
+
+
+def test_plan_over_ocip_through_the_command_line_and_a_wrong_password_refused(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole path: `onenet plan --backend ocip://...` logs in to the peer and
+    reads the (new, empty) site; a wrong password is one line, shown nowhere."""
+    from tests.conftest import EXAMPLE
+
+    served = Peer(
+        PeerContext(SandboxBackend(str(workdir / "peer.db"), create=True), "sandbox"),
+        gate=login.Gate(url.Login(USER, PASSWORD), "sandbox"),
+    )
+    monkeypatch.setenv(url.USER_VARIABLE, USER)
+    with running_server(served) as server:
+        backend = f"ocip://127.0.0.1:{server.port}/sandbox"
+        monkeypatch.setenv(url.PASSWORD_VARIABLE, PASSWORD)
+        planned = onenet("plan", str(EXAMPLE), "--backend", backend)
+        assert planned.code == 0, planned.err
+        assert "+ user/anna create" in planned.out
+        monkeypatch.setenv(url.PASSWORD_VARIABLE, "Not-the-password-1")
+        refused = onenet("plan", str(EXAMPLE), "--backend", backend)
+    assert refused.code == 1
+    assert refused.err.strip().splitlines() == [
+        f"Error: {backend} refused the login of {USER}: "
+        "[Error 4962] Invalid user id or password [OCI-P error 4962]"
+    ]
+    for result in (planned, refused):
+        assert PASSWORD not in result.out + result.err
+        assert "Not-the-password-1" not in result.out + result.err

@@ -308,3 +308,81 @@ def test_tls_verified_against_a_private_authority_and_refused_without_it(
         assert not isinstance(refused.value, TransientError)
         assert "the server's TLS certificate is not trusted" in said(refused)
         assert "add ?ca=FILE" in str(refused.value)
+
+
+@pytest.fixture
+def scripted() -> Iterator[tuple[int, list[list[Any]]]]:
+    """A server that logs anyone in and answers each other document with the next
+    answers of its script (the test fills it)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    script: list[list[Any]] = []
+
+    def serve() -> None:
+        sock, _ = listener.accept()
+        with sock:
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+                documents, data = codec.split_documents(data)
+                for document in documents:
+                    request = codec.decode(document)
+                    name = request.commands[0].type_
+                    if name == "AuthenticationRequest":
+                        answers = [
+                            codec.response(
+                                "AuthenticationResponse",
+                                user_id=USER,
+                                nonce="n",
+                                password_algorithm="MD5",
+                            )
+                        ]
+                    elif name == "LoginRequest22V5":
+                        answers = [
+                            codec.response(
+                                "LoginResponse22V5",
+                                login_type="User",
+                                locale="en_US",
+                                encoding="ISO-8859-1",
+                                is_enterprise=True,
+                                user_domain="x",
+                            )
+                        ]
+                    else:
+                        answers = script.pop(0)
+                    sock.sendall(codec.encode(request.session_id, answers))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], script
+    listener.close()
+
+
+EXPIRED = codec.Fault("[Error 4103] Not logged in", code=4103)
+
+
+def test_a_session_that_expired_part_way_is_transient_and_not_resent(
+    scripted: tuple[int, list[list[Any]]], sent_documents: DocumentTap
+) -> None:
+    port, script = scripted
+    script.append([codec.success(), EXPIRED])  # the first went through
+    with pytest.raises(TransientError, match="expired part way through a document"):
+        channel(port, sent_documents).exchange([WRITE, WRITE])
+    assert sent_documents.types() == [*LOGIN, "UserDeleteRequest", "UserDeleteRequest", *LOGIN]
+
+
+def test_a_session_that_expires_again_at_once_is_transient(
+    scripted: tuple[int, list[list[Any]]], sent_documents: DocumentTap
+) -> None:
+    port, script = scripted
+    script.extend([[EXPIRED], [EXPIRED]])
+    with pytest.raises(TransientError, match="the session expired again"):
+        channel(port, sent_documents).exchange([WRITE])
+
+
+def test_a_reply_for_another_session_or_with_missing_answers_is_transient(
+    scripted: tuple[int, list[list[Any]]], sent_documents: DocumentTap
+) -> None:
+    port, script = scripted
+    script.append([codec.success()])
+    with pytest.raises(TransientError, match=r"no whole reply \(1 answers to 2 requests\)"):
+        channel(port, sent_documents).exchange([WRITE, WRITE])
