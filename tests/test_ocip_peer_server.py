@@ -62,8 +62,11 @@ class Raw:
         return data
 
     def closed(self) -> bool:
+        """Whether the server closes the connection (within the 3 s timeout)."""
         try:
             return self.sock.recv(1) == b""
+        except TimeoutError:
+            return False
         except OSError:
             return True
 

@@ -121,6 +121,7 @@ def test_login_with_the_nonce_then_LoginRequest22V5_and_logout_on_close(
     assert sent_documents.types() == [*LOGIN, "GroupGetRequest22V5"]
     assert len(served.peer.gate.logged_in) == 1
     client.close()
+    assert sent_documents.types()[-1] == "LogoutRequest"
     wait_for(lambda: not served.peer.gate.logged_in)
 
 

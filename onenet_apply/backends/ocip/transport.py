@@ -150,7 +150,10 @@ class SocketChannel:
         try:
             if not self._closed_by_server():
                 logout = codec.request("LogoutRequest", user_id=self.login.user, reason="done")
-                self._socket.sendall(codec.encode(self._session, [logout]))
+                document = codec.encode(self._session, [logout])
+                for tap in self.taps:
+                    tap(document)
+                self._socket.sendall(document)
         except OSError:
             pass
         self._drop()
