@@ -149,7 +149,7 @@ class SocketChannel:
             return
         try:
             if not self._closed_by_server():
-                logout = codec.request("LogoutRequest", user_id=self.login.user, reason="done")
+                logout = codec.request("LogoutRequest", user_id=self.login.user, reason="Client Logout")
                 document = codec.encode(self._session, [logout])
                 for tap in self.taps:
                     tap(document)
