@@ -23,7 +23,14 @@ from onenet_apply.backends.ocip.peer.dispatch import Peer
 from onenet_apply.backends.ocip.peer.server import Limits
 from onenet_apply.backends.ocip.transport import SocketChannel
 from onenet_apply.backends.sandbox import SandboxBackend
-from tests.ocip_kit import PASSWORD, USER, DocumentTap, running_server, schema_errors
+from tests.ocip_kit import (
+    PASSWORD,
+    USER,
+    DocumentTap,
+    running_server,
+    schema_errors,
+    self_signed,
+)
 
 VERSION = codec.request("SystemSoftwareVersionGetRequest")
 
@@ -217,6 +224,42 @@ def test_serve_ocip_announces_its_port_serves_and_stops_quietly_on_sigterm(
     assert process.returncode == 0
     assert (out, err) == ("", "")  # nothing after the one line
     assert (tmp_path / "s.db").exists()  # an empty sandbox is created
+
+
+def test_serve_ocip_over_tls_through_the_command_line(
+    tmp_path: Path, sent_documents: DocumentTap
+) -> None:
+    cert, key = self_signed(tmp_path)
+    tls = ("--tls-cert", str(cert), "--tls-key", str(key))
+    process = serve(tmp_path, "--listen", "127.0.0.1:0", "--enterprise", "ent", *tls)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().strip().rpartition(":")[2])
+        address = url.parse("ocips", f"//127.0.0.1:{port}/ent?ca={cert}")
+        client = SocketChannel(address, url.Login(USER, PASSWORD), taps=[sent_documents])
+        (answer,) = client.exchange([VERSION])
+        assert answer.code == 4000
+        client.close()
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl-C stops it as quietly
+        out, err = process.communicate(timeout=10)
+    assert (process.returncode, out, err) == (0, "", "")
+
+
+def test_serve_ocip_on_a_port_in_use_or_with_an_unreadable_key_is_one_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "c.pem").write_text("not a certificate")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        for args, says in (
+            (("--listen", f"127.0.0.1:{port}"), f"cannot listen on 127.0.0.1:{port}: "),
+            (("--tls-cert", "c.pem", "--tls-key", "c.pem"), "--tls-cert/--tls-key: cannot load"),
+        ):
+            process = serve(tmp_path, *args)
+            out, err = process.communicate(timeout=30)
+            assert process.returncode == 1 and out == ""
+            assert len(err.strip().splitlines()) == 1 and says in err, err
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,8 @@ the R25 schema, and no message holds the password."""
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 import socket
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -28,7 +27,7 @@ from onenet_apply.backends.ocip.peer.faults import FaultPlan
 from onenet_apply.backends.ocip.peer.server import Limits, tls_context
 from onenet_apply.backends.ocip.transport import LoginRefused, SocketChannel
 from onenet_apply.backends.sandbox import SandboxBackend
-from tests.ocip_kit import PASSWORD, USER, DocumentTap, running_server
+from tests.ocip_kit import PASSWORD, USER, DocumentTap, running_server, self_signed
 
 READ = codec.request("GroupGetRequest22V5", service_provider_id="sandbox", group_id="acme")
 WRITE = codec.request("UserDeleteRequest", user_id="anna@acme.example")
@@ -226,7 +225,7 @@ def garbling_server() -> Iterator[int]:
 
     def serve() -> None:
         sock, _ = listener.accept()
-        with sock:
+        with sock, contextlib.suppress(OSError):
             while sock.recv(65536):
                 sock.sendall(b"<nonsense/></BroadsoftDocument>")
 
@@ -261,34 +260,7 @@ def test_the_rate_limit_spaces_documents_by_their_requests(
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is not installed")
-    where = tmp_path_factory.mktemp("tls")
-    cert, key = where / "cert.pem", where / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=onenet test",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 def test_tls_verified_against_a_private_authority_and_refused_without_it(
@@ -316,11 +288,11 @@ def scripted() -> Iterator[tuple[int, list[list[Any]]]]:
     """A server that logs anyone in and answers each other document with the next
     answers of its script (the test fills it)."""
     listener = socket.create_server(("127.0.0.1", 0))
-    script: list[list[Any]] = []
+    script: list[Any] = []  # answers, or bytes to send as they are
 
     def serve() -> None:
         sock, _ = listener.accept()
-        with sock:
+        with sock, contextlib.suppress(OSError):
             data = b""
             while chunk := sock.recv(65536):
                 data += chunk
@@ -350,7 +322,10 @@ def scripted() -> Iterator[tuple[int, list[list[Any]]]]:
                         ]
                     else:
                         answers = script.pop(0)
-                    sock.sendall(codec.encode(request.session_id, answers))
+                    if isinstance(answers, bytes):  # sent as it is
+                        sock.sendall(answers)
+                    else:
+                        sock.sendall(codec.encode(request.session_id, answers))
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -387,3 +362,47 @@ def test_a_reply_for_another_session_or_with_missing_answers_is_transient(
     script.append([codec.success()])
     with pytest.raises(TransientError, match=r"no whole reply \(1 answers to 2 requests\)"):
         channel(port, sent_documents).exchange([WRITE, WRITE])
+
+
+@pytest.mark.parametrize(
+    ("reply", "says"),
+    [
+        (codec.encode("someone-else", [codec.success()]), "a reply for another session"),
+        (codec.encode("x", [codec.success()]) * 2, "more than one reply"),
+        (b"<BroadsoftDocument>" + b" " * 5000, "a reply larger than any answer"),
+    ],
+)
+def test_a_reply_that_cannot_be_ours_is_transient(
+    scripted: tuple[int, list[Any]], sent_documents: DocumentTap, reply: bytes, says: str
+) -> None:
+    port, script = scripted
+    script.append(reply)
+    client = channel(port, sent_documents)
+    client.max_reply = 4096
+    client._buffer.limit = 4096
+    with pytest.raises(TransientError, match=f"no whole reply \\({says}\\)"):
+        client.exchange([WRITE])
+
+
+def test_tls_to_a_server_that_does_not_speak_it_fails_in_one_line(garbling_server: int) -> None:
+    address = url.parse("ocips", f"//127.0.0.1:{garbling_server}/sandbox?timeout=2")
+    with pytest.raises(BackendError, match="the TLS handshake failed"):
+        SocketChannel(address, url.Login(USER, PASSWORD)).exchange([READ])
+
+
+def test_a_tls_connection_the_server_closed_while_idle_is_replaced(
+    tmp_path: Path, handlers: Handlers, certificate: tuple[Path, Path], sent_documents: DocumentTap
+) -> None:
+    cert, key = certificate
+    tls = tls_context(str(cert), str(key))
+    peer = make_peer(tmp_path, handlers)
+    with running_server(peer, tls=tls, limits=Limits(idle_timeout=0.3)) as server:
+        address = url.parse("ocips", f"//127.0.0.1:{server.port}/sandbox?ca={cert}")
+        client = SocketChannel(address, url.Login(USER, PASSWORD), taps=[sent_documents])
+        client.exchange([WRITE])
+        client.exchange([WRITE])  # at once: the same connection
+        time.sleep(0.6)
+        client.exchange([WRITE])
+        client.close()
+    assert handlers.calls["write"] == 3
+    assert sent_documents.types().count("LoginRequest22V5") == 2

@@ -110,12 +110,14 @@ class SocketChannel:
     taps: list[Tap] = field(default_factory=list)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    max_reply: int = MAX_REPLY
     _socket: socket.socket | None = field(default=None, init=False, repr=False)
-    _buffer: DocumentBuffer = field(
-        default_factory=lambda: DocumentBuffer(MAX_REPLY), init=False, repr=False
-    )
+    _buffer: DocumentBuffer = field(init=False, repr=False)
     _session: str = field(default="", init=False, repr=False)
     _next_send: float = field(default=0.0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._buffer = DocumentBuffer(self.max_reply)
 
     def exchange(self, commands: Sequence[Any]) -> list[codec.Answer]:
         commands = list(commands)
@@ -149,7 +151,9 @@ class SocketChannel:
             return
         try:
             if not self._closed_by_server():
-                logout = codec.request("LogoutRequest", user_id=self.login.user, reason="Client Logout")
+                logout = codec.request(
+                    "LogoutRequest", user_id=self.login.user, reason="Client Logout"
+                )
                 document = codec.encode(self._session, [logout])
                 for tap in self.taps:
                     tap(document)
