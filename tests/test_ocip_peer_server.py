@@ -11,6 +11,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -311,3 +313,36 @@ def test_plan_over_ocip_through_the_command_line_and_a_wrong_password_refused(
     for result in (planned, refused):
         assert PASSWORD not in result.out + result.err
         assert "Not-the-password-1" not in result.out + result.err
+
+
+def test_connections_are_served_at_once_but_documents_one_at_a_time(peer: Peer) -> None:
+    """Each connection has its own thread and session; the sandbox behind them
+    sees one document at a time."""
+    inside: list[int] = []
+    overlaps: list[int] = []
+    answered: list[str] = []
+
+    def one_at_a_time(ctx: PeerContext, request: Any) -> Any:
+        inside.append(1)
+        if len(inside) > 1:
+            overlaps.append(len(inside))
+        time.sleep(0.002)
+        inside.pop()
+        return answer_version(ctx, request)
+
+    peer.handlers["SystemSoftwareVersionGetRequest"] = one_at_a_time
+    with running_server(peer) as server:
+
+        def client() -> None:
+            address = url.parse("ocip", f"//127.0.0.1:{server.port}/sandbox")
+            channel = SocketChannel(address, url.Login(USER, PASSWORD))
+            for _ in range(30):
+                answered.append(channel.exchange([VERSION])[0].version)
+            channel.close()
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert answered == ["onenet"] * 120 and overlaps == []

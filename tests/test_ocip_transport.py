@@ -386,8 +386,9 @@ def test_a_reply_that_cannot_be_ours_is_transient(
 
 def test_tls_to_a_server_that_does_not_speak_it_fails_in_one_line(garbling_server: int) -> None:
     address = url.parse("ocips", f"//127.0.0.1:{garbling_server}/sandbox?timeout=2")
-    with pytest.raises(BackendError, match="the TLS handshake failed"):
+    with pytest.raises(BackendError, match="the TLS handshake failed") as failed:
         SocketChannel(address, url.Login(USER, PASSWORD)).exchange([READ])
+    assert not isinstance(failed.value, TransientError)  # trying again will not help
 
 
 def test_a_tls_connection_the_server_closed_while_idle_is_replaced(
