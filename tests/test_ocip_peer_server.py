@@ -228,19 +228,23 @@ def test_serve_ocip_announces_its_port_serves_and_stops_quietly_on_sigterm(
     assert (tmp_path / "s.db").exists()  # an empty sandbox is created
 
 
-def test_serve_ocip_over_tls_through_the_command_line(
+def test_serve_ocip_over_tls_with_faults_from_the_environment(
     tmp_path: Path, sent_documents: DocumentTap
 ) -> None:
     cert, key = self_signed(tmp_path)
     tls = ("--tls-cert", str(cert), "--tls-key", str(key))
-    process = serve(tmp_path, "--listen", "127.0.0.1:0", "--enterprise", "ent", *tls)
+    faults_from_env = {"ONENET_OCIP_PEER_FAULTS": "expire-session:once"}
+    process = serve(
+        tmp_path, "--listen", "127.0.0.1:0", "--enterprise", "ent", *tls, env=faults_from_env
+    )
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline().strip().rpartition(":")[2])
         address = url.parse("ocips", f"//127.0.0.1:{port}/ent?ca={cert}")
         client = SocketChannel(address, url.Login(USER, PASSWORD), taps=[sent_documents])
-        (answer,) = client.exchange([VERSION])
+        (answer,) = client.exchange([VERSION])  # the session expired first: logged in again
         assert answer.code == 4000
+        assert sent_documents.types().count("LoginRequest22V5") == 2
         client.close()
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C stops it as quietly
