@@ -1,4 +1,5 @@
-"""`onenet sandbox ...`: play the carrier's part and look inside the embedded sandbox."""
+"""`onenet sandbox ...`: play the carrier's part, look inside the embedded sandbox, or
+serve it over OCI-P (`serve-ocip`, the loopback peer)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def open_sandbox(url: str | None, *, create: bool = False) -> SandboxBackend:
 @click.group()
 def sandbox() -> None:
     """Control the embedded sandbox: activate or fail pending users and groups, retry or
-    remove failed ones."""
+    remove failed ones, or serve it over OCI-P."""
 
 
 # what each carrier or team verb acts on, and the sandbox method that plays it
