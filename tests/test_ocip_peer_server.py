@@ -206,6 +206,16 @@ def serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subp
     )
 
 
+def finish(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """The output of a serve-ocip expected to stop by itself; killed if it does not."""
+    try:
+        return process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+
+
 def test_serve_ocip_announces_its_port_serves_and_stops_quietly_on_sigterm(
     tmp_path: Path, sent_documents: DocumentTap
 ) -> None:
@@ -263,7 +273,7 @@ def test_serve_ocip_on_a_port_in_use_or_with_an_unreadable_key_is_one_line(
             (("--tls-cert", "c.pem", "--tls-key", "c.pem"), "--tls-cert/--tls-key: cannot load"),
         ):
             process = serve(tmp_path, *args)
-            out, err = process.communicate(timeout=30)
+            out, err = finish(process)
             assert process.returncode == 1 and out == ""
             assert len(err.strip().splitlines()) == 1 and says in err, err
 
@@ -283,7 +293,7 @@ def test_serve_ocip_refuses_in_one_line(
     tmp_path: Path, args: tuple[str, ...], env: dict[str, str], says: str
 ) -> None:
     process = serve(tmp_path, "--listen", "127.0.0.1:0", *args, env=env)
-    out, err = process.communicate(timeout=30)
+    out, err = finish(process)
     assert process.returncode == 1 and out == ""
     assert len(err.strip().splitlines()) == 1 and says in err, err
     assert PASSWORD not in err
