@@ -207,7 +207,8 @@ def serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subp
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[str, str]:
-    """The output of a serve-ocip expected to stop by itself; killed if it does not."""
+    """The output of a serve-ocip expected to stop (by itself, or as signalled);
+    killed if it does not, so no test leaves one running."""
     try:
         return process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -232,7 +233,7 @@ def test_serve_ocip_announces_its_port_serves_and_stops_quietly_on_sigterm(
         client.close()
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=10)
+        out, err = finish(process)
     assert process.returncode == 0
     assert (out, err) == ("", "")  # nothing after the one line
     assert (tmp_path / "s.db").exists()  # an empty sandbox is created
@@ -258,7 +259,7 @@ def test_serve_ocip_over_tls_with_faults_from_the_environment(
         client.close()
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C stops it as quietly
-        out, err = process.communicate(timeout=10)
+        out, err = finish(process)
     assert (process.returncode, out, err) == (0, "", "")
 
 
