@@ -48,10 +48,11 @@ def test_a_distribution_on_the_path_brings_its_backends(
 def test_an_unknown_scheme_lists_the_installed_backends_and_how_to_write_them(
     onenet, workdir: Path
 ) -> None:
-    result = onenet("plan", "site.yaml", "--backend", "ocip://pbx.example:2209")
+    result = onenet("plan", "site.yaml", "--backend", "sip://pbx.example:5060")
     assert result.code == 1
     assert (
-        "unknown backend 'ocip://pbx.example:2209': installed backends: "
+        "unknown backend 'sip://pbx.example:5060': installed backends: "
+        "ocip (ocip://127.0.0.1[:PORT]/ENTERPRISE), ocips (ocips://HOST[:PORT]/ENTERPRISE), "
         "sandbox (sandbox:PATH, e.g. sandbox:.onenet/sandbox.db)" in result.err
     )
 
@@ -65,7 +66,7 @@ def test_a_registered_backend_opens_by_its_scheme_and_is_listed() -> None:
     registry.register("memory", open_memory)
     try:
         assert isinstance(open_backend("memory:one"), MemoryBackend)
-        with pytest.raises(BackendError, match=r"memory \(memory:NAME\), sandbox"):
+        with pytest.raises(BackendError, match=r"memory \(memory:NAME\), ocip \("):
             open_backend("nope:x")
     finally:
         registry.unregister("memory")

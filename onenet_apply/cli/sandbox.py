@@ -1,8 +1,11 @@
-"""`onenet sandbox ...`: play the carrier's part and look inside the embedded sandbox."""
+"""`onenet sandbox ...`: play the carrier's part, look inside the embedded sandbox, or
+serve it over OCI-P (`serve-ocip`, the loopback peer)."""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import click
 
@@ -27,7 +30,7 @@ def open_sandbox(url: str | None, *, create: bool = False) -> SandboxBackend:
 @click.group()
 def sandbox() -> None:
     """Control the embedded sandbox: activate or fail pending users and groups, retry or
-    remove failed ones."""
+    remove failed ones, or serve it over OCI-P."""
 
 
 # what each carrier or team verb acts on, and the sandbox method that plays it
@@ -272,3 +275,82 @@ def unlock(site: str, backend: str | None) -> None:
             "next change to the site.",
             err=True,
         )
+
+
+@sandbox.command("serve-ocip")
+@click.option(
+    "--listen",
+    default="127.0.0.1:2208",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Where to listen; port 0 picks a free one (the line printed names it).",
+)
+@click.option(
+    "--enterprise",
+    default="sandbox",
+    show_default=True,
+    metavar="ID",
+    help="The enterprise whose groups the sandbox's sites are.",
+)
+@click.option("--tls-cert", type=click.Path(dir_okay=False), help="Serve TLS: the certificate.")
+@click.option("--tls-key", type=click.Path(dir_okay=False), help="Serve TLS: its private key.")
+@click.option(
+    "--faults",
+    "fault_plan",
+    metavar="PLAN",
+    default=None,
+    help="Faults to inject, for tests (default $ONENET_OCIP_PEER_FAULTS; docs/ocip.md).",
+)
+@backend_option
+def serve_ocip(
+    listen: str,
+    enterprise: str,
+    tls_cert: str | None,
+    tls_key: str | None,
+    fault_plan: str | None,
+    backend: str | None,
+) -> None:
+    """Serve the sandbox over OCI-P, as a BroadWorks server would, until SIGTERM or
+    Ctrl-C. The login is ONENET_OCIP_USER and ONENET_OCIP_PASSWORD; the line
+    `listening on HOST:PORT` says it is ready."""
+    from onenet_apply.backends.ocip.peer import faults, server
+    from onenet_apply.backends.ocip.url import is_loopback, login_from_environment
+
+    try:
+        where = server.parse_listen(listen)
+        plan = fault_plan if fault_plan is not None else os.environ.get(faults.ENVIRONMENT, "")
+        faults.FaultPlan.parse(plan)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    if (tls_cert is None) != (tls_key is None):
+        raise click.ClickException("give both --tls-cert and --tls-key, or neither")
+    if tls_cert is None and not is_loopback(where.host):
+        raise click.ClickException(
+            f"--listen {listen}: plain OCI-P carries the password in the clear; serve beyond "
+            "this machine only with --tls-cert and --tls-key"
+        )
+    account = login_from_environment()
+    try:
+        tls = server.tls_context(tls_cert, tls_key) if tls_cert and tls_key else None
+    except (OSError, ValueError) as e:
+        raise click.ClickException(f"--tls-cert/--tls-key: cannot load them: {e}") from None
+    sandbox_backend = open_sandbox(backend, create=True)
+    try:
+        server.serve_sandbox(
+            sandbox_backend,
+            where,
+            enterprise=enterprise,
+            account=account,
+            tls=tls,
+            fault_plan=plan,
+            announce=_announce,
+        )
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {listen}: {e.strerror or e}") from None
+    finally:
+        sandbox_backend.close()
+
+
+def _announce(line: str) -> None:
+    click.echo(line)
+    sys.stdout.flush()
