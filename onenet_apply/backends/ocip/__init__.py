@@ -38,7 +38,9 @@ def _open(scheme: str, location: str) -> OcipBackend:
     from onenet_apply.backends.ocip.backend import OcipBackend
     from onenet_apply.backends.ocip.transport import SocketChannel
 
-    return OcipBackend(SocketChannel(address, login), address.enterprise)
+    return OcipBackend(
+        SocketChannel(address, login), address.enterprise, scope=address.describe()
+    )
 
 
 open_ocips.usage = "ocips://HOST[:PORT]/ENTERPRISE"  # type: ignore[attr-defined]
