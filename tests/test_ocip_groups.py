@@ -312,3 +312,19 @@ def test_requests_per_group_to_create_and_to_read(applied: OcipSite, tmp_path: P
     start = len(site.documents)
     site.read()
     assert (len(site.documents) - start, site.requests_sent(start)) == (2, 6 + 2 + 3 + 1 + 1)
+
+
+def test_an_agent_list_replaced_whole_keeps_the_weights_of_those_who_stay(
+    applied: OcipSite,
+) -> None:
+    """As in BroadWorks: a new agent weighs 0, so the weights still sum to 100."""
+    applied.execute(
+        Kind.SET_MEMBERS, "hunt_group", "service-desk", members=["jana", "hanna", "ivan", "ben"]
+    )
+    group = applied.read()["hunt_groups"]["service-desk"].item
+    assert group.members == ("jana", "hanna", "ivan", "ben")
+    assert dict(group.weights) == {"hanna": 50, "ivan": 25, "jana": 25, "ben": 0}
+    # one who leaves takes weight with them: short of 100, refused
+    assert "[weights]" in refused(
+        applied, Kind.SET_MEMBERS, "hunt_group", "service-desk", members=["hanna", "ivan"]
+    )
