@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply.backends.base import RefusedError
+from onenet_apply.backends.base import NotFoundError, RefusedError
+from onenet_apply.backends.ocip import codec
 from onenet_apply.model.plan import Action, Kind, Target
 from onenet_apply.model.spec import NoAnswer
 from onenet_apply.model.state import Lifecycle
@@ -140,13 +141,25 @@ def test_no_answer_round_trips(applied: OcipSite, no_answer: dict | None) -> Non
 
 def test_weights_round_trip_alone_and_with_the_members(applied: OcipSite) -> None:
     members = ["hanna", "ivan", "jana"]
-    applied.execute(
+    start = len(applied.documents)
+    alone = Action.make(
         Kind.SET_MEMBERS,
-        "hunt_group",
-        "service-desk",
-        members=members,
-        weights={"hanna": 0, "ivan": 40, "jana": 60},
+        Target("hunt_group", "service-desk"),
+        {
+            "members": (members, members),
+            "weights": (
+                {"hanna": 50, "ivan": 25, "jana": 25},
+                {"hanna": 0, "ivan": 40, "jana": 60},
+            ),
+        },
     )  # members kept: the weights alone
+    applied.backend.execute(applied.site, alone)
+    assert b"WeightedCallDistributionRequest" in applied.documents[start]
+    assert dict(applied.read()["hunt_groups"]["service-desk"].item.weights) == {
+        "hanna": 0,
+        "ivan": 40,
+        "jana": 60,
+    }
     applied.execute(
         Kind.SET_MEMBERS,
         "hunt_group",
@@ -328,3 +341,70 @@ def test_an_agent_list_replaced_whole_keeps_the_weights_of_those_who_stay(
     assert "[weights]" in refused(
         applied, Kind.SET_MEMBERS, "hunt_group", "service-desk", members=["hanna", "ivan"]
     )
+
+
+def test_a_create_that_carries_its_lists_sends_them_in_the_same_document(
+    applied: OcipSite,
+) -> None:
+    """The planner writes lists apart; a create that carries them (as the sandbox
+    takes one) sends them with the group, weighted members with their weights."""
+    start = len(applied.documents)
+    applied.execute(
+        Kind.CREATE, "hunt_group", "night", name="Night", number="+493012345652",
+        extension="5652", policy="weighted", no_answer=None,
+        members=["ben", "ivan"], weights={"ben": 60, "ivan": 40},
+    )  # fmt: skip
+    applied.execute(
+        Kind.CREATE, "hunt_group", "day", name="Day", number="+493012345653",
+        extension="5653", policy="simultaneous", no_answer=None, members=["ben", "ivan"],
+    )  # fmt: skip
+    applied.execute(
+        Kind.CREATE, "call_centre", "sales-line", name="Sales Line", number="+493012345661",
+        extension="5661", edition="basic", agents=["deniz"], supervisors=["carla"],
+    )  # fmt: skip
+    assert len(applied.documents) - start == 3
+    applied.sandbox.activate(applied.site)
+    read = applied.read()
+    assert read == applied.sandbox_groups()
+    assert dict(read["hunt_groups"]["night"].item.weights) == {"ben": 60, "ivan": 40}
+    assert read["call_centres"]["sales-line"].item.agents == ("deniz",)
+
+
+def test_a_number_extension_and_edition_change_reads_back(applied: OcipSite) -> None:
+    applied.execute(Kind.UPDATE, "hunt_group", "sales", number="+493012345652", extension="5652")
+    applied.execute(Kind.UPDATE, "call_centre", "support", extension="5699")
+    applied.execute(Kind.UPDATE, "call_centre", "support", name="Help")
+    read = applied.read()
+    assert read == applied.sandbox_groups()
+    assert (
+        read["hunt_groups"]["sales"].item.number,
+        read["call_centres"]["support"].item.name,
+    ) == (
+        "+493012345652",
+        "Help",
+    )
+
+
+def test_a_park_group_that_stops_stating_the_timer_reads_back_none(applied: OcipSite) -> None:
+    applied.execute(Kind.UPDATE, "call_park_group", "reception", recall_timer=None)
+    read = applied.read()
+    assert read == applied.sandbox_groups()
+    assert read["call_park_groups"]["reception"].item.recall_timer is None
+    applied.execute(Kind.UPDATE, "call_park_group", "reception", recall_timer=90)
+    assert applied.read()["call_park_groups"]["reception"].item.recall_timer == 90
+
+
+def test_a_pickup_group_not_there_is_not_found_and_hand_made_ones_are_not_the_sites(
+    applied: OcipSite,
+) -> None:
+    with pytest.raises(NotFoundError, match="no call pickup group floor-9"):
+        applied.execute(Kind.DELETE, "call_pickup_group", "floor-9")
+    # instances someone named by hand, outside the site file's naming: not the site's
+    applied.peer.handlers["GroupCallPickupGetInstanceListRequest"] = lambda ctx, request: (
+        codec.response(
+            "GroupCallPickupGetInstanceListResponse", name=["Ops", "Floor 2 [floor-2]", "X [a b]"]
+        )
+    )
+    assert list(applied.read()["call_pickup_groups"]) == ["floor-2"]
+    applied.execute(Kind.SET_MEMBERS, "call_pickup_group", "floor-2", members=["ivan"])
+    assert applied.sandbox_groups()["call_pickup_groups"]["floor-2"].item.members == ("ivan",)
