@@ -408,3 +408,14 @@ def test_a_pickup_group_not_there_is_not_found_and_hand_made_ones_are_not_the_si
     assert list(applied.read()["call_pickup_groups"]) == ["floor-2"]
     applied.execute(Kind.SET_MEMBERS, "call_pickup_group", "floor-2", members=["ivan"])
     assert applied.sandbox_groups()["call_pickup_groups"]["floor-2"].item.members == ("ivan",)
+
+
+def test_the_codec_sends_a_field_called_name_and_reads_an_empty_member_table_back() -> None:
+    """Pickup and park requests have a field `name`; a group without members is
+    answered with an empty table, which must decode as an empty list."""
+    request = codec.request("GroupCallPickupDeleteInstanceRequest", service_provider_id="e",
+                            group_id="g", name="Floor 2 [floor-2]")  # fmt: skip
+    assert request.name == "Floor 2 [floor-2]"
+    empty = codec.response("GroupCallPickupGetInstanceResponse", user_table=[])
+    (decoded,) = codec.decode(codec.encode("s", [empty])).commands
+    assert decoded.user_table == []

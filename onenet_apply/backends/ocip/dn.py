@@ -10,15 +10,15 @@ from __future__ import annotations
 import phonenumbers
 
 
-def to_dn(e164: str) -> str:
+def dn(number: str) -> str:
     """`+493012345650` -> `+49-3012345650`."""
-    number = phonenumbers.parse(e164, None)
-    return f"+{number.country_code}-{phonenumbers.national_significant_number(number)}"
+    parsed = phonenumbers.parse(number, None)
+    return f"+{parsed.country_code}-{phonenumbers.national_significant_number(parsed)}"
 
 
-def from_dn(dn: str, country_code: str | None = None) -> str:
+def e164(number: str, country_code: str | None = None) -> str:
     """A directory number as BroadWorks reports it, in E.164: `+49-3012345650`
     as it is, national digits with the country code the server gives beside them."""
-    if dn.startswith("+"):
-        return dn.replace("-", "")
-    return f"+{country_code}{dn}" if country_code else dn
+    if number.startswith("+"):
+        return number.replace("-", "")
+    return f"+{country_code}{number}" if country_code else number

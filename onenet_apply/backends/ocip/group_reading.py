@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onenet_apply.backends.ocip import codec
-from onenet_apply.backends.ocip.dn import from_dn
+from onenet_apply.backends.ocip.dn import e164
 from onenet_apply.backends.ocip.instance_names import InstanceName, decode
 from onenet_apply.backends.ocip.link import SiteLink
 from onenet_apply.backends.ocip.services import ServiceMapping
@@ -123,7 +123,7 @@ def hunt_group(link: SiteLink, key: str, answer: Any) -> HuntGroup:
     return HuntGroup(
         key,
         profile.name,
-        from_dn(profile.phone_number, profile.country_code),
+        e164(profile.phone_number, profile.country_code),
         profile.extension,
         policy,
         tuple(link.local_id(row.user_id) for row in rows),
@@ -146,7 +146,7 @@ def no_answer_of(settings: Any) -> NoAnswer | None:
         int(settings.forward_timeout_seconds) if _true(settings.forward_after_timeout) else None
     )
     number = settings.forward_to_phone_number
-    forward = from_dn(number) if isinstance(number, str) and number else None
+    forward = e164(number) if isinstance(number, str) and number else None
     if (rings, forward, timeout) == (None, None, None):
         return None
     return NoAnswer(rings, forward, timeout)
@@ -160,7 +160,7 @@ def call_centre(
     return CallCentre(
         key,
         profile.name,
-        from_dn(profile.phone_number, profile.country_code),
+        e164(profile.phone_number, profile.country_code),
         profile.extension,
         mapping.edition_names().get(centre.type, centre.type),
         _members(link, agents.agent_table),

@@ -13,7 +13,7 @@ from typing import Any
 
 from onenet_apply.backends.common import Call
 from onenet_apply.backends.ocip import codec, named_groups
-from onenet_apply.backends.ocip.dn import to_dn
+from onenet_apply.backends.ocip.dn import dn
 from onenet_apply.backends.ocip.link import SiteLink
 from onenet_apply.backends.ocip.services import ServiceMapping
 from onenet_apply.model.passwords import generate_password
@@ -238,7 +238,7 @@ def _add_profile(type_name: str, values: Mapping[str, Any], kind: str, **extra: 
         name=values["name"],
         calling_line_id_last_name=values["name"],
         calling_line_id_first_name=kind,
-        phone_number=to_dn(values["number"]),
+        phone_number=dn(values["number"]),
         extension=values["extension"],
         **extra,
     )
@@ -249,7 +249,7 @@ def _profile_changes(values: Mapping[str, Any]) -> dict[str, Any]:
     if "name" in values:
         profile["name"] = profile["calling_line_id_last_name"] = values["name"]
     if "number" in values:
-        profile["phone_number"] = to_dn(values["number"])
+        profile["phone_number"] = dn(values["number"])
     if "extension" in values:
         profile["extension"] = values["extension"]
     return profile

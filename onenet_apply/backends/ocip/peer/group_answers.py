@@ -12,7 +12,7 @@ from typing import Any
 
 from onenet_apply.backends.base import NotFoundError
 from onenet_apply.backends.ocip import codec
-from onenet_apply.backends.ocip.dn import to_dn
+from onenet_apply.backends.ocip.dn import dn
 from onenet_apply.backends.ocip.groups import DEFAULT_RINGS, DEFAULT_TIMEOUT
 from onenet_apply.backends.ocip.instance_names import InstanceName
 from onenet_apply.backends.ocip.peer import group_store
@@ -49,7 +49,7 @@ def _members(ctx: PeerContext, site: str, ids: Iterable[str]) -> list[Any]:
 
 
 def _read_profile(item: Any) -> Any:
-    number = to_dn(item.number)
+    number = dn(item.number)
     country, _, national = number[1:].partition("-")
     return codec.value(
         "ServiceInstanceReadProfile19sp1",
@@ -257,7 +257,7 @@ def dn_assignments(ctx: PeerContext, request: Any) -> Any:
     ):
         for key, current in section.items():
             item = current.item
-            country, _, national = to_dn(item.number)[1:].partition("-")
+            country, _, national = dn(item.number)[1:].partition("-")
             last = getattr(item, "last_name", None) or item.name
             first = getattr(item, "first_name", None) or user_type
             activated = "true" if current.lifecycle in ACTIVATED else "false"

@@ -13,7 +13,7 @@ from typing import Any
 
 from onenet_apply.backends.base import ConflictError, RefusedError
 from onenet_apply.backends.ocip import codec
-from onenet_apply.backends.ocip.dn import from_dn
+from onenet_apply.backends.ocip.dn import e164
 from onenet_apply.backends.ocip.group_reading import no_answer_of
 from onenet_apply.backends.ocip.peer import group_answers, group_store
 from onenet_apply.backends.ocip.peer.context import Handler, PeerContext
@@ -37,7 +37,7 @@ def _profile(profile: Any) -> dict[str, Any]:
     if profile.name is not None:
         values["name"] = profile.name
     if profile.phone_number is not None:
-        values["number"] = from_dn(profile.phone_number)
+        values["number"] = e164(profile.phone_number)
     if profile.extension is not None:
         values["extension"] = profile.extension
     return values
