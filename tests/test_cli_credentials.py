@@ -294,7 +294,7 @@ def test_a_username_that_would_start_a_formula_is_never_written(onenet, workdir:
     result = onenet("apply", str(site), "--yes", "--credentials-out", "c.csv")
     assert result.code == 1
     assert (
-        "site.yaml:30:15: users.ben.username: must not contain + - & @ , ; \" or white space, "
+        'site.yaml:30:15: users.ben.username: must not contain + - & @ , ; " or white space, '
         "nor start with = (got '=cmd|calc')"
     ) in result.err
     assert not backend(workdir).read_state("berlin-hq").exists

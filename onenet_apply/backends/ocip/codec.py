@@ -7,6 +7,8 @@ wrong for us:
 - a document carries several commands (the library writes and reads one);
 - an `ErrorResponse` keeps its `type` attribute (Error / Warning / Info), which
   the library drops, and decodes to a `Fault` instead of raising;
+- an empty table (a response) would be left out, so the response could not be
+  read back: it is written as a table without rows;
 - an empty list would be written as `xsi:nil` on the command itself, which the
   schema rejects: encoding refuses it (pass None to leave a list out, or `NULL`
   with the Replacement* list types to clear one);
@@ -99,16 +101,16 @@ def command_class(name: str) -> type[Any]:
     raise CodecError(f"unknown OCI-P command or type {name!r}")
 
 
-def request(name: str, **fields: Any) -> Any:
+def request(name: str, /, **fields: Any) -> Any:
     """A request object, checked against its generated class as it is built."""
     return _build(name, fields, OCIRequest)
 
 
-def response(name: str, **fields: Any) -> Any:
+def response(name: str, /, **fields: Any) -> Any:
     return _build(name, fields, OCIResponse)
 
 
-def value(type_name: str, **fields: Any) -> Any:
+def value(type_name: str, /, **fields: Any) -> Any:
     """A complex value (e.g. `ServiceInstanceAddProfile`) to put in a request."""
     return _build(type_name, fields, OCIType)
 
@@ -138,11 +140,20 @@ def encode(session_id: str, commands: Sequence[Any]) -> bytes:
             continue
         element = command.build_xml_command_element_(root)
         command.etree_sub_components_(element)
+        _empty_tables(command, element)
         if element.get(XSI_NIL) is not None:
             raise CodecError(
                 f"{command.type_}: an empty list cannot be sent; leave it out (None) or clear it (NULL)"
             )
     return bytes(etree.tostring(root, xml_declaration=True, encoding=ENCODING))
+
+
+def _empty_tables(command: Any, element: Any) -> None:
+    """Write an empty table (a group without members) as an element without rows: the
+    library leaves it out, and then cannot read its own response back."""
+    for info in command._elements():
+        if info.is_table and getattr(command, info.name) == []:
+            etree.SubElement(element, info.xmlname, nsmap={None: ""})
 
 
 def _fault_element(root: Any, fault: Fault) -> None:
