@@ -138,11 +138,20 @@ def encode(session_id: str, commands: Sequence[Any]) -> bytes:
             continue
         element = command.build_xml_command_element_(root)
         command.etree_sub_components_(element)
+        _empty_tables(command, element)
         if element.get(XSI_NIL) is not None:
             raise CodecError(
                 f"{command.type_}: an empty list cannot be sent; leave it out (None) or clear it (NULL)"
             )
     return bytes(etree.tostring(root, xml_declaration=True, encoding=ENCODING))
+
+
+def _empty_tables(command: Any, element: Any) -> None:
+    """A response's empty table as an element without rows: the library leaves it
+    out, and a table is required, so the answer would not decode."""
+    for info in command._elements():
+        if info.is_table and getattr(command, info.name) == []:
+            etree.SubElement(element, info.xmlname, nsmap={None: ""})
 
 
 def _fault_element(root: Any, fault: Fault) -> None:

@@ -44,6 +44,7 @@ class Peer:
         except codec.CodecError as e:
             return codec.encode("", [peer_fault(4001, str(e))])
         answers = [self.answer_one(connection, command) for command in request.commands]
+        answers = users.end_document(self.context, answers)  # what waited for the whole
         return codec.encode(request.session_id, answers)
 
     def answer_one(self, connection: str, command: Any) -> Any:
