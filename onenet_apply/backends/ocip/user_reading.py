@@ -49,10 +49,14 @@ def read_users(
             intercepted.append(row.user_id)
         lifecycle = Lifecycle.ACTIVATED if activated.get(row.user_id) else Lifecycle.PENDING
         users[local] = Current(record, lifecycle)
-    for user_id, intercept in zip(intercepted, _intercepts(link, intercepted, per_document)):
+    for user_id, intercept in zip(
+        intercepted, _intercepts(link, intercepted, per_document), strict=True
+    ):
         local = link.local_id(user_id)
         if intercept.is_active:
-            users[local] = Current(_deactivated(users[local].item, intercept), Lifecycle.DEACTIVATED)
+            users[local] = Current(
+                _deactivated(users[local].item, intercept), Lifecycle.DEACTIVATED
+            )
     return users
 
 
@@ -108,9 +112,7 @@ def _activated_numbers(link: SiteLink) -> dict[str, bool]:
             group_id=link.group,
         )
     )
-    return {
-        row.user_id: _true(row.activated) for row in response.dn_table or () if row.user_id
-    }
+    return {row.user_id: _true(row.activated) for row in response.dn_table or () if row.user_id}
 
 
 def _device_types(link: SiteLink, mapping: ServiceMapping) -> dict[str, str]:

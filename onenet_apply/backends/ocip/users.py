@@ -36,7 +36,9 @@ def create_user(
         credential = call.issue(_new_login(call.site_id, local, values, "created"))
         device = _device_add(link, mapping, local, desk_phone, credential)
         requests.append(device)
-        endpoint = _endpoint("AccessDeviceMultipleIdentityAndContactEndpointAdd22V2", link, local, device.device_name)
+        endpoint = _endpoint(
+            "AccessDeviceMultipleIdentityAndContactEndpointAdd22V2", link, local, device.device_name
+        )
     mobile = values.get("mobile")
     requests.append(
         _request(
@@ -75,9 +77,9 @@ def update_profile(link: SiteLink, mapping: ServiceMapping, call: Call, action: 
         fields["email_address"] = changes["email"][1] or NULL
     requests = [_modify(link, local, fields)] if fields else []
     if "services" in changes:
-        before, after = (set(v or ()) for v in changes["services"])
-        requests += _reassign(link, local, [], [], _names(mapping.services, before - after),
-                              _names(mapping.services, after - before))  # fmt: skip
+        off, on = _list_change(changes["services"])
+        requests += _reassign(link, local, [], [], _names(mapping.services, off),
+                              _names(mapping.services, on))  # fmt: skip
     if requests:
         link.send(*requests)
 
@@ -109,7 +111,12 @@ def update_config(
             credential = call.issue(_new_login(call.site_id, local, merged, "created"))
             device = _device_add(link, mapping, local, new, credential)
             before.append(device)
-            endpoint = _endpoint("AccessDeviceMultipleIdentityAndContactEndpointModify22", link, local, device.device_name)
+            endpoint = _endpoint(
+                "AccessDeviceMultipleIdentityAndContactEndpointModify22",
+                link,
+                local,
+                device.device_name,
+            )
             fields["endpoint"] = {"access_device_endpoint": endpoint}
         else:
             fields["endpoint"] = NULL
@@ -134,7 +141,9 @@ def deactivate(link: SiteLink, mapping: ServiceMapping, call: Call, action: Acti
     presses = bool(deactivation) and deactivation["caller"] == "presses-key"
     requests: list[Any] = []
     if changes.get("status", (DEACTIVATED,))[0] != DEACTIVATED:
-        requests.append(_assign("UserServiceAssignListRequest", link, local, [], [naming.INTERCEPT]))
+        requests.append(
+            _assign("UserServiceAssignListRequest", link, local, [], [naming.INTERCEPT])
+        )
     requests.append(
         _request(
             "UserInterceptUserModifyRequest21sp1",
@@ -288,9 +297,7 @@ def _device_delete(link: SiteLink, name: str) -> Any:
 
 def _endpoint(type_name: str, link: SiteLink, local: str, device: str) -> Any:
     access = _value("AccessDevice", device_level="Group", device_name=device)
-    return _value(
-        type_name, access_device=access, line_port=link.user_id(local), use_hotline=False
-    )
+    return _value(type_name, access_device=access, line_port=link.user_id(local), use_hotline=False)
 
 
 def _alternate_ids(link: SiteLink, local: str, username: str) -> list[Any] | None:
@@ -343,20 +350,30 @@ def _reassign(
 def _pack_changes(
     mapping: ServiceMapping, changes: dict[str, tuple[Any, Any]]
 ) -> tuple[list[str], list[str]]:
-    """The service packs a configuration change takes away and gives."""
-    before: set[str] = set()
-    after: set[str] = set()
+    """The service packs a configuration change takes away, and the ones it gives
+    (the whole new list of options, in order: see `_list_change`)."""
+    off: list[str] = []
+    on: list[str] = []
     if "package" in changes:
-        before.add(changes["package"][0])
-        after.add(changes["package"][1])
+        off.append(changes["package"][0])
+        on.append(changes["package"][1])
     if "options" in changes:
-        before |= set(changes["options"][0] or ())
-        after |= set(changes["options"][1] or ())
-    return _names(mapping.packs, before - after), _names(mapping.packs, after - before)
+        options_off, options_on = _list_change(changes["options"])
+        off += options_off
+        on += options_on
+    return _names(mapping.packs, off), _names(mapping.packs, on)
 
 
-def _names(forward: Any, words: set[str]) -> list[str]:
-    return sorted(forward[w] for w in words if w)
+def _list_change(change: tuple[Any, Any]) -> tuple[list[str], list[str]]:
+    """What a list change unassigns (what went), and what it assigns: the whole new
+    list, in the site file's order. Assigning what a user has changes nothing in
+    BroadWorks, and it tells a server that keeps the order (the peer) the new one."""
+    before, after = list(change[0] or ()), list(change[1] or ())
+    return [w for w in before if w not in after], after
+
+
+def _names(forward: Any, words: Sequence[str]) -> list[str]:
+    return [forward[w] for w in words if w]
 
 
 def _request(name: str, **fields: Any) -> Any:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onenet_apply.backends.base import BackendError, Credential, NotFoundError, RefusedError
-from onenet_apply.backends.ocip import codec, naming
+from onenet_apply.backends.ocip import codec
 from onenet_apply.backends.ocip.peer import sandbox_view as view
 from onenet_apply.backends.ocip.peer.context import PeerContext, fault_for
 from onenet_apply.backends.sandbox import users as sandbox_users
@@ -99,9 +99,8 @@ def commit(ctx: PeerContext, item: Draft) -> Any:
     password = item.device.password if item.device else None
 
     def record(credentials: Sequence[Credential]) -> None:
-        if password:  # inside the sandbox's transaction: the client's password is kept
-            for credential in credentials:
-                sandbox_users.store_secret(ctx.sandbox.db, item.who.site, item.who.local, password)
+        if password and credentials:  # in the sandbox's transaction: the client's is kept
+            sandbox_users.store_secret(ctx.sandbox.db, item.who.site, item.who.local, password)
 
     try:
         if item.error is not None:
@@ -155,14 +154,17 @@ def _new_user(item: Draft) -> dict[str, Any]:
 
 
 def _changed(have: dict[str, Any], item: Draft) -> dict[str, Any]:
-    """The user's fields once the draft's modifications and assignments are made."""
+    """The user's fields once the draft's modifications and assignments are made;
+    what is assigned comes first, in the order assigned (`_reordered`)."""
     want = {**have, **item.fields}
-    packs = [have["package"], *have["options"]]
-    packs = [p for p in packs if p not in item.packs_off]
-    packs += [p for p in item.packs_on if p not in packs]
-    package = [p for p in packs if p in view.MAPPING.catalogue.packages]
-    want["package"] = package[-1] if package else have["package"]
-    want["options"] = [p for p in packs if p not in view.MAPPING.catalogue.packages]
-    services = [s for s in have["services"] if s not in item.services_off]
-    want["services"] = services + [s for s in item.services_on if s not in services]
+    packages = view.MAPPING.catalogue.packages
+    packs = _reordered([have["package"], *have["options"]], item.packs_off, item.packs_on)
+    want["package"] = next((p for p in packs if p in packages), have["package"])
+    want["options"] = [p for p in packs if p not in packages]
+    want["services"] = _reordered(have["services"], item.services_off, item.services_on)
     return want
+
+
+def _reordered(have: list[str], off: list[str], on: list[str]) -> list[str]:
+    kept = [w for w in have if w not in off]
+    return [*dict.fromkeys(on), *(w for w in kept if w not in on)]
