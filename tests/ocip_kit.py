@@ -54,7 +54,9 @@ class Loop:
         return [type(c).__name__ for d in self.sent for c in codec.decode(d).commands]
 
 
-def loop(tmp_path: Path, answer: Callable[[Peer], Callable[[str, bytes], bytes]] | None = None) -> Loop:
+def loop(
+    tmp_path: Path, answer: Callable[[Peer], Callable[[str, bytes], bytes]] | None = None
+) -> Loop:
     """A backend and a trusted connection to a peer on a new sandbox; `answer` may
     wrap the peer's answer (to drop a reply, say)."""
     sandbox = SandboxBackend(tmp_path / "sandbox.db", faults=None)

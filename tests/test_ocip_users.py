@@ -78,7 +78,9 @@ def converged(kit: Loop, spec: SiteSpec) -> None:
     """OCI-P reads what the sandbox holds, and planning again changes nothing."""
     ocip, sandbox = same_users(kit, SITE)
     assert ocip == sandbox
-    assert plan(spec, kit.backend.read_state(SITE), PlanOptions(), catalogue=kit.backend.catalogue()).empty
+    assert plan(
+        spec, kit.backend.read_state(SITE), PlanOptions(), catalogue=kit.backend.catalogue()
+    ).empty
 
 
 @pytest.fixture
@@ -148,7 +150,9 @@ def test_every_user_action_kind_round_trips_over_ocip(kit: Loop, tmp_path: Path)
         apply(kit, spec, issued)
         ocip, sandbox = same_users(kit, SITE)
         assert ocip == sandbox, what
-        assert plan(spec, kit.backend.read_state(SITE), PlanOptions(), catalogue=kit.backend.catalogue()).empty, what
+        assert plan(
+            spec, kit.backend.read_state(SITE), PlanOptions(), catalogue=kit.backend.catalogue()
+        ).empty, what
         for credential in issued[before:]:
             assert kit.sandbox.verify_login(SITE, credential.user_id, credential.password), what
     assert [c.user_id for c in issued[2:]] == ["anna", "ben"]  # the two new desk phones
