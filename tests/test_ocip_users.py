@@ -116,7 +116,7 @@ def edit(site: dict[str, Any], user: str, **fields: Any) -> dict[str, Any]:
 
 STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("profile", "anna", {"first_name": "Annabel", "email": None, "services": ["voicemail"]}),
-    ("profile", "ben", {"services": ["call-forwarding", "voicemail"]}),
+    ("profile", "ben", {"services": ["voicemail", "call-forwarding"]}),
     ("username", "anna", {"username": "annabel"}),
     ("username back to the id", "anna", {"username": None}),
     ("number and extension", "carla", {"number": "030 12345609", "extension": "3009"}),
