@@ -180,3 +180,19 @@ def test_a_site_the_sandbox_lacks_is_an_empty_site_and_created_by_the_first_writ
     apply(kit, spec_of(tmp_path, BASE), [])
     assert kit.sandbox.sites() == [SITE]
     assert kit.backend.site(SITE).domain == "berlin.sandbox.invalid"
+
+
+def test_the_example_sites_users_apply_over_ocip_and_converge(kit: Loop, tmp_path: Path) -> None:
+    """examples/site.yaml's users (its groups are another half's), through the applier."""
+    example = yaml.safe_load(Path("examples/site.yaml").read_text("utf-8"))
+    site = {"version": 1, "site": {**example["site"], "id": SITE}, "users": example["users"]}
+    site["site"]["policy"] = {"allow_delete": False, "max_change_percent": 100}
+    spec = spec_of(tmp_path, site)
+    issued: list[Credential] = []
+    apply(kit, spec, issued)
+    kit.sandbox.activate(SITE)
+    apply(kit, spec, issued)  # what waited for the activation (a deactivation)
+    converged(kit, spec)
+    assert len(issued) == sum(u.desk_phone != "none" for u in spec.users.values())
+    for credential in issued:
+        assert kit.sandbox.verify_login(SITE, credential.user_id, credential.password)
