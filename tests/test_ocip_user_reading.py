@@ -74,12 +74,14 @@ def test_a_read_costs_two_requests_per_user_and_one_per_deactivated_user(tmp_pat
     kit.sandbox.db.commit()
     kit.backend.site(SITE)  # the group's domain, read once
     sent, documents = len(kit.commands()), len(kit.sent)
-    got = read(kit, page_size=2000, per_document=20)
+    got = read(kit, page_size=2000, per_document=10)
     assert got == dict(kit.sandbox.read_state(SITE).users)
     assert {k for k, c in got.items() if c.lifecycle is Lifecycle.DEACTIVATED} == {"u1", "u2"}
     # the list, the numbers, the devices; 2 per user; 1 per deactivated user
     assert len(kit.commands()) - sent == 3 + 2 * 40 + 2
-    assert len(kit.sent) - documents == 3 + 40 * 2 // 20 + 1
+    assert len(kit.sent) - documents == 3 + 40 * 2 // 10 + 1
+    with pytest.raises(ValueError, match="2 to 15"):
+        read(kit, per_document=16)
 
 
 def test_licences_are_the_limited_service_packs(tmp_path: Path) -> None:

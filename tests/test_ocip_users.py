@@ -13,6 +13,7 @@ import yaml
 
 from onenet_apply.apply.applier import apply_site
 from onenet_apply.backends.base import Credential
+from onenet_apply.backends.ocip import codec
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import Lifecycle
 from onenet_apply.planning.planner import PlanOptions, plan
@@ -196,3 +197,4 @@ def test_the_example_sites_users_apply_over_ocip_and_converge(kit: Loop, tmp_pat
     assert len(issued) == sum(u.desk_phone != "none" for u in spec.users.values())
     for credential in issued:
         assert kit.sandbox.verify_login(SITE, credential.user_id, credential.password)
+    assert max(len(codec.decode(d).commands) for d in kit.sent) <= 15  # the schema's limit

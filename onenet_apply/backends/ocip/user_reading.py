@@ -1,13 +1,13 @@
 """Reading a site's users (and its licences) back from BroadWorks, into the same
 records the sandbox reports.
 
-Group-wide lists first: the users, a page at a time (`PAGE_SIZE`, at most the
+Group-wide lists first: the users, a page at a time (`MAX_PAGE_SIZE`, the
 server's 2,000; a short page is the last), the group's numbers with their
-activation, its access devices. Then per user, many users to a document: the
-user (username, mobile, desk phone endpoint) and its service assignments; the
-Intercept User settings only for users that have it assigned. So a read of N
-users costs 2N requests (plus one per deactivated user) in about 2N/PER_DOCUMENT
-documents, and four group-wide requests plus one per page.
+activation, its access devices. Then per user, seven users to a document (the
+schema allows 15 commands a document): the user (username, mobile, desk phone
+endpoint) and its service assignments; the Intercept User settings only for
+users that have it assigned. So a read of N users costs 2N + 3 requests, one
+more per further page and per deactivated user, in about N/7 + 3 documents.
 
 Lifecycle: a number not activated is *pending*, activated is *activated*, and an
 active Intercept User is *deactivated*. OCI-P knows no *failed*.
@@ -26,7 +26,8 @@ from onenet_apply.model.spec import DEACTIVATED, NO_DESK_PHONE, Deactivation, Mo
 from onenet_apply.model.state import Current, Lifecycle
 
 MAX_PAGE_SIZE = 2000  # UserGetListInGroupPagedSortedListRequest's cap
-PER_DOCUMENT = 100  # per-user read requests sent in one document
+MAX_COMMANDS = 15  # the R25 schema's limit of commands in one document
+PER_DOCUMENT = 14  # per-user read requests sent in one document: seven users
 
 
 def read_users(
@@ -35,6 +36,8 @@ def read_users(
     page_size: int = MAX_PAGE_SIZE,
     per_document: int = PER_DOCUMENT,
 ) -> Mapping[str, Current[User]]:
+    if not 2 <= per_document <= MAX_COMMANDS:
+        raise ValueError(f"{per_document} requests a document: OCI-P allows 2 to {MAX_COMMANDS}")
     rows = list(user_rows(link, page_size))
     activated = _activated_numbers(link)
     devices = _device_types(link, mapping)
