@@ -81,9 +81,12 @@ def test_a_refused_creation_takes_its_credential_back(tmp_path: Path) -> None:
     kit = loop(tmp_path)
     kit.backend.execute(SITE, create(tmp_path), Recorder())
     record = Recorder()
-    with pytest.raises(RefusedError, match="username-unique"):
+    with pytest.raises(RefusedError, match="username-unique") as refused:
         kit.backend.execute(SITE, create(tmp_path), record)
     assert record.retracted == record.kept and len(record.kept) == 1
+    secret = record.kept[0].password
+    assert secret not in str(refused.value)
+    assert all(secret not in e.detail for e in kit.sandbox.journal(SITE))
 
 
 @pytest.fixture
