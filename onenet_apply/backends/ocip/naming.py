@@ -15,19 +15,21 @@ import hashlib
 import time
 from typing import Any
 
-from onenet_apply.model.phone import InvalidNumber, parse_number
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 INTERCEPT = "Intercept User"  # the user service a deactivation assigns
 DEVICE_NAME_LENGTH = 40  # AccessDeviceName
 
 
 def dn(e164: str) -> str:
-    """`+493012345601` -> `+49-3012345601`."""
-    try:
-        parsed = parse_number(e164, "ZZ")
-    except InvalidNumber:
-        return e164  # the server refuses it in its own words
-    return f"+{parsed.number.country_code}-{parsed.national}"
+    """`+493012345601` -> `+49-3012345601`. Country codes are prefix-free, so the
+    first known one is it (the number was checked when it was read)."""
+    digits = e164[1:]
+    if e164[:1] == "+" and digits.isdigit():
+        for size in (1, 2, 3):
+            if int(digits[:size]) in COUNTRY_CODE_TO_REGION_CODE:
+                return f"+{digits[:size]}-{digits[size:]}"
+    return e164  # not E.164: the server refuses it in its own words
 
 
 def e164(number: str | None, country_code: str | None = None) -> str | None:
