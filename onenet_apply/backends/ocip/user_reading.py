@@ -67,7 +67,7 @@ def read_licences(link: SiteLink, mapping: ServiceMapping) -> Mapping[str, int]:
     """The service packs the group may assign a limited number of, by package or
     option; a pack without a limit is not listed (the sandbox's 'not limited')."""
     (response,) = link.send(
-        _request(
+        codec.request(
             "GroupServiceGetAuthorizationListRequest",
             service_provider_id=link.enterprise,
             group_id=link.group,
@@ -88,11 +88,11 @@ def user_rows(link: SiteLink, page_size: int = MAX_PAGE_SIZE) -> Iterator[Any]:
         raise ValueError(f"page size {page_size}: OCI-P pages hold 1 to {MAX_PAGE_SIZE} users")
     start = 1
     while True:
-        paging = _value(
+        paging = codec.value(
             "ResponsePagingControl", response_start_index=start, response_page_size=page_size
         )
         (page,) = link.send(
-            _request(
+            codec.request(
                 "UserGetListInGroupPagedSortedListRequest",
                 service_provider_id=link.enterprise,
                 group_id=link.group,
@@ -109,7 +109,7 @@ def user_rows(link: SiteLink, page_size: int = MAX_PAGE_SIZE) -> Iterator[Any]:
 def _activated_numbers(link: SiteLink) -> dict[str, bool]:
     """User id -> whether its number is activated."""
     (response,) = link.send(
-        _request(
+        codec.request(
             "GroupDnGetAssignmentListRequest18",
             service_provider_id=link.enterprise,
             group_id=link.group,
@@ -121,7 +121,7 @@ def _activated_numbers(link: SiteLink) -> dict[str, bool]:
 def _device_types(link: SiteLink, mapping: ServiceMapping) -> dict[str, str]:
     """Device name -> desk phone (the catalogue's word, or the device type as is)."""
     (response,) = link.send(
-        _request(
+        codec.request(
             "GroupAccessDeviceGetListRequest",
             service_provider_id=link.enterprise,
             group_id=link.group,
@@ -140,8 +140,8 @@ def _per_user(link: SiteLink, user_ids: Sequence[str], per_document: int) -> Ite
     for i in range(0, len(user_ids), step):
         requests = []
         for user_id in user_ids[i : i + step]:
-            requests.append(_request("UserGetRequest23V2", user_id=user_id))
-            requests.append(_request("UserServiceGetAssignmentListRequest", user_id=user_id))
+            requests.append(codec.request("UserGetRequest23V2", user_id=user_id))
+            requests.append(codec.request("UserServiceGetAssignmentListRequest", user_id=user_id))
         answers = link.send(*requests)
         yield from zip(answers[::2], answers[1::2], strict=True)
 
@@ -150,7 +150,7 @@ def _intercepts(link: SiteLink, user_ids: Sequence[str], per_document: int) -> I
     for i in range(0, len(user_ids), per_document):
         yield from link.send(
             *(
-                _request("UserInterceptUserGetRequest21sp1", user_id=user_id)
+                codec.request("UserInterceptUserGetRequest21sp1", user_id=user_id)
                 for user_id in user_ids[i : i + per_document]
             )
         )
@@ -218,12 +218,3 @@ def _deactivated(user: User, intercept: Any) -> User:
 
 def _true(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
-
-
-def _request(name: str, **fields: Any) -> Any:
-    """A request without the fields left out (the library refuses an explicit None)."""
-    return codec.request(name, **{k: v for k, v in fields.items() if v is not None})
-
-
-def _value(name: str, **fields: Any) -> Any:
-    return codec.value(name, **{k: v for k, v in fields.items() if v is not None})

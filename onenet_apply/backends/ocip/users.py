@@ -41,7 +41,7 @@ def create_user(
         )
     mobile = values.get("mobile")
     requests.append(
-        _request(
+        codec.request(
             "UserAddRequest22V2",
             service_provider_id=link.enterprise,
             group_id=link.group,
@@ -145,7 +145,7 @@ def deactivate(link: SiteLink, mapping: ServiceMapping, call: Call, action: Acti
             _assign("UserServiceAssignListRequest", link, local, [], [naming.INTERCEPT])
         )
     requests.append(
-        _request(
+        codec.request(
             "UserInterceptUserModifyRequest21sp1",
             user_id=link.user_id(local),
             is_active=True,
@@ -162,7 +162,7 @@ def deactivate(link: SiteLink, mapping: ServiceMapping, call: Call, action: Acti
 def reactivate(link: SiteLink, mapping: ServiceMapping, call: Call, action: Action) -> None:
     local = action.target.id
     link.send(
-        _request(
+        codec.request(
             "UserInterceptUserModifyRequest21sp1", user_id=link.user_id(local), is_active=False
         ),
         _assign("UserServiceUnassignListRequest", link, local, [], [naming.INTERCEPT]),
@@ -172,7 +172,7 @@ def reactivate(link: SiteLink, mapping: ServiceMapping, call: Call, action: Acti
 def delete_user(link: SiteLink, mapping: ServiceMapping, call: Call, action: Action) -> None:
     """The user, then its desk phone's device (BroadWorks keeps a device its user left)."""
     local = action.target.id
-    requests = [_request("UserDeleteRequest", user_id=link.user_id(local))]
+    requests = [codec.request("UserDeleteRequest", user_id=link.user_id(local))]
     device = read_login_owner(link, local).get("device")
     if device:
         requests.append(_device_delete(link, device))
@@ -197,7 +197,7 @@ def set_password(
 # -- reading what a request needs ---------------------------------------------------------
 def read_login_owner(link: SiteLink, local: str) -> dict[str, Any]:
     """What login details name (username, number, extension) and the user's device."""
-    (user,) = link.send(_request("UserGetRequest23V2", user_id=link.user_id(local)))
+    (user,) = link.send(codec.request("UserGetRequest23V2", user_id=link.user_id(local)))
     alternates = user.alternate_user_id or []
     return {
         "username": link.local_id(alternates[0].alternate_user_id) if alternates else local,
@@ -214,7 +214,7 @@ def _login(
     if not owner["device"]:
         raise RefusedError("desk-phone", f"user {local} has no desk phone")
     (device,) = link.send(
-        _request(
+        codec.request(
             "GroupAccessDeviceGetRequest22V3",
             service_provider_id=link.enterprise,
             group_id=link.group,
@@ -223,7 +223,7 @@ def _login(
     )
     desk_phone = mapping.device_names().get(device.device_type, device.device_type)
     credential = call.issue(_credential(call.site_id, local, owner, desk_phone, password, event))
-    modify = _request(
+    modify = codec.request(
         "GroupAccessDeviceModifyRequest22",
         service_provider_id=link.enterprise,
         group_id=link.group,
@@ -264,7 +264,7 @@ def _credential(
 
 
 def _device_credentials(credential: Credential) -> Any:
-    return _value(
+    return codec.value(
         "DeviceManagementUserNamePassword16",
         user_name=credential.login_username,
         password=credential.password,
@@ -275,7 +275,7 @@ def _device_add(
     link: SiteLink, mapping: ServiceMapping, local: str, desk_phone: str, credential: Credential
 ) -> Any:
     device_type = mapping.devices[desk_phone]
-    return _request(
+    return codec.request(
         "GroupAccessDeviceAddRequest22V2",
         service_provider_id=link.enterprise,
         group_id=link.group,
@@ -287,7 +287,7 @@ def _device_add(
 
 
 def _device_delete(link: SiteLink, name: str) -> Any:
-    return _request(
+    return codec.request(
         "GroupAccessDeviceDeleteRequest",
         service_provider_id=link.enterprise,
         group_id=link.group,
@@ -296,31 +296,33 @@ def _device_delete(link: SiteLink, name: str) -> Any:
 
 
 def _endpoint(type_name: str, link: SiteLink, local: str, device: str) -> Any:
-    access = _value("AccessDevice", device_level="Group", device_name=device)
-    return _value(type_name, access_device=access, line_port=link.user_id(local), use_hotline=False)
+    access = codec.value("AccessDevice", device_level="Group", device_name=device)
+    return codec.value(
+        type_name, access_device=access, line_port=link.user_id(local), use_hotline=False
+    )
 
 
 def _alternate_ids(link: SiteLink, local: str, username: str) -> list[Any] | None:
     if username == local:
         return None
-    return [_value("AlternateUserIdEntry", alternate_user_id=link.user_id(username))]
+    return [codec.value("AlternateUserIdEntry", alternate_user_id=link.user_id(username))]
 
 
 def _alternate_id_list(link: SiteLink, local: str, username: str) -> Any:
     entries = _alternate_ids(link, local, username)
     if entries is None:
         return NULL
-    return _value("ReplacementAlternateUserIdEntryList", alternate_user_id=entries)
+    return codec.value("ReplacementAlternateUserIdEntryList", alternate_user_id=entries)
 
 
 def _modify(link: SiteLink, local: str, fields: dict[str, Any]) -> Any:
-    return _request("UserModifyRequest22", user_id=link.user_id(local), **fields)
+    return codec.request("UserModifyRequest22", user_id=link.user_id(local), **fields)
 
 
 def _assign(
     name: str, link: SiteLink, local: str, packs: Sequence[str], services: Sequence[str]
 ) -> Any:
-    return _request(
+    return codec.request(
         name,
         user_id=link.user_id(local),
         service_pack_name=list(packs) or None,
@@ -374,12 +376,3 @@ def _list_change(change: tuple[Any, Any]) -> tuple[list[str], list[str]]:
 
 def _names(forward: Any, words: Sequence[str]) -> list[str]:
     return [forward[w] for w in words if w]
-
-
-def _request(name: str, **fields: Any) -> Any:
-    """A request without the fields left out (the library refuses an explicit None)."""
-    return codec.request(name, **{k: v for k, v in fields.items() if v is not None})
-
-
-def _value(name: str, **fields: Any) -> Any:
-    return codec.value(name, **{k: v for k, v in fields.items() if v is not None})

@@ -53,7 +53,7 @@ def group_get(ctx: PeerContext, request: Any) -> Any:
     (count,) = ctx.sandbox.db.execute(
         "SELECT COUNT(*) FROM users WHERE site = ?", (site,)
     ).fetchone()
-    return _response(
+    return codec.response(
         "GroupGetResponse22V5",
         default_domain=view.domain(ctx, site),
         user_limit=999999,
@@ -77,7 +77,7 @@ def user_list(ctx: PeerContext, request: Any) -> Any:
         _user_row(ctx, site, u, activated.get(u.id, False))
         for u in view.page(ctx, site, start, min(size, 2000))
     ]
-    return _response("UserGetListInGroupPagedSortedListResponse", user_table=rows)
+    return codec.response("UserGetListInGroupPagedSortedListResponse", user_table=rows)
 
 
 def _user_row(ctx: PeerContext, site: str, user: User, activated: bool) -> UserRow:
@@ -107,7 +107,7 @@ def dn_list(ctx: PeerContext, request: Any) -> Any:
         )
         for number, kind, owner, on in view.numbers(ctx, site)
     ]
-    return _response("GroupDnGetAssignmentListResponse18", dn_table=rows)
+    return codec.response("GroupDnGetAssignmentListResponse18", dn_table=rows)
 
 
 def device_list(ctx: PeerContext, request: Any) -> Any:
@@ -116,7 +116,7 @@ def device_list(ctx: PeerContext, request: Any) -> Any:
         DeviceRow(name, device_type, "0", None, None, "Online", None, None)
         for name, device_type, _ in view.devices(ctx, site)
     ]
-    return _response("GroupAccessDeviceGetListResponse", access_device_table=rows)
+    return codec.response("GroupAccessDeviceGetListResponse", access_device_table=rows)
 
 
 def device_get(ctx: PeerContext, request: Any) -> Any:
@@ -124,10 +124,10 @@ def device_get(ctx: PeerContext, request: Any) -> Any:
     owner = view.device_owner(ctx, site, request.device_name)
     if owner is None:
         raise NotFoundError(f"[Error 4xxx] Device not found: {request.device_name}")
-    return _response(
+    return codec.response(
         "GroupAccessDeviceGetResponse22V3",
         device_type=owner[0],
-        number_of_ports=_value("UnboundedPositiveInt", quantity=1),
+        number_of_ports=codec.value("UnboundedPositiveInt", quantity=1),
         number_of_assigned_ports=1,
         status="Online",
         use_custom_user_name_password=True,
@@ -143,9 +143,9 @@ def user_get(ctx: PeerContext, request: Any) -> Any:
     endpoint = None
     if user.desk_phone != NO_DESK_PHONE:
         name = naming.device_name(who.local, MAPPING.devices.get(user.desk_phone, ""))
-        endpoint = _value(
+        endpoint = codec.value(
             "AccessDeviceMultipleIdentityAndContactEndpointRead22V2",
-            access_device=_value("AccessDevice", device_level="Group", device_name=name),
+            access_device=codec.value("AccessDevice", device_level="Group", device_name=name),
             line_port=request.user_id,
             static_registration_capable=False,
             use_domain=True,
@@ -155,8 +155,8 @@ def user_get(ctx: PeerContext, request: Any) -> Any:
     alternates = None
     if user.username != who.local:
         alternate = f"{user.username}@{view.domain(ctx, who.site)}"
-        alternates = [_value("AlternateUserIdEntry", alternate_user_id=alternate)]
-    return _response(
+        alternates = [codec.value("AlternateUserIdEntry", alternate_user_id=alternate)]
+    return codec.response(
         "UserGetResponse23V2",
         service_provider_id=ctx.enterprise, group_id=who.site, user_id=request.user_id,
         last_name=user.last_name, first_name=user.first_name,
@@ -178,7 +178,7 @@ def assignment_list(ctx: PeerContext, request: Any) -> Any:
     services = [ServiceRow(MAPPING.services[s], "true") for s in user.services]
     if current.lifecycle is Lifecycle.DEACTIVATED:
         services.append(ServiceRow(naming.INTERCEPT, "true"))
-    return _response(
+    return codec.response(
         "UserServiceGetAssignmentListResponse",
         service_packs_assignment_table=packs,
         user_services_assignment_table=services,
@@ -190,7 +190,7 @@ def intercept_get(ctx: PeerContext, request: Any) -> Any:
     deactivation = current.item.deactivation
     hears = deactivation is not None and deactivation.caller == "hears-number"
     presses = deactivation is not None and deactivation.caller == "presses-key"
-    return _response(
+    return codec.response(
         "UserInterceptUserGetResponse21sp1",
         is_active=current.lifecycle is Lifecycle.DEACTIVATED,
         announcement_selection="Default", inbound_call_mode="Intercept All",
@@ -222,7 +222,7 @@ def licences(ctx: PeerContext, request: Any) -> Any:
         )
         for word, pack in MAPPING.packs.items()
     ]
-    return _response(
+    return codec.response(
         "GroupServiceGetAuthorizationListResponse",
         service_packs_authorization_table=rows,
         group_services_authorization_table=[],
@@ -245,16 +245,3 @@ READS: dict[str, Handler] = {
 
 def _country_code(number: str) -> str:
     return naming.dn(number)[1:].partition("-")[0]
-
-
-def _request(name: str, **fields: Any) -> Any:
-    """A request without the fields left out (the library refuses an explicit None)."""
-    return codec.request(name, **{k: v for k, v in fields.items() if v is not None})
-
-
-def _value(name: str, **fields: Any) -> Any:
-    return codec.value(name, **{k: v for k, v in fields.items() if v is not None})
-
-
-def _response(name: str, **fields: Any) -> Any:
-    return codec.response(name, **{k: v for k, v in fields.items() if v is not None})
