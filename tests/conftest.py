@@ -13,6 +13,7 @@ import pytest
 from hypothesis import settings
 
 from onenet_apply.cli import main
+from tests.ocip_kit import sent_documents, xsd_checked  # noqa: F401  (fixtures for OCI-P tests)
 
 # CI runs the same examples every time (a red build is then always reproducible);
 # developers get fresh random examples, and `HYPOTHESIS_PROFILE=deep` searches ten

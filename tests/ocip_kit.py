@@ -1,74 +1,167 @@
-"""An OCI-P backend wired to the loopback peer in the same process, over one sandbox.
+"""What OCI-P tests share: the R25 schema every request document must pass, a
+tap that collects documents, and a loopback peer server on a free port.
 
-Every request document a kit sends is kept (`Loop.sent`) and shown to each tap in
-`TAPS`, so a schema check can see all of them. `UsersBackend` reads users and
-licences only, so the users half is tested on its own.
+The schema is BroadSoft's, so it is never committed: CI fetches it
+(tools/fetch_ocip_xsd.py) and names it in ONENET_OCIP_XSD. Without it the
+validating tests skip, except in CI, where a missing schema fails them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from onenet_apply.backends.base import NotFoundError
-from onenet_apply.backends.ocip import codec, reading, user_reading
-from onenet_apply.backends.ocip.backend import OcipBackend
-from onenet_apply.backends.ocip.channel import LoopbackChannel, Tap
-from onenet_apply.backends.ocip.peer.context import PeerContext
-from onenet_apply.backends.ocip.peer.dispatch import Peer
-from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.model.state import SiteState
+import pytest
 
-TAPS: list[Tap] = []  # shown every request document of every kit (a schema check)
+XSD_VARIABLE = "ONENET_OCIP_XSD"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+USER, PASSWORD = "admin@sandbox", "Pa55-word!never-shown"
 
 
-class UsersBackend(OcipBackend):
-    """The OCI-P backend whose `read_state` reads users and licences only."""
+@cache
+def _load(path: str) -> Any:
+    from lxml import etree
 
-    def read_state(self, site_id: str) -> SiteState:
-        try:
-            reading.group_domain(self.channel, self.enterprise, site_id)
-        except NotFoundError:
-            return SiteState(site_id)
-        link = self.site(site_id)
-        return SiteState(
-            site_id,
-            exists=True,
-            users=user_reading.read_users(link, self.mapping),
-            licences=user_reading.read_licences(link, self.mapping),
-        )
+    return etree.XMLSchema(etree.parse(path))
+
+
+def missing_schema() -> str | None:
+    """Why the R25 schema cannot be had (a failure in CI), or None when it can."""
+    path = os.environ.get(XSD_VARIABLE, "")
+    if path and os.path.isfile(path):
+        return None
+    why = (
+        f"the OCI-P R25 schema is not at ${XSD_VARIABLE} ({path or 'unset'}); "
+        "tools/fetch_ocip_xsd.py fetches it"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(why)
+    return why
+
+
+def schema() -> Any:
+    """The R25 schema, or a skip (a failure in CI) saying how to get it."""
+    why = missing_schema()
+    if why is not None:
+        pytest.skip(why)
+    return _load(os.environ[XSD_VARIABLE])
+
+
+def rewrite(document: bytes) -> bytes:
+    """The document as libxml2 can check it: xsi:type resolves only with a prefixed
+    root and no `xmlns=""` on the children."""
+    from lxml import etree
+
+    root = etree.fromstring(document)
+    new = etree.Element("{C}BroadsoftDocument", root.attrib, nsmap={"c": "C", "xsi": XSI})
+    for child in root:
+        new.append(child)
+    return bytes(etree.tostring(new)).replace(b' xmlns=""', b"")
+
+
+def schema_errors(document: bytes) -> list[str]:
+    from lxml import etree
+
+    checker = schema()
+    if checker.validate(etree.fromstring(rewrite(document))):
+        return []
+    return [f"line {e.line}: {e.message}" for e in checker.error_log]
+
+
+def command_types(document: bytes) -> list[str]:
+    from lxml import etree
+
+    root = etree.fromstring(document)
+    return [c.get(f"{{{XSI}}}type", "").rpartition(":")[2] for c in root.iter("command")]
 
 
 @dataclass
-class Loop:
-    sandbox: SandboxBackend
-    peer: Peer
-    channel: LoopbackChannel
-    backend: UsersBackend
-    sent: list[bytes] = field(default_factory=list)
+class DocumentTap:
+    """Collects every document it is given (a channel's or a peer's `taps`)."""
 
-    def commands(self) -> list[str]:
-        """The type of every request sent so far, in order."""
-        return [type(c).__name__ for d in self.sent for c in codec.decode(d).commands]
+    documents: list[bytes] = field(default_factory=list, repr=False)  # may hold a password
 
+    def __call__(self, document: bytes) -> None:
+        self.documents.append(document)
 
-def loop(
-    tmp_path: Path, answer: Callable[[Peer], Callable[[str, bytes], bytes]] | None = None
-) -> Loop:
-    """A backend and a trusted connection to a peer on a new sandbox; `answer` may
-    wrap the peer's answer (to drop a reply, say)."""
-    sandbox = SandboxBackend(tmp_path / "sandbox.db", faults=None)
-    peer = Peer(PeerContext(sandbox, "sandbox"))
-    channel = LoopbackChannel(answer(peer) if answer else peer.answer)
-    peer.trust(channel.connection)
-    made = Loop(sandbox, peer, channel, UsersBackend(channel, "sandbox"))
-    channel.taps.append(made.sent.append)
-    channel.taps.extend(TAPS)
-    return made
+    def types(self) -> list[str]:
+        return [name for document in self.documents for name in command_types(document)]
+
+    def invalid(self) -> list[str]:
+        """Each document the schema rejects: its command types and the errors (never
+        the document, which may carry a password)."""
+        return [
+            f"document {n} ({', '.join(command_types(d))}): {'; '.join(errors)}"
+            for n, d in enumerate(self.documents, 1)
+            if (errors := schema_errors(d))
+        ]
 
 
-def same_users(loop: Loop, site: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The site's users as OCI-P reads them and as the sandbox reports them."""
-    return dict(loop.backend.read_state(site).users), dict(loop.sandbox.read_state(site).users)
+@pytest.fixture
+def xsd_checked() -> Iterator[DocumentTap]:
+    """A tap whose documents must all pass the R25 schema when the test ends; the
+    test skips without the schema (fails in CI)."""
+    schema()
+    tap = DocumentTap()
+    yield tap
+    _check(tap)
+
+
+@pytest.fixture
+def sent_documents() -> Iterator[DocumentTap]:
+    """A tap for tests of something else: its documents are checked against the
+    schema when it can be had (always in CI), and the test runs either way."""
+    tap = DocumentTap()
+    yield tap
+    if missing_schema() is None:
+        _check(tap)
+
+
+def _check(tap: DocumentTap) -> None:
+    problems = tap.invalid()
+    if problems:
+        pytest.fail("documents the R25 schema rejects:\n" + "\n".join(problems))
+
+
+@contextmanager
+def running_server(peer: Any, tls: Any = None, limits: Any = None) -> Iterator[Any]:
+    """`peer` served on 127.0.0.1, a free port, in a thread, until the block ends."""
+    from onenet_apply.backends.ocip.peer.server import PeerServer
+
+    server = PeerServer(("127.0.0.1", 0), peer, tls, limits)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, and its key, made with the
+    openssl command (the test skips without it; fails in CI)."""
+    if shutil.which("openssl") is None:
+        if os.environ.get("CI"):
+            pytest.fail("the openssl command is not installed")
+        pytest.skip("the openssl command is not installed")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=onenet test"),
+            *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key

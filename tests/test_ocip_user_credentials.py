@@ -14,7 +14,8 @@ from onenet_apply.backends.base import Credential, RefusedError, TransientError
 from onenet_apply.backends.ocip.peer.dispatch import Peer
 from onenet_apply.model.fields import user_fields
 from onenet_apply.model.plan import Action, Kind, Target
-from tests.ocip_kit import Loop, loop
+from tests.ocip_kit import DocumentTap
+from tests.ocip_users_kit import Loop, loop
 from tests.test_ocip_users import BASE, SITE, apply, spec_of
 
 
@@ -40,8 +41,8 @@ class Recorder:
         self.retracted.extend(credentials)
 
 
-def test_a_recorder_that_fails_sends_nothing(tmp_path: Path) -> None:
-    kit = loop(tmp_path)
+def test_a_recorder_that_fails_sends_nothing(tmp_path: Path, sent_documents: DocumentTap) -> None:
+    kit = loop(tmp_path, taps=[sent_documents])
     kit.backend.read_state(SITE)
     sent = len(kit.sent)
     with pytest.raises(OSError, match="disk full"):
@@ -66,9 +67,9 @@ def drop_reply(after: str) -> Callable[[Peer], Callable[[str, bytes], bytes]]:
 
 
 def test_a_reply_lost_after_the_commit_leaves_a_working_recorded_credential(
-    tmp_path: Path,
+    tmp_path: Path, sent_documents: DocumentTap
 ) -> None:
-    kit = loop(tmp_path, drop_reply("UserAddRequest22V2"))
+    kit = loop(tmp_path, drop_reply("UserAddRequest22V2"), [sent_documents])
     record = Recorder()
     with pytest.raises(TransientError):
         kit.backend.execute(SITE, create(tmp_path), record)
@@ -77,8 +78,10 @@ def test_a_reply_lost_after_the_commit_leaves_a_working_recorded_credential(
     assert record.retracted == []
 
 
-def test_a_refused_creation_takes_its_credential_back(tmp_path: Path) -> None:
-    kit = loop(tmp_path)
+def test_a_refused_creation_takes_its_credential_back(
+    tmp_path: Path, sent_documents: DocumentTap
+) -> None:
+    kit = loop(tmp_path, taps=[sent_documents])
     kit.backend.execute(SITE, create(tmp_path), Recorder())
     record = Recorder()
     with pytest.raises(RefusedError, match="username-unique") as refused:
@@ -90,8 +93,8 @@ def test_a_refused_creation_takes_its_credential_back(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def activated(tmp_path: Path) -> Loop:
-    kit = loop(tmp_path)
+def activated(tmp_path: Path, sent_documents: DocumentTap) -> Loop:
+    kit = loop(tmp_path, taps=[sent_documents])
     apply(kit, spec_of(tmp_path, BASE), [])
     kit.sandbox.activate(SITE)
     return kit
@@ -122,9 +125,9 @@ def test_login_refusals_name_the_rule_and_send_no_password(activated: Loop) -> N
 
 
 def test_a_pending_user_gets_no_new_login_and_the_credential_is_taken_back(
-    tmp_path: Path,
+    tmp_path: Path, sent_documents: DocumentTap
 ) -> None:
-    kit = loop(tmp_path)
+    kit = loop(tmp_path, taps=[sent_documents])
     apply(kit, spec_of(tmp_path, BASE), [])
     record = Recorder()
     with pytest.raises(RefusedError, match="lifecycle:login"):

@@ -19,7 +19,8 @@ from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.planning.ordering import PlanError
 from onenet_apply.planning.planner import plan
 from tests.conftest import scaled
-from tests.ocip_kit import loop, same_users
+from tests.ocip_kit import DocumentTap, missing_schema
+from tests.ocip_users_kit import loop, same_users
 from tests.planner_kit import LIFTED, apply_ready, spec_of
 from tests.planner_strategies import Scenario, scenarios
 
@@ -53,7 +54,8 @@ def test_random_user_sites_over_ocip_end_where_the_sandbox_ends(
 ) -> None:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        kit = loop(Path(tmp))
+        tap = DocumentTap()
+        kit = loop(Path(tmp), taps=[tap])
         alone = SandboxBackend(Path(tmp) / "alone.db", faults=None)
         steps = [(scenario.current.text, 1.0)] * 3 + [(scenario.desired.text, 0.6)] * 4
         for n, (text, share) in enumerate(steps):
@@ -69,3 +71,5 @@ def test_random_user_sites_over_ocip_end_where_the_sandbox_ends(
             if chosen:
                 kit.sandbox.activate(SITE, chosen)
                 alone.activate(SITE, chosen)
+        if missing_schema() is None:  # every document passes the R25 schema
+            assert tap.invalid() == []

@@ -10,14 +10,15 @@ import pytest
 
 from onenet_apply.backends.ocip import codec, user_reading
 from onenet_apply.model.state import Lifecycle
-from tests.ocip_kit import Loop, loop
+from tests.ocip_kit import DocumentTap
+from tests.ocip_users_kit import Loop, loop
 from tests.test_safety_promises import SITE, site_file
 
 LIST = "UserGetListInGroupPagedSortedListRequest"
 
 
-def seeded(tmp_path: Path, users: int) -> Loop:
-    kit = loop(tmp_path)
+def seeded(tmp_path: Path, users: int, tap: DocumentTap) -> Loop:
+    kit = loop(tmp_path, taps=[tap])
     kit.sandbox.seed(site_file(tmp_path / "site.yaml", range(users), desk_phone=True))
     return kit
 
@@ -27,8 +28,12 @@ def read(kit: Loop, **paging: int) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("users,pages", [(25, 3), (20, 3), (9, 1), (0, 1)])
-def test_pages_until_a_short_one(tmp_path: Path, users: int, pages: int) -> None:
-    kit = seeded(tmp_path, users) if users else loop(tmp_path)
+def test_pages_until_a_short_one(
+    tmp_path: Path, users: int, pages: int, sent_documents: DocumentTap
+) -> None:
+    kit = (
+        seeded(tmp_path, users, sent_documents) if users else loop(tmp_path, taps=[sent_documents])
+    )
     if not users:
         kit.sandbox.configure(SITE)
     sent = len(kit.sent)
@@ -45,8 +50,8 @@ def test_pages_until_a_short_one(tmp_path: Path, users: int, pages: int) -> None
     ]
 
 
-def test_a_page_holds_at_most_2000_users(tmp_path: Path) -> None:
-    kit = seeded(tmp_path, 3)
+def test_a_page_holds_at_most_2000_users(tmp_path: Path, sent_documents: DocumentTap) -> None:
+    kit = seeded(tmp_path, 3, sent_documents)
     with pytest.raises(ValueError, match="1 to 2000"):
         read(kit, page_size=2001)
     sent = len(kit.sent)
@@ -60,16 +65,20 @@ def test_a_page_holds_at_most_2000_users(tmp_path: Path) -> None:
     assert (paging.response_start_index, paging.response_page_size) == (1, 2000)
 
 
-def test_more_than_2000_users_read_in_two_pages(tmp_path: Path) -> None:
-    kit = seeded(tmp_path, 2001)
+def test_more_than_2000_users_read_in_two_pages(
+    tmp_path: Path, sent_documents: DocumentTap
+) -> None:
+    kit = seeded(tmp_path, 2001, sent_documents)
     sent = len(kit.sent)
     got = read(kit)
     assert got == dict(kit.sandbox.read_state(SITE).users) and len(got) == 2001
     assert kit.commands()[sent:].count(LIST) == 2
 
 
-def test_a_read_costs_two_requests_per_user_and_one_per_deactivated_user(tmp_path: Path) -> None:
-    kit = seeded(tmp_path, 40)
+def test_a_read_costs_two_requests_per_user_and_one_per_deactivated_user(
+    tmp_path: Path, sent_documents: DocumentTap
+) -> None:
+    kit = seeded(tmp_path, 40, sent_documents)
     kit.sandbox.db.execute("UPDATE users SET lifecycle = 'deactivated' WHERE id IN ('u1', 'u2')")
     kit.sandbox.db.commit()
     kit.backend.site(SITE)  # the group's domain, read once
@@ -84,8 +93,10 @@ def test_a_read_costs_two_requests_per_user_and_one_per_deactivated_user(tmp_pat
         read(kit, per_document=16)
 
 
-def test_licences_are_the_limited_service_packs(tmp_path: Path) -> None:
-    kit = seeded(tmp_path, 1)
+def test_licences_are_the_limited_service_packs(
+    tmp_path: Path, sent_documents: DocumentTap
+) -> None:
+    kit = seeded(tmp_path, 1, sent_documents)
     assert dict(kit.backend.read_state(SITE).licences) == {}
     kit.sandbox.configure(SITE, licences={"professional": 5, "receptionist": 2})
     assert dict(kit.backend.read_state(SITE).licences) == {"professional": 5, "receptionist": 2}

@@ -10,13 +10,16 @@ import pytest
 from onenet_apply.backends.base import RefusedError
 from onenet_apply.model.fields import user_fields
 from onenet_apply.model.plan import Action, Kind, Target
-from tests.ocip_kit import loop
+from tests.ocip_kit import DocumentTap
+from tests.ocip_users_kit import loop
 from tests.test_ocip_user_credentials import Recorder, create
 from tests.test_ocip_users import BASE, SITE, spec_of
 
 
-def test_a_taken_number_is_refused_naming_the_rule(tmp_path: Path) -> None:
-    kit = loop(tmp_path)
+def test_a_taken_number_is_refused_naming_the_rule(
+    tmp_path: Path, sent_documents: DocumentTap
+) -> None:
+    kit = loop(tmp_path, taps=[sent_documents])
     kit.backend.execute(SITE, create(tmp_path, "anna"), Recorder())
     values = user_fields(spec_of(tmp_path, BASE).users["carla"])
     values["number"] = "+493012345601"  # anna's
@@ -30,8 +33,10 @@ def test_a_taken_number_is_refused_naming_the_rule(tmp_path: Path) -> None:
     assert set(kit.sandbox.read_state(SITE).users) == {"anna"}
 
 
-def test_a_package_over_the_licences_is_refused(tmp_path: Path) -> None:
-    kit = loop(tmp_path)
+def test_a_package_over_the_licences_is_refused(
+    tmp_path: Path, sent_documents: DocumentTap
+) -> None:
+    kit = loop(tmp_path, taps=[sent_documents])
     kit.sandbox.configure(SITE, licences={"standard": 1})
     assert dict(kit.backend.read_state(SITE).licences) == {"standard": 1}
     kit.backend.execute(SITE, create(tmp_path, "ben"), Recorder())
@@ -40,8 +45,8 @@ def test_a_package_over_the_licences_is_refused(tmp_path: Path) -> None:
     assert set(kit.sandbox.read_state(SITE).users) == {"ben"}
 
 
-def test_deleting_a_pending_user_is_refused(tmp_path: Path) -> None:
-    kit = loop(tmp_path)
+def test_deleting_a_pending_user_is_refused(tmp_path: Path, sent_documents: DocumentTap) -> None:
+    kit = loop(tmp_path, taps=[sent_documents])
     kit.backend.execute(SITE, create(tmp_path, "anna"), Recorder())
     delete = Action.make(Kind.DELETE, Target("user", "anna"))
     with pytest.raises(

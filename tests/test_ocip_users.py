@@ -18,7 +18,8 @@ from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import Lifecycle
 from onenet_apply.planning.planner import PlanOptions, plan
 from onenet_apply.sitefile.validate import validate_file
-from tests.ocip_kit import Loop, loop, same_users
+from tests.ocip_kit import DocumentTap
+from tests.ocip_users_kit import Loop, loop, same_users
 
 SITE = "berlin"
 BASE: dict[str, Any] = {
@@ -85,8 +86,8 @@ def converged(kit: Loop, spec: SiteSpec) -> None:
 
 
 @pytest.fixture
-def kit(tmp_path: Path) -> Loop:
-    return loop(tmp_path)
+def kit(tmp_path: Path, sent_documents: DocumentTap) -> Loop:
+    return loop(tmp_path, taps=[sent_documents])
 
 
 def test_new_users_apply_over_ocip_pending_then_activated(kit: Loop, tmp_path: Path) -> None:
