@@ -7,6 +7,8 @@ wrong for us:
 - a document carries several commands (the library writes and reads one);
 - an `ErrorResponse` keeps its `type` attribute (Error / Warning / Info), which
   the library drops, and decodes to a `Fault` instead of raising;
+- an empty table (a response) would be left out, so the response could not be
+  read back: it is written as a table without rows;
 - an empty list would be written as `xsi:nil` on the command itself, which the
   schema rejects: encoding refuses it (pass None to leave a list out, or `NULL`
   with the Replacement* list types to clear one);
@@ -148,8 +150,8 @@ def encode(session_id: str, commands: Sequence[Any]) -> bytes:
 
 
 def _empty_tables(command: Any, element: Any) -> None:
-    """A response's empty table as an element without rows: the library leaves it
-    out, and a table is required, so the answer would not decode."""
+    """Write an empty table (a group without members) as an element without rows: the
+    library leaves it out, and then cannot read its own response back."""
     for info in command._elements():
         if info.is_table and getattr(command, info.name) == []:
             etree.SubElement(element, info.xmlname, nsmap={None: ""})

@@ -1,8 +1,7 @@
 """How a site file's user values are spelled in BroadWorks, both ways: the backend
 writes them so, its reader and the loopback peer read them back so.
 
-- numbers: E.164 in the site file, `+CC-NSN` in BroadWorks (a DN with its country
-  code); read back from either `+CC-NSN` or national digits with a country code;
+- numbers: E.164 in the site file, `+CC-NSN` in BroadWorks (dn.py);
 - the username: an alternate user id `USERNAME@DOMAIN`, none when it is the user's id;
 - the desk phone: a group access device named after the user and its type;
 - the mobile: `mobilePhoneNumber` for its number, `addressLocation` for its contract;
@@ -15,32 +14,15 @@ import hashlib
 import time
 from typing import Any
 
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+from onenet_apply.backends.ocip import dn
 
 INTERCEPT = "Intercept User"  # the user service a deactivation assigns
 DEVICE_NAME_LENGTH = 40  # AccessDeviceName
 
 
-def dn(e164: str) -> str:
-    """`+493012345601` -> `+49-3012345601`. Country codes are prefix-free, so the
-    first known one is it (the number was checked when it was read)."""
-    digits = e164[1:]
-    if e164[:1] == "+" and digits.isdigit():
-        for size in (1, 2, 3):
-            if int(digits[:size]) in COUNTRY_CODE_TO_REGION_CODE:
-                return f"+{digits[:size]}-{digits[size:]}"
-    return e164  # not E.164: the server refuses it in its own words
-
-
 def e164(number: str | None, country_code: str | None = None) -> str | None:
-    """A DN as BroadWorks reports it, in E.164 (`+49-3012345601`, or `3012345601`
-    with country code 49)."""
-    if not number:
-        return None
-    digits = number.replace("-", "").replace(" ", "")
-    if digits.startswith("+"):
-        return digits
-    return f"+{country_code}{digits}" if country_code else digits
+    """`dn.e164` of a number that may be missing (None)."""
+    return dn.e164(number, country_code) if number else None
 
 
 def device_name(local_id: str, device_type: str) -> str:

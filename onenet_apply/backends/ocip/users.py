@@ -15,7 +15,7 @@ from typing import Any
 
 from onenet_apply.backends.base import Credential, RefusedError, retract
 from onenet_apply.backends.common import Call
-from onenet_apply.backends.ocip import codec, naming
+from onenet_apply.backends.ocip import codec, dn, naming
 from onenet_apply.backends.ocip.link import SiteLink
 from onenet_apply.backends.ocip.services import ServiceMapping
 from onenet_apply.model.passwords import generate_password, password_problems
@@ -50,10 +50,10 @@ def create_user(
             first_name=values["first_name"],
             calling_line_id_last_name=values["last_name"],
             calling_line_id_first_name=values["first_name"],
-            phone_number=naming.dn(values["number"]),
+            phone_number=dn.dn(values["number"]),
             extension=values["extension"],
             email_address=values.get("email"),
-            mobile_phone_number=naming.dn(mobile["number"]) if mobile else None,
+            mobile_phone_number=dn.dn(mobile["number"]) if mobile else None,
             address_location=mobile["contract"] if mobile else None,
             alternate_user_id=_alternate_ids(link, local, values.get("username", local)),
             access_device_endpoint=endpoint,
@@ -91,14 +91,14 @@ def update_config(
     changes = {c.field: (c.before, c.after) for c in action.changes}
     fields: dict[str, Any] = {}
     if "number" in changes:
-        fields["phone_number"] = naming.dn(changes["number"][1])
+        fields["phone_number"] = dn.dn(changes["number"][1])
     if "extension" in changes:
         fields["extension"] = changes["extension"][1]
     if "username" in changes:
         fields["alternate_user_id_list"] = _alternate_id_list(link, local, changes["username"][1])
     if "mobile" in changes:
         mobile = changes["mobile"][1]
-        fields["mobile_phone_number"] = naming.dn(mobile["number"]) if mobile else NULL
+        fields["mobile_phone_number"] = dn.dn(mobile["number"]) if mobile else NULL
         fields["address_location"] = mobile["contract"] if mobile else NULL
     before: list[Any] = []
     after: list[Any] = []

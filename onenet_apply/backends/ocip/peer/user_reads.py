@@ -12,7 +12,7 @@ from collections import namedtuple
 from typing import Any
 
 from onenet_apply.backends.base import NotFoundError
-from onenet_apply.backends.ocip import codec, naming
+from onenet_apply.backends.ocip import codec, dn, naming
 from onenet_apply.backends.ocip.peer import sandbox_view as view
 from onenet_apply.backends.ocip.peer.context import Handler, PeerContext
 from onenet_apply.model.spec import NO_DESK_PHONE, User
@@ -84,7 +84,7 @@ def _user_row(ctx: PeerContext, site: str, user: User, activated: bool) -> UserR
     country = _country_code(user.number)
     return UserRow(
         f"{user.id}@{view.domain(ctx, site)}", user.last_name, user.first_name, None, None,
-        None, None, naming.dn(user.number), str(activated).lower(), user.email, user.last_name,
+        None, None, dn.dn(user.number), str(activated).lower(), user.email, user.last_name,
         user.first_name, "false", user.extension, country, "0", None,
     )  # fmt: skip
 
@@ -93,7 +93,7 @@ def dn_list(ctx: PeerContext, request: Any) -> Any:
     site = view.existing_site(ctx, request.service_provider_id, request.group_id)
     rows = [
         DnRow(
-            naming.dn(number),
+            dn.dn(number),
             None,
             str(bool(on)).lower(),
             f"{owner}@{view.domain(ctx, site)}",
@@ -161,10 +161,10 @@ def user_get(ctx: PeerContext, request: Any) -> Any:
         service_provider_id=ctx.enterprise, group_id=who.site, user_id=request.user_id,
         last_name=user.last_name, first_name=user.first_name,
         calling_line_id_last_name=user.last_name, calling_line_id_first_name=user.first_name,
-        phone_number=naming.dn(user.number), extension=user.extension,
+        phone_number=dn.dn(user.number), extension=user.extension,
         language="English", time_zone=TIME_ZONE[0], time_zone_display_name=TIME_ZONE[1],
         default_alias=request.user_id, access_device_endpoint=endpoint,
-        mobile_phone_number=naming.dn(user.mobile.number) if user.mobile else None,
+        mobile_phone_number=dn.dn(user.mobile.number) if user.mobile else None,
         email_address=user.email, address_location=user.mobile.contract if user.mobile else None,
         country_code=_country_code(user.number), alternate_user_id=alternates,
         allow_video=False,
@@ -244,4 +244,4 @@ READS: dict[str, Handler] = {
 
 
 def _country_code(number: str) -> str:
-    return naming.dn(number)[1:].partition("-")[0]
+    return dn.dn(number)[1:].partition("-")[0]
