@@ -55,7 +55,7 @@ def has_site(ctx: PeerContext, site: str) -> bool:
 def existing_site(ctx: PeerContext, enterprise: str | None, group: str | None) -> str:
     site = site_of(ctx, enterprise, group)
     if not has_site(ctx, site):
-        raise NotFoundError(f"[Error 4152] Group not found: {group}")
+        raise NotFoundError(f"group not found: {group}")
     _tick(ctx, site)
     return site
 
@@ -65,7 +65,7 @@ def ref(ctx: PeerContext, user_id: str) -> UserRef:
     local, _, user_domain = user_id.rpartition("@")
     suffix = f".{ctx.enterprise}.invalid"
     if not local or not user_domain.endswith(suffix):
-        raise NotFoundError(f"[Error 4008] User not found: {user_id}")
+        raise NotFoundError(f"user not found: {user_id}")
     return UserRef(user_domain.removesuffix(suffix), local)
 
 
@@ -79,7 +79,7 @@ def user(ctx: PeerContext, who: UserRef) -> Current[User]:
     _tick(ctx, who.site)
     found = row(ctx, who)
     if found is None:
-        raise NotFoundError(f"[Error 4008] User not found: {who.local}@{domain(ctx, who.site)}")
+        raise NotFoundError(f"user not found: {who.local}@{domain(ctx, who.site)}")
     return sandbox_users.to_current(found)
 
 

@@ -117,7 +117,7 @@ def actions(ctx: PeerContext, item: Draft) -> list[Action]:
     if item.add is not None:
         return [_action(Kind.CREATE, target, _new_user(item))]
     if view.row(ctx, item.who) is None:
-        raise NotFoundError(f"[Error 4008] User not found: {item.who.user_id(ctx)}")
+        raise NotFoundError(f"user not found: {item.who.user_id(ctx)}")
     if item.delete:
         return [_action(Kind.DELETE, target, {})]
     current = view.user(ctx, item.who).item

@@ -123,7 +123,7 @@ def device_get(ctx: PeerContext, request: Any) -> Any:
     site = view.existing_site(ctx, request.service_provider_id, request.group_id)
     owner = view.device_owner(ctx, site, request.device_name)
     if owner is None:
-        raise NotFoundError(f"[Error 4xxx] Device not found: {request.device_name}")
+        raise NotFoundError(f"device not found: {request.device_name}")
     return codec.response(
         "GroupAccessDeviceGetResponse22V3",
         device_type=owner[0],

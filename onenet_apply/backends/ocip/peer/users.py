@@ -134,7 +134,7 @@ def device_modify(ctx: PeerContext, request: Any) -> Any:
     site = view.existing_site(ctx, request.service_provider_id, request.group_id)
     owner = view.device_owner(ctx, site, request.device_name)
     if owner is None:
-        raise NotFoundError(f"[Error 4xxx] Device not found: {request.device_name}")
+        raise NotFoundError(f"device not found: {request.device_name}")
     credentials = request.access_device_credentials
     if credentials is not None and credentials is not NULL:
         ctx.sandbox.set_password(site, owner[1], credentials.password)
@@ -165,7 +165,7 @@ def _use_device(ctx: PeerContext, item: Draft, name: str | None) -> None:
         item.device = device
         device.held.draft = item
     elif name != _device_of(ctx, item):
-        item.error = NotFoundError(f"[Error 4xxx] Device not found: {name}")
+        item.error = NotFoundError(f"device not found: {name}")
 
 
 def _device_of(ctx: PeerContext, item: Draft) -> str | None:
