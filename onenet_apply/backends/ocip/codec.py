@@ -123,8 +123,9 @@ def _build(name: str, fields: dict[str, Any], kind: type[Any]) -> Any:
     cls = command_class(name)
     if not issubclass(cls, kind):
         raise CodecError(f"{name!r} is not a {kind.__name__}")
+    given = {k: v for k, v in fields.items() if v is not None}  # None: left out
     try:
-        return cls(**fields)
+        return cls(**given)
     except (TypeError, ValueError, _exceptions.OCIError) as e:
         raise CodecError(f"{name}: {e}") from None
 

@@ -299,3 +299,13 @@ def to_current(row: sqlite3.Row) -> Current[User]:
         else None,
     )
     return Current(user, lifecycle)
+
+
+def store_secret(db: sqlite3.Connection, site: str, user_id: str, password: str) -> None:
+    """Keep `password` as the user's desk phone password instead of the one just
+    issued: the OCI-P peer's clients generate device passwords themselves (and
+    record them before sending). Called inside the transaction that issued them."""
+    db.execute(
+        "UPDATE users SET secret_hash = ? WHERE site = ? AND id = ?",
+        (hash_password(password), site, user_id),
+    )

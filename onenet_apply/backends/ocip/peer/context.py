@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from onenet_apply.backends.base import BackendError
@@ -15,6 +15,8 @@ from onenet_apply.backends.sandbox.backend import SandboxBackend
 class PeerContext:
     sandbox: SandboxBackend
     enterprise: str
+    # what the handlers of one document share until it ends (a user created in parts)
+    document: dict[str, Any] = field(default_factory=dict)
 
 
 Handler = Callable[[PeerContext, Any], Any]

@@ -76,6 +76,7 @@ class Peer:
         if faults.EXPIRE in fired:
             self.gate.forget(connection)
         answers = [self.answer_one(connection, command) for command in request.commands]
+        answers = users.end_document(self.context, answers)  # what waited for the whole
         if faults.WARNING in fired and faults.EXPIRE not in fired and answers:
             answers[0] = INJECTED_WARNING
         if faults.DROP in fired:

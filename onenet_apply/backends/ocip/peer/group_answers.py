@@ -242,56 +242,6 @@ def park_settings(ctx: PeerContext, request: Any) -> Any:
     )
 
 
-# -- numbers ------------------------------------------------------------------------------
-def dn_assignments(ctx: PeerContext, request: Any) -> Any:
-    """Every number of the site with its owner and whether the carrier activated it."""
-    group_store.check_enterprise(ctx, request.service_provider_id)
-    site = request.group_id
-    state = ctx.sandbox.read_state(site)  # ticks the carrier's clock, as activation needs
-    domain = group_store.domain_of(ctx, site)
-    rows = []
-    for section, user_type in (
-        (state.users, "Normal"),
-        (state.hunt_groups, "Hunt Group"),
-        (state.call_centres, "Call Center"),
-    ):
-        for key, current in section.items():
-            item = current.item
-            country, _, national = dn(item.number)[1:].partition("-")
-            last = getattr(item, "last_name", None) or item.name
-            first = getattr(item, "first_name", None) or user_type
-            activated = "true" if current.lifecycle in ACTIVATED else "false"
-            rows.append(
-                (
-                    national,
-                    "",
-                    activated,
-                    f"{key}@{domain}",
-                    last,
-                    first,
-                    item.extension,
-                    "",
-                    user_type,
-                    country,
-                    "0",
-                )
-            )
-    columns = (
-        "phone_numbers",
-        "department",
-        "activated",
-        "user_id",
-        "last_name",
-        "first_name",
-        "extension",
-        "email_address",
-        "user_type",
-        "country_code",
-        "national_prefix",
-    )
-    return codec.response("GroupDnGetAssignmentListResponse18", dn_table=table(columns, rows))
-
-
 HANDLERS: dict[str, Handler] = {
     "GroupHuntGroupGetInstanceListRequest": hunt_list,
     "GroupHuntGroupGetInstanceRequest20": hunt_get,
@@ -308,5 +258,4 @@ HANDLERS: dict[str, Handler] = {
         PARK, "GroupCallParkGetInstanceResponse16sp2", recall_to="Parking User Only"
     ),
     "GroupCallParkGetRequest16sp2": park_settings,
-    "GroupDnGetAssignmentListRequest18": dn_assignments,
 }
