@@ -1,8 +1,9 @@
 """What OCI-P tests share: the R25 schema every request document must pass, a
 tap that collects documents, and a loopback peer server on a free port.
 
-The schema is BroadSoft's, so it is never committed: CI fetches it
-(tools/fetch_ocip_xsd.py) and names it in ONENET_OCIP_XSD. Without it the
+The schema is BroadSoft's, so it is never committed: ONENET_OCIP_XSD names it,
+or the first test that needs it fetches it once (tools/fetch_ocip_xsd.py, with
+pip, into the user's cache directory). Where it cannot be had (no network) the
 validating tests skip, except in CI, where a missing schema fails them.
 """
 
@@ -33,15 +34,38 @@ def _load(path: str) -> Any:
     return etree.XMLSchema(etree.parse(path))
 
 
+def cache_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "onenet-apply" / "ocip-xsd"
+
+
+@cache
+def _fetched() -> str | None:
+    """The schema fetched into the cache (once per run), or None when pip cannot."""
+    from tools.fetch_ocip_xsd import fetch
+
+    try:
+        return str(fetch(cache_dir()))
+    except (OSError, subprocess.CalledProcessError, SystemExit, StopIteration):
+        return None
+
+
+def schema_path() -> str:
+    named = os.environ.get(XSD_VARIABLE, "")
+    return named if named else (_fetched() or "")
+
+
 def missing_schema() -> str | None:
     """Why the R25 schema cannot be had (a failure in CI), or None when it can."""
-    path = os.environ.get(XSD_VARIABLE, "")
+    path = schema_path()
     if path and os.path.isfile(path):
         return None
+    named = os.environ.get(XSD_VARIABLE)
     why = (
-        f"the OCI-P R25 schema is not at ${XSD_VARIABLE} ({path or 'unset'}); "
-        "tools/fetch_ocip_xsd.py fetches it"
-    )
+        f"the OCI-P R25 schema is not at ${XSD_VARIABLE} ({named})"
+        if named
+        else f"the OCI-P R25 schema could not be fetched into {cache_dir()} (offline?)"
+    ) + "; tools/fetch_ocip_xsd.py fetches it"
     if os.environ.get("CI"):
         pytest.fail(why)
     return why
@@ -52,7 +76,7 @@ def schema() -> Any:
     why = missing_schema()
     if why is not None:
         pytest.skip(why)
-    return _load(os.environ[XSD_VARIABLE])
+    return _load(schema_path())
 
 
 def rewrite(document: bytes) -> bytes:

@@ -41,7 +41,7 @@ def fetch(directory: Path) -> Path:
             str(directory),
         ],
         check=True,
-        stdout=sys.stderr,
+        stdout=subprocess.DEVNULL,  # stdout is for the path; errors still reach stderr
     )
     archive = next(directory.glob(f"{top}.tar.gz"))
     with tarfile.open(archive) as tar:
