@@ -34,12 +34,17 @@ def _open(scheme: str, location: str) -> OcipBackend:
 
     address = url.parse(scheme, location)
     login = url.login_from_environment()
+    mapping = None
+    if address.mapping:
+        from onenet_apply.backends.ocip import mapping_file
+
+        mapping = mapping_file.load(address.mapping)
 
     from onenet_apply.backends.ocip.backend import OcipBackend
     from onenet_apply.backends.ocip.transport import SocketChannel
 
     return OcipBackend(
-        SocketChannel(address, login), address.enterprise, scope=address.describe()
+        SocketChannel(address, login), address.enterprise, mapping, scope=address.describe()
     )
 
 

@@ -26,7 +26,7 @@ PLAIN_PORT = 2208
 DEFAULT_TIMEOUT = 30.0
 USER_VARIABLE = "ONENET_OCIP_USER"
 PASSWORD_VARIABLE = "ONENET_OCIP_PASSWORD"
-OPTIONS = ("ca", "insecure", "rate", "timeout")
+OPTIONS = ("ca", "insecure", "rate", "timeout", "mapping")
 
 
 class AddressError(BackendError):
@@ -43,6 +43,7 @@ class Address:
     insecure: bool = False  # plain TCP allowed beyond loopback
     rate: float | None = None  # requests per second, None for no limit
     timeout: float = DEFAULT_TIMEOUT
+    mapping: str | None = None  # a file of the platform's own names (mapping_file.py)
 
     @property
     def scheme(self) -> str:
@@ -94,6 +95,7 @@ def parse(scheme: str, location: str) -> Address:
         insecure=_flag(url, "insecure", options.get("insecure")),
         rate=_number(url, "rate", options.get("rate")),
         timeout=_number(url, "timeout", options.get("timeout")) or DEFAULT_TIMEOUT,
+        mapping=options.get("mapping") or None,
     )
     return _checked(url, address)
 
