@@ -7,7 +7,7 @@ import json
 import click
 
 from onenet_apply.backends import backend_url, open_backend
-from onenet_apply.backends.base import BackendError
+from onenet_apply.backends.errors import BackendError
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.backends.sandbox.lock import LockDamage
 from onenet_apply.cli.options import backend_option, site_option
