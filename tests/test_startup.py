@@ -40,7 +40,9 @@ def ours(loaded: set[str], *prefixes: str) -> set[str]:
     return {m for m in loaded if m.startswith(prefixes)}
 
 
-@pytest.mark.parametrize("args", [["--version"]])
+@pytest.mark.parametrize(
+    "args", [["--version"], ["--help"], ["sandbox", "--help"], ["plan", "--help"]]
+)
 def test_version_and_help_load_no_model_site_file_or_backend(
     args: list[str], tmp_path: Path
 ) -> None:

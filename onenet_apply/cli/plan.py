@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,16 +17,10 @@ from onenet_apply.cli.exits import (
 )
 from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
 from onenet_apply.cli.options import backend_option
-from onenet_apply.cli.output import write_file_atomically
 from onenet_apply.cli.validate import report_problems
-from onenet_apply.model.plan import Plan
-from onenet_apply.planning.ordering import PlanError
-from onenet_apply.planning.planner import PlanOptions
-from onenet_apply.planning.planner import plan as make_plan
-from onenet_apply.planning.render import RENDERERS, only_blocked, render_text
-from onenet_apply.savedplan.plan_file import is_saved_plan
-from onenet_apply.savedplan.plan_file import render as render_saved
-from onenet_apply.sitefile.validate import validate_file
+
+if TYPE_CHECKING:
+    from onenet_apply.model.plan import Plan
 
 
 @click.command("plan")
@@ -64,6 +59,15 @@ def plan_command(
     force: bool,
 ) -> None:
     """Show what applying SITE_FILE would change, in the order it would run."""
+    # the stages, loaded when the command runs (see cli/validate.py)
+    from onenet_apply.planning.ordering import PlanError
+    from onenet_apply.planning.planner import PlanOptions
+    from onenet_apply.planning.planner import plan as make_plan
+    from onenet_apply.planning.render import RENDERERS, render_text
+    from onenet_apply.savedplan.plan_file import is_saved_plan
+    from onenet_apply.savedplan.plan_file import render as render_saved
+    from onenet_apply.sitefile.validate import validate_file
+
     why = unwritable_target(out) if out is not None else None
     if why is not None:  # before planning: never a whole plan, then the error
         raise click.ClickException(why)
@@ -97,6 +101,8 @@ def plan_command(
     else:
         click.echo(saved if fmt == "json" else RENDERERS[fmt](the_plan), nl=False)
     if out:
+        from onenet_apply.cli.output import write_file_atomically
+
         write_file_atomically(out, saved)
         click.echo(f"Saved the plan to {out}; apply it with: onenet apply {out}", err=True)
     sys.exit(_plan_exit_code(the_plan) if detailed_exitcode else EXIT_OK)
@@ -104,6 +110,8 @@ def plan_command(
 
 def _plan_exit_code(the_plan: Plan) -> int:
     """0 nothing to do, 2 changes to make, 4 nothing the tool can do: a human must act."""
+    from onenet_apply.planning.render import only_blocked
+
     if the_plan.empty:
         return EXIT_OK
     return EXIT_BLOCKED if only_blocked(the_plan) else EXIT_CHANGES
