@@ -1,7 +1,9 @@
 """Start-up is most of a small command's time, so each command imports only what it
 runs: `onenet --version` and `--help` load no site file code, model or backend;
-validate no planner, backend or applier; plan no applier. Checked in a fresh
-interpreter through the console entry point, by the modules it left loaded."""
+validate no planner, backend or applier; plan no applier and, without --out or
+JSON, no saved-plan code; apply of a site file no saved-plan checks; no command
+the sandbox's seeding or consistency checker. Checked in a fresh interpreter
+through the console entry point, by the modules it left loaded."""
 
 from __future__ import annotations
 
@@ -67,8 +69,32 @@ def test_validate_loads_no_planner_backend_or_applier(workdir: Path) -> None:
     assert not ours(loaded, "onenet_apply.planning", "onenet_apply.apply", "onenet_apply.savedplan")
 
 
-def test_plan_loads_no_applier(workdir: Path) -> None:
+# what only tests, benchmarks and fixtures use
+NO_COMMAND = ("onenet_apply.backends.sandbox.seed", "onenet_apply.backends.sandbox.consistency")
+
+
+def test_plan_loads_no_applier_and_no_saved_plan_code(workdir: Path) -> None:
     loaded = modules_loaded_by("plan", str(EXAMPLE), cwd=workdir)
     assert "onenet_apply.planning.planner" in loaded
     assert "jsonschema" not in loaded
-    assert not ours(loaded, "onenet_apply.apply")
+    assert not ours(loaded, "onenet_apply.apply", "onenet_apply.savedplan", *NO_COMMAND)
+
+
+def test_plan_out_loads_the_saved_plan_writer(workdir: Path) -> None:
+    loaded = modules_loaded_by("plan", str(EXAMPLE), "--out", "plan.json", cwd=workdir)
+    assert "onenet_apply.savedplan.plan_file" in loaded
+    assert (workdir / "plan.json").exists()
+
+
+def test_apply_of_a_site_file_loads_no_saved_plan_checks(workdir: Path) -> None:
+    loaded = modules_loaded_by("apply", str(EXAMPLE), "--yes", cwd=workdir)
+    assert "onenet_apply.apply.applier" in loaded
+    assert "jsonschema" not in loaded
+    assert not ours(
+        loaded,
+        "onenet_apply.savedplan.saved_check",
+        "onenet_apply.savedplan.spec_check",
+        "onenet_apply.savedplan.spec_json",
+        *NO_COMMAND,
+    )
+    assert list(workdir.glob("onenet-credentials-*.csv"))  # it did apply

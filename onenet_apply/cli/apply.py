@@ -76,7 +76,7 @@ def apply_command(
     from onenet_apply.planning.ordering import PlanError
     from onenet_apply.planning.planner import PlanOptions
     from onenet_apply.planning.render import render_text
-    from onenet_apply.savedplan.saved_check import StalePlanError
+    from onenet_apply.savedplan.plan_file import StalePlanError
 
     saved = _read_saved_plan(source)
     if saved is not None and (allow_delete or force):

@@ -33,7 +33,6 @@ from onenet_apply.model.plan import (
 )
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.planning.draft import PlanOptions
-from onenet_apply.savedplan.spec_json import SpecJsonError, spec_from_json
 
 MARKER = "onenet-plan"
 MAX_PLAN_BYTES = 512 * 2**20  # a 100,000-user site's plan is well under this
@@ -47,6 +46,11 @@ REMAKE = "make it again with onenet plan --out and review it"
 
 class TamperedPlanError(PlanFileError):
     """A saved plan whose content disagrees with itself: edited or damaged since it was made."""
+
+
+class StalePlanError(Exception):
+    """The site changed since the saved plan was made, under the plan's actions
+    (found by `saved_check`; here so that catching it loads no planner check)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,8 @@ def saved_from_document(parsed: Any, path: str) -> SavedPlan:
         )
     if parsed.get("kind") != MARKER:
         raise PlanFileError(f'{path}: not a saved onenet plan (no "kind": "{MARKER}")')
+    from onenet_apply.savedplan.spec_json import SpecJsonError, spec_from_json  # reading only
+
     body = {k: v for k, v in parsed.items() if k != "plan_digest"}
     if parsed.get("plan_digest") != json_digest(body):
         raise TamperedPlanError(
