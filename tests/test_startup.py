@@ -83,6 +83,7 @@ def test_plan_loads_no_applier_and_no_saved_plan_code(workdir: Path) -> None:
     loaded = modules_loaded_by("plan", str(EXAMPLE), cwd=workdir)
     assert "onenet_apply.planning.planner" in loaded
     assert loaded & {"jsonschema", *NOT_FOR_A_VALID_SITE} == set()
+    assert loaded & {"socket", "secrets"} == set()  # it takes no lock and issues no password
     assert not ours(loaded, "onenet_apply.apply", "onenet_apply.savedplan", *NO_COMMAND)
 
 
