@@ -76,7 +76,6 @@ def apply_command(
     from onenet_apply.planning.ordering import PlanError
     from onenet_apply.planning.planner import PlanOptions
     from onenet_apply.planning.render import render_text
-    from onenet_apply.savedplan.plan_file import StalePlanError
 
     saved = _read_saved_plan(source)
     if saved is not None and (allow_delete or force):
@@ -124,16 +123,21 @@ def apply_command(
                     approve=approve,
                 )
             else:
-                report = apply_saved(
-                    site_backend,
-                    saved,
-                    sink,
-                    lock_timeout=lock_timeout,
-                    progress=progress,
-                    approve=approve,
-                )
+                from onenet_apply.savedplan.saved_check import StalePlanError
+
+                try:
+                    report = apply_saved(
+                        site_backend,
+                        saved,
+                        sink,
+                        lock_timeout=lock_timeout,
+                        progress=progress,
+                        approve=approve,
+                    )
+                except StalePlanError as e:
+                    raise click.ClickException(str(e)) from None
                 _note_unreviewed(report)
-    except (GatedError, StalePlanError, PlanError) as e:
+    except (GatedError, PlanError) as e:
         raise click.ClickException(str(e)) from None
     except PlanFileError as e:  # tampered: the actions disagree with the plan's own content
         raise click.ClickException(f"{source}: {e}") from None
@@ -158,10 +162,12 @@ def _read_saved_plan(source: str) -> SavedPlan | None:
     """A file that starts like a saved plan is one, whatever its name; anything else
     is read as a site file (a site file in JSON syntax included)."""
     from onenet_apply.model.plan import PlanFileError
-    from onenet_apply.savedplan.plan_file import is_saved_plan, read_saved_plan
+    from onenet_apply.savedplan.recognition import is_saved_plan
 
     if not is_saved_plan(source):
         return None
+    from onenet_apply.savedplan.plan_file import read_saved_plan
+
     try:
         return read_saved_plan(source)
     except PlanFileError as e:

@@ -104,7 +104,7 @@ def plan_command(
 
 def _check_out(out: str) -> None:
     """--out must be a file that can be written, and replaces only a saved plan."""
-    from onenet_apply.savedplan.plan_file import is_saved_plan
+    from onenet_apply.savedplan.recognition import is_saved_plan
 
     why = unwritable_target(out)
     if why is not None:

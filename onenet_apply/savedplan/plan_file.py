@@ -1,10 +1,10 @@
 """The saved plan: the reviewed artifact `onenet plan --out` writes and `onenet apply` runs.
 
 The document is the plan's JSON (`plan.plan_to_json`) with a marker first, so a
-saved plan is recognised by its content and not by its name, plus what apply
-needs to derive the plan again: the site content it was made from (`spec`, the
-SiteSpec in its plain JSON form), the options it was made with, and a
-`plan_digest` over the whole document. The digest catches a damaged or edited
+saved plan is recognised by its content and not by its name (`recognition.py`),
+plus what apply needs to derive the plan again: the site content it was made
+from (`spec`, the SiteSpec in its plain JSON form), the options it was made
+with, and a `plan_digest` over the whole document. The digest catches a damaged or edited
 file; it does not prove who made it (anyone can compute one), which is why apply
 also plans again from the embedded content and runs only actions that come out
 exactly as saved (see `saved_check`).
@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
-import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,24 +30,14 @@ from onenet_apply.model.plan import (
 )
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.planning.draft import PlanOptions
+from onenet_apply.savedplan.recognition import MARKER
 
-MARKER = "onenet-plan"
 MAX_PLAN_BYTES = 512 * 2**20  # a 100,000-user site's plan is well under this
-SNIFF_BYTES = 4096
-# a saved plan starts with its marker; plans of format 1 started with their format_version
-_PLAN_START = re.compile(
-    rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"(?:kind"\s*:\s*"' + MARKER.encode() + rb'"|format_version")'
-)
 REMAKE = "make it again with onenet plan --out and review it"
 
 
 class TamperedPlanError(PlanFileError):
     """A saved plan whose content disagrees with itself: edited or damaged since it was made."""
-
-
-class StalePlanError(Exception):
-    """The site changed since the saved plan was made, under the plan's actions
-    (found by `saved_check`; here so that catching it loads no planner check)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,18 +61,6 @@ def document(plan: Plan, spec: SiteSpec, options: PlanOptions) -> dict[str, Any]
 
 def render(plan: Plan, spec: SiteSpec, options: PlanOptions) -> str:
     return json.dumps(document(plan, spec, options), indent=2, ensure_ascii=False) + "\n"
-
-
-def is_saved_plan(path: str) -> bool:
-    """Does this regular file start like a saved plan? Cheap: reads a few bytes only,
-    and never opens a FIFO or device (a site file's reader deals with those)."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
-        with open(path, "rb") as f:
-            return _PLAN_START.match(f.read(SNIFF_BYTES)) is not None
-    except OSError:
-        return False
 
 
 def read_saved_plan(path: str) -> SavedPlan:

@@ -22,13 +22,13 @@ from onenet_apply.model.fields import group_fields, user_fields
 from onenet_apply.model.plan import Action, Kind, Plan, Status
 from onenet_apply.model.state import SiteState
 from onenet_apply.planning.render import value
-from onenet_apply.savedplan.plan_file import (
-    REMAKE,
-    StalePlanError,
-    TamperedPlanError,
-)
+from onenet_apply.savedplan.plan_file import REMAKE, TamperedPlanError
 
 SHOWN = 10  # reasons named in a refusal; the rest are counted
+
+
+class StalePlanError(Exception):
+    """The site changed since the saved plan was made, under the plan's actions."""
 
 
 def runnable(saved: Plan, current: Plan, state: SiteState) -> list[Action]:
