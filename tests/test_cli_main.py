@@ -79,38 +79,3 @@ def test_a_reader_gone_before_the_first_line_ends_the_command_quietly(tmp_path: 
     assert proc.wait(timeout=60) == 1
     assert err == b""
 
-
-LOADED = (
-    "import sys\n"
-    "from onenet_apply.cli import main\n"
-    "sys.argv = ['onenet', *sys.argv[1:]]\n"
-    "try:\n"
-    "    main()\n"
-    "except SystemExit:\n"
-    "    pass\n"
-    "print(sorted(m for m in sys.modules if m.startswith('onenet_apply.')), file=sys.stderr)\n"
-)
-
-
-def _modules_loaded_by(*args: str, cwd: Path) -> list[str]:
-    run = subprocess.run(
-        [sys.executable, "-c", LOADED, *args], cwd=cwd, capture_output=True, text=True, timeout=60
-    )
-    return eval(run.stderr.strip().splitlines()[-1])
-
-
-def test_each_command_loads_only_what_it_needs(workdir: Path) -> None:
-    """Start-up is most of a small command's time: validate loads no planner, backend
-    or applier, and plan no applier or credentials sink."""
-    validate = _modules_loaded_by("validate", str(EXAMPLE), cwd=workdir)
-    assert "onenet_apply.sitefile.validate" in validate
-    assert not [
-        m
-        for m in validate
-        if m.startswith(
-            ("onenet_apply.planning", "onenet_apply.backends.sandbox", "onenet_apply.apply")
-        )
-    ]
-    plan = _modules_loaded_by("plan", str(EXAMPLE), cwd=workdir)
-    assert "onenet_apply.planning.planner" in plan
-    assert not [m for m in plan if m.startswith("onenet_apply.apply")]

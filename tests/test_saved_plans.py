@@ -18,7 +18,7 @@ from onenet_apply.model.digest import json_digest
 from onenet_apply.model.plan import Kind
 from onenet_apply.model.spec import frozen_map
 from onenet_apply.planning.planner import plan
-from onenet_apply.savedplan import plan_file
+from onenet_apply.savedplan import plan_file, recognition
 from tests.conftest import EXAMPLE, example_without_lena, run_process
 from tests.sandbox_kit import act
 
@@ -291,7 +291,7 @@ def test_a_huge_plan_file_is_refused_unread(
 
 def test_plan_out_to_a_fifo_is_refused_without_opening_it(onenet, workdir: Path) -> None:
     os.mkfifo(workdir / "pipe")
-    assert not plan_file.is_saved_plan(str(workdir / "pipe"))  # returns: never opens it
+    assert not recognition.is_saved_plan(str(workdir / "pipe"))  # returns: never opens it
     result = onenet("plan", str(EXAMPLE), "--out", "pipe")
     assert result.code == 1
     assert "Error: pipe exists and is not a saved plan" in result.err

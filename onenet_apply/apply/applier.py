@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from onenet_apply.apply.locking import site_locks
 from onenet_apply.backends.base import (
@@ -39,8 +40,9 @@ from onenet_apply.backends.base import (
 from onenet_apply.model.plan import Action, Plan, Status
 from onenet_apply.model.spec import Site, SiteSpec
 from onenet_apply.planning.planner import PlanOptions, plan
-from onenet_apply.savedplan.plan_file import SavedPlan
-from onenet_apply.savedplan.saved_check import runnable
+
+if TYPE_CHECKING:
+    from onenet_apply.savedplan.plan_file import SavedPlan
 
 POLL_SECONDS = 1.0
 BATCH_SIZE = 100  # ready actions per backend transaction: one disk sync serves them all
@@ -149,6 +151,8 @@ def apply_saved(
 
     Ready actions the site now needs beyond the saved plan are not run (nobody
     reviewed them): they are left in `report.unreviewed`."""
+    from onenet_apply.savedplan.saved_check import runnable  # a site file's apply needs none
+
     report = ApplyReport(last_plan=saved.plan)
     with (
         site_locks(backend, locks).lock(saved.plan.site, lock_timeout, command),

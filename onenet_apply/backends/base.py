@@ -16,35 +16,17 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from onenet_apply.backends.errors import (  # noqa: F401 (the contract's errors, re-exported)
+    BackendError,
+    ConflictError,
+    NotFoundError,
+    RefusedError,
+    TransientError,
+)
 from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.plan import Action
 from onenet_apply.model.spec import Site
 from onenet_apply.model.state import SiteState
-
-
-class BackendError(Exception):
-    """Base of every error a backend raises on purpose."""
-
-
-class RefusedError(BackendError):
-    """A platform rule refuses the action; nothing was changed."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"{message} [{rule}]")
-        self.rule = rule
-        self.detail = message
-
-
-class NotFoundError(BackendError):
-    """The site, user or group does not exist."""
-
-
-class ConflictError(BackendError):
-    """The platform's state is not what the action expected (someone else changed it)."""
-
-
-class TransientError(BackendError):
-    """A passing failure; the action may or may not have taken effect. Retry by re-reading."""
 
 
 class LockTimeout(BackendError):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from onenet_apply.apply.applier import ApplyReport, GatedError, apply_saved, apply_site
-from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
 from onenet_apply.backends import open_backend
-from onenet_apply.backends.base import Backend
 from onenet_apply.cli.exits import (
     BLOCKED_ONLY,
     EXIT_BLOCKED,
@@ -21,15 +19,14 @@ from onenet_apply.cli.exits import (
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
 from onenet_apply.cli.options import backend_option
 from onenet_apply.cli.validate import report_problems
-from onenet_apply.model.plan import Action, Plan, PlanFileError, Status
-from onenet_apply.model.spec import SiteSpec
-from onenet_apply.planning.ordering import PlanError
-from onenet_apply.planning.planner import PlanOptions
-from onenet_apply.planning.render import render_text
-from onenet_apply.savedplan import spec_check
-from onenet_apply.savedplan.plan_file import REMAKE, SavedPlan, is_saved_plan, read_saved_plan
-from onenet_apply.savedplan.saved_check import StalePlanError
-from onenet_apply.sitefile.validate import validate_file
+
+if TYPE_CHECKING:
+    from onenet_apply.apply.applier import ApplyReport
+    from onenet_apply.apply.credentials import CredentialsSink
+    from onenet_apply.backends.base import Backend
+    from onenet_apply.model.plan import Action, Plan
+    from onenet_apply.model.spec import SiteSpec
+    from onenet_apply.savedplan.plan_file import SavedPlan
 
 
 @click.command("apply")
@@ -72,6 +69,14 @@ def apply_command(
     lock_timeout: float,
 ) -> None:
     """Carry out a site file's plan (or a saved plan) against the backend."""
+    # the stages, loaded when the command runs (see cli/validate.py)
+    from onenet_apply.apply.applier import GatedError, apply_saved, apply_site
+    from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
+    from onenet_apply.model.plan import PlanFileError
+    from onenet_apply.planning.ordering import PlanError
+    from onenet_apply.planning.planner import PlanOptions
+    from onenet_apply.planning.render import render_text
+
     saved = _read_saved_plan(source)
     if saved is not None and (allow_delete or force):
         raise click.ClickException(
@@ -118,16 +123,21 @@ def apply_command(
                     approve=approve,
                 )
             else:
-                report = apply_saved(
-                    site_backend,
-                    saved,
-                    sink,
-                    lock_timeout=lock_timeout,
-                    progress=progress,
-                    approve=approve,
-                )
+                from onenet_apply.savedplan.saved_check import StalePlanError
+
+                try:
+                    report = apply_saved(
+                        site_backend,
+                        saved,
+                        sink,
+                        lock_timeout=lock_timeout,
+                        progress=progress,
+                        approve=approve,
+                    )
+                except StalePlanError as e:
+                    raise click.ClickException(str(e)) from None
                 _note_unreviewed(report)
-    except (GatedError, StalePlanError, PlanError) as e:
+    except (GatedError, PlanError) as e:
         raise click.ClickException(str(e)) from None
     except PlanFileError as e:  # tampered: the actions disagree with the plan's own content
         raise click.ClickException(f"{source}: {e}") from None
@@ -151,8 +161,13 @@ def apply_command(
 def _read_saved_plan(source: str) -> SavedPlan | None:
     """A file that starts like a saved plan is one, whatever its name; anything else
     is read as a site file (a site file in JSON syntax included)."""
+    from onenet_apply.model.plan import PlanFileError
+    from onenet_apply.savedplan.recognition import is_saved_plan
+
     if not is_saved_plan(source):
         return None
+    from onenet_apply.savedplan.plan_file import read_saved_plan
+
     try:
         return read_saved_plan(source)
     except PlanFileError as e:
@@ -161,6 +176,9 @@ def _read_saved_plan(source: str) -> SavedPlan | None:
 
 def _valid_saved(source: str, saved: SavedPlan, backend: Backend) -> SiteSpec:
     """The saved plan's site content, valid as a site file on this backend."""
+    from onenet_apply.savedplan import spec_check
+    from onenet_apply.savedplan.plan_file import REMAKE
+
     why = spec_check.problem(saved.spec, backend.catalogue())
     if why is not None:
         raise click.ClickException(
@@ -181,6 +199,8 @@ def _note_unreviewed(report: ApplyReport) -> None:
 
 
 def _valid_spec(path: str, backend: Backend) -> SiteSpec:
+    from onenet_apply.sitefile.validate import validate_file
+
     result = validate_file(path, backend.catalogue())
     report_problems([result])
     if result.spec is None:
@@ -219,6 +239,8 @@ class ApplyProgress:
 
 
 def _summarise(report: ApplyReport, sink: CredentialsSink) -> int:
+    from onenet_apply.model.plan import Status
+
     last = report.last_plan
     counts = last.counts() if last else {}
     click.echo(

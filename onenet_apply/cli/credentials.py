@@ -6,16 +6,9 @@ import sys
 
 import click
 
-from onenet_apply.apply.credentials import (
-    CredentialsFileError,
-    CredentialsSink,
-    password_cell_problems,
-)
-from onenet_apply.apply.credentials_reset import reset_credentials
 from onenet_apply.backends import open_backend
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
 from onenet_apply.cli.options import backend_option
-from onenet_apply.model.passwords import MAX_LENGTH, password_problems
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
@@ -52,6 +45,10 @@ def reset(
     backend: str | None,
 ) -> None:
     """New login details for users (or --all); with --password-stdin, a chosen password."""
+    # the stages, loaded when the command runs (see cli/validate.py)
+    from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
+    from onenet_apply.apply.credentials_reset import reset_credentials
+
     if bool(users) == everyone:
         raise click.UsageError("name the users (USER_ID...) or give --all")
     password = _read_password() if password_stdin else None
@@ -85,6 +82,9 @@ def reset(
 
 def _read_password() -> str:
     """The first line of standard input, read bounded, checked before anything changes."""
+    from onenet_apply.apply.credentials import password_cell_problems
+    from onenet_apply.model.passwords import MAX_LENGTH, password_problems
+
     if sys.stdin is None or sys.stdin.isatty():  # None: standard input is closed
         raise click.UsageError(
             "--password-stdin reads the password from standard input; pipe it in"

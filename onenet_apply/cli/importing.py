@@ -7,12 +7,8 @@ import os
 import click
 
 from onenet_apply.backends import backend_url, open_backend
-from onenet_apply.backends.base import SiteSettings
 from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
 from onenet_apply.cli.options import backend_option
-from onenet_apply.cli.output import write_file_atomically
-from onenet_apply.sitefile.importer import failed_note, import_site, unwritable
-from onenet_apply.sitefile.writing import render_site_file
 
 
 @click.command("import")
@@ -41,6 +37,12 @@ def import_command(
     site: str, backend: str | None, out: str | None, name: str | None, country: str | None
 ) -> None:
     """Write a backend's current site as a site file that plans to no changes."""
+    # the stages, loaded when the command runs (see cli/validate.py)
+    from onenet_apply.backends.base import SiteSettings
+    from onenet_apply.cli.output import write_file_atomically
+    from onenet_apply.sitefile.importer import failed_note, import_site, unwritable
+    from onenet_apply.sitefile.writing import render_site_file
+
     platform = open_backend(backend)
     try:
         state = platform.read_state(site)

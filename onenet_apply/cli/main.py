@@ -15,7 +15,7 @@ from importlib import import_module
 import click
 
 from onenet_apply import __version__
-from onenet_apply.backends.base import BackendError
+from onenet_apply.backends.errors import BackendError
 from onenet_apply.cli.exits import EXIT_ERROR
 from onenet_apply.endings import interrupted, stdout_closed
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,16 +17,12 @@ from onenet_apply.cli.exits import (
 )
 from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
 from onenet_apply.cli.options import backend_option
-from onenet_apply.cli.output import write_file_atomically
 from onenet_apply.cli.validate import report_problems
-from onenet_apply.model.plan import Plan
-from onenet_apply.planning.ordering import PlanError
-from onenet_apply.planning.planner import PlanOptions
-from onenet_apply.planning.planner import plan as make_plan
-from onenet_apply.planning.render import RENDERERS, only_blocked, render_text
-from onenet_apply.savedplan.plan_file import is_saved_plan
-from onenet_apply.savedplan.plan_file import render as render_saved
-from onenet_apply.sitefile.validate import validate_file
+
+if TYPE_CHECKING:
+    from onenet_apply.model.plan import Plan
+    from onenet_apply.model.spec import SiteSpec
+    from onenet_apply.planning.draft import PlanOptions
 
 
 @click.command("plan")
@@ -64,14 +61,15 @@ def plan_command(
     force: bool,
 ) -> None:
     """Show what applying SITE_FILE would change, in the order it would run."""
-    why = unwritable_target(out) if out is not None else None
-    if why is not None:  # before planning: never a whole plan, then the error
-        raise click.ClickException(why)
-    if out is not None and os.path.lexists(out) and not is_saved_plan(out):
-        raise click.ClickException(
-            f"{out} exists and is not a saved plan; plan --out replaces only a saved plan, "
-            "never another file"
-        )
+    # the stages, loaded when the command runs (see cli/validate.py)
+    from onenet_apply.planning.ordering import PlanError
+    from onenet_apply.planning.planner import PlanOptions
+    from onenet_apply.planning.planner import plan as make_plan
+    from onenet_apply.planning.render import RENDERERS, render_text
+    from onenet_apply.sitefile.validate import validate_file
+
+    if out is not None:  # before planning: never a whole plan, then the error
+        _check_out(out)
     site_backend = open_backend(backend)
     try:
         catalogue = site_backend.catalogue()
@@ -89,7 +87,7 @@ def plan_command(
     except PlanError as e:
         raise click.ClickException(str(e)) from None
     # the saved-plan document: what --out writes and --format json prints
-    saved = render_saved(the_plan, result.spec, options) if out or fmt == "json" else ""
+    saved = _saved_document(the_plan, result.spec, options) if out or fmt == "json" else ""
     if fmt == "text":
         # colour only on a terminal (click strips it elsewhere), and never with NO_COLOR
         style = click.style if not os.environ.get("NO_COLOR") else (lambda text, **_: text)
@@ -97,13 +95,38 @@ def plan_command(
     else:
         click.echo(saved if fmt == "json" else RENDERERS[fmt](the_plan), nl=False)
     if out:
+        from onenet_apply.cli.output import write_file_atomically
+
         write_file_atomically(out, saved)
         click.echo(f"Saved the plan to {out}; apply it with: onenet apply {out}", err=True)
     sys.exit(_plan_exit_code(the_plan) if detailed_exitcode else EXIT_OK)
 
 
+def _check_out(out: str) -> None:
+    """--out must be a file that can be written, and replaces only a saved plan."""
+    from onenet_apply.savedplan.recognition import is_saved_plan
+
+    why = unwritable_target(out)
+    if why is not None:
+        raise click.ClickException(why)
+    if os.path.lexists(out) and not is_saved_plan(out):
+        raise click.ClickException(
+            f"{out} exists and is not a saved plan; plan --out replaces only a saved plan, "
+            "never another file"
+        )
+
+
+def _saved_document(the_plan: Plan, spec: SiteSpec, options: PlanOptions) -> str:
+    """The saved plan's JSON (loaded only for --out and --format json)."""
+    from onenet_apply.savedplan.plan_file import render
+
+    return render(the_plan, spec, options)
+
+
 def _plan_exit_code(the_plan: Plan) -> int:
     """0 nothing to do, 2 changes to make, 4 nothing the tool can do: a human must act."""
+    from onenet_apply.planning.render import only_blocked
+
     if the_plan.empty:
         return EXIT_OK
     return EXIT_BLOCKED if only_blocked(the_plan) else EXIT_CHANGES

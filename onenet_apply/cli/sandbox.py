@@ -3,24 +3,26 @@ serve it over OCI-P (`serve-ocip`, the loopback peer)."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from onenet_apply.backends import backend_url, open_backend
-from onenet_apply.backends.base import BackendError
-from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.backends.sandbox.lock import LockDamage
+from onenet_apply.backends.errors import BackendError
 from onenet_apply.cli.options import backend_option, site_option
-from onenet_apply.model.catalogue import Catalogue
-from onenet_apply.model.state import SiteState
-from onenet_apply.model.vocabulary import SECTION_OF
-from onenet_apply.sitefile.hints import did_you_mean
+
+if TYPE_CHECKING:
+    from onenet_apply.backends.sandbox import SandboxBackend
+    from onenet_apply.model.catalogue import Catalogue
+    from onenet_apply.model.state import SiteState
 
 
 def open_sandbox(url: str | None, *, create: bool = False) -> SandboxBackend:
+    # the backend, loaded when a command runs (see cli/validate.py)
+    from onenet_apply.backends.sandbox import SandboxBackend
+
     backend = open_backend(url, create=create)
     if not isinstance(backend, SandboxBackend):
         raise click.ClickException(f"{backend_url(url)} is not a sandbox backend")
@@ -150,6 +152,8 @@ def licence_counts(
 ) -> dict[str, int]:
     """The owned licences after `--licence NAME=COUNT` items: names from the catalogue,
     counts in ASCII digits up to MAX_LICENCES (never `０` or a 23-digit number)."""
+    from onenet_apply.sitefile.hints import did_you_mean
+
     owned = dict(current)
     known = catalogue.packages | catalogue.options
     for item in items:
@@ -200,6 +204,8 @@ def status(site: str, fmt: str, backend: str | None) -> None:
         sandbox_backend.close()
     rows = status_rows(state)
     if fmt == "json":
+        import json
+
         click.echo(
             json.dumps(
                 {
@@ -232,6 +238,8 @@ def status(site: str, fmt: str, backend: str | None) -> None:
 
 
 def status_rows(state: SiteState) -> list[dict[str, str | None]]:
+    from onenet_apply.model.vocabulary import SECTION_OF
+
     rows: list[dict[str, str | None]] = []
     for target_type in SECTION_OF:
         for ident, current in sorted(state.section(target_type).items()):
@@ -255,6 +263,8 @@ def status_rows(state: SiteState) -> list[dict[str, str | None]]:
 @backend_option
 def unlock(site: str, backend: str | None) -> None:
     """Break a site's apply lock, e.g. one left by an apply killed on another host."""
+    from onenet_apply.backends.sandbox.lock import LockDamage
+
     sandbox_backend = open_sandbox(backend)
     try:
         record = sandbox_backend.break_lock(site)

@@ -1,9 +1,12 @@
-"""`onenet validate`: check site files offline, every problem with FILE:LINE:COL."""
+"""`onenet validate`: check site files offline, every problem with FILE:LINE:COL.
+
+Like every command module, it imports the stages it calls when it runs, so
+`onenet --help` and `onenet validate --help` load none of them."""
 
 from __future__ import annotations
 
-import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,8 +14,9 @@ from onenet_apply.cli.exits import (
     EXIT_ERROR,
     EXIT_OK,
 )
-from onenet_apply.sitefile.problems import Severity
-from onenet_apply.sitefile.validate import Validation, validate_file
+
+if TYPE_CHECKING:
+    from onenet_apply.sitefile.validate import Validation
 
 
 @click.command()
@@ -27,9 +31,13 @@ from onenet_apply.sitefile.validate import Validation, validate_file
 )
 def validate(site_files: tuple[str, ...], fmt: str) -> None:
     """Check site files offline: every problem of every file, with FILE:LINE:COL."""
+    from onenet_apply.sitefile.validate import validate_file
+
     results = [validate_file(path) for path in site_files]
     failed = [r for r in results if not r.ok]
     if fmt == "json":
+        import json
+
         problems = [p for r in results for p in r.problems]
         click.echo(json.dumps([p.to_json() for p in problems], indent=2, ensure_ascii=False))
     else:
@@ -44,6 +52,8 @@ def validate(site_files: tuple[str, ...], fmt: str) -> None:
 
 def report_problems(results: list[Validation]) -> None:
     """Problems to stderr, coloured on a terminal, with a closing count if any failed."""
+    from onenet_apply.sitefile.problems import Severity
+
     for result in results:
         for problem in result.problems:
             colour = "yellow" if problem.severity is Severity.WARNING else "red"

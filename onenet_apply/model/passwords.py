@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 import string
 import unicodedata
 
@@ -66,6 +65,8 @@ def generate_password() -> str:
     One `token_bytes` draw, filtered and mapped by `bytes.translate`: unbiased
     (bytes at or above `_LIMIT` are dropped) and about 50x faster than a
     `secrets.choice` per character, which matters when a site issues thousands."""
+    import secrets  # here, not at the top: planning loads this module but issues none
+
     while True:
         raw = secrets.token_bytes(40).translate(None, _UNUSABLE)
         password = raw.translate(_TO_ALPHABET).decode("ascii")[:GENERATED_LENGTH]
@@ -84,6 +85,8 @@ def _all_classes(password: str) -> bool:
 
 
 def hash_password(password: str, *, chosen: bool = False) -> str:
+    import secrets  # as in generate_password
+
     salt = secrets.token_bytes(16)
     if chosen:
         digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)

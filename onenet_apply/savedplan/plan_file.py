@@ -1,10 +1,10 @@
 """The saved plan: the reviewed artifact `onenet plan --out` writes and `onenet apply` runs.
 
 The document is the plan's JSON (`plan.plan_to_json`) with a marker first, so a
-saved plan is recognised by its content and not by its name, plus what apply
-needs to derive the plan again: the site content it was made from (`spec`, the
-SiteSpec in its plain JSON form), the options it was made with, and a
-`plan_digest` over the whole document. The digest catches a damaged or edited
+saved plan is recognised by its content and not by its name (`recognition.py`),
+plus what apply needs to derive the plan again: the site content it was made
+from (`spec`, the SiteSpec in its plain JSON form), the options it was made
+with, and a `plan_digest` over the whole document. The digest catches a damaged or edited
 file; it does not prove who made it (anyone can compute one), which is why apply
 also plans again from the embedded content and runs only actions that come out
 exactly as saved (see `saved_check`).
@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
-import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,15 +30,9 @@ from onenet_apply.model.plan import (
 )
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.planning.draft import PlanOptions
-from onenet_apply.savedplan.spec_json import SpecJsonError, spec_from_json
+from onenet_apply.savedplan.recognition import MARKER
 
-MARKER = "onenet-plan"
 MAX_PLAN_BYTES = 512 * 2**20  # a 100,000-user site's plan is well under this
-SNIFF_BYTES = 4096
-# a saved plan starts with its marker; plans of format 1 started with their format_version
-_PLAN_START = re.compile(
-    rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"(?:kind"\s*:\s*"' + MARKER.encode() + rb'"|format_version")'
-)
 REMAKE = "make it again with onenet plan --out and review it"
 
 
@@ -70,18 +61,6 @@ def document(plan: Plan, spec: SiteSpec, options: PlanOptions) -> dict[str, Any]
 
 def render(plan: Plan, spec: SiteSpec, options: PlanOptions) -> str:
     return json.dumps(document(plan, spec, options), indent=2, ensure_ascii=False) + "\n"
-
-
-def is_saved_plan(path: str) -> bool:
-    """Does this regular file start like a saved plan? Cheap: reads a few bytes only,
-    and never opens a FIFO or device (a site file's reader deals with those)."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
-        with open(path, "rb") as f:
-            return _PLAN_START.match(f.read(SNIFF_BYTES)) is not None
-    except OSError:
-        return False
 
 
 def read_saved_plan(path: str) -> SavedPlan:
@@ -123,6 +102,8 @@ def saved_from_document(parsed: Any, path: str) -> SavedPlan:
         )
     if parsed.get("kind") != MARKER:
         raise PlanFileError(f'{path}: not a saved onenet plan (no "kind": "{MARKER}")')
+    from onenet_apply.savedplan.spec_json import SpecJsonError, spec_from_json  # reading only
+
     body = {k: v for k, v in parsed.items() if k != "plan_digest"}
     if parsed.get("plan_digest") != json_digest(body):
         raise TamperedPlanError(

@@ -16,11 +16,11 @@ agree on every fixture.
 from __future__ import annotations
 
 import json
+import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
 from onenet_apply.sitefile.hints import did_you_mean
@@ -354,7 +354,9 @@ def _range_message(lo: Any, hi: Any, v: Any) -> str:
 
 
 def schema_text() -> str:
-    return resources.files("onenet_apply").joinpath("data/site.schema.json").read_text("utf-8")
+    data = pkgutil.get_data("onenet_apply", "data/site.schema.json")  # as default_catalogue
+    assert data is not None
+    return data.decode("utf-8")
 
 
 @cache

@@ -24,7 +24,7 @@ from onenet_apply.backends.base import (
     TransientError,
 )
 from onenet_apply.backends.common import BackendBase
-from onenet_apply.backends.sandbox import carrier, consistency, groups, records, seed, users
+from onenet_apply.backends.sandbox import carrier, groups, records, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
 from onenet_apply.backends.sandbox.lock import (
@@ -292,10 +292,14 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings):
 
     def seed(self, spec: SiteSpec) -> None:
         """Load a validated site whole, as activated (benchmarks and fixtures)."""
+        from onenet_apply.backends.sandbox import seed  # no command loads a site this way
+
         seed.seed(self.db, spec)
 
     def check_consistency(self, site_id: str) -> list[str]:
         """Every invariant of the stored site; empty when all hold."""
+        from onenet_apply.backends.sandbox import consistency  # tests and checks, not commands
+
         return consistency.check(self.db, site_id)
 
     def sites(self) -> list[str]:

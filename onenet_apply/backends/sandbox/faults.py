@@ -11,8 +11,11 @@ batch is rolled back and its credentials retracted.
 from __future__ import annotations
 
 import os
-import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import random
 
 ENV_VAR = "ONENET_SANDBOX_FAULTS"
 MODES = ("before", "lost-reply", "rollback")
@@ -28,6 +31,8 @@ class Faults:
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
+        import random  # here: only a run with injected faults draws from it
+
         self.rng = random.Random(self.seed)
 
     @classmethod

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import math
 import os
-import secrets
-import socket
 import sqlite3
 import threading
 import time
@@ -62,6 +60,8 @@ class LockRecord:
 
     @property
     def here(self) -> bool:
+        import socket  # as in site_lock
+
         return self.host == socket.gethostname()
 
     def alive(self) -> bool:
@@ -138,6 +138,9 @@ def site_lock(
     lease: float = LEASE_SECONDS,
 ) -> Iterator[Lease]:
     """Hold `site`'s lock; wait up to `timeout` seconds, then LockTimeout naming the holder."""
+    import secrets
+    import socket  # here, not at the top: a command that takes no lock (plan) never loads them
+
     token = secrets.token_hex(8)
     pid = os.getpid()
     me = (site, token, pid, socket.gethostname(), process_start(pid), now_iso(), command)
