@@ -17,7 +17,6 @@ from onenet_apply.backends.base import BackendError
 from onenet_apply.backends.sandbox.store import guard_public_methods, transaction
 from onenet_apply.model.digest import plain
 from onenet_apply.model.spec import Site
-from onenet_apply.savedplan.spec_json import from_plain
 
 
 class KeptSiteSettings:
@@ -35,6 +34,9 @@ class KeptSiteSettings:
         if row is None or row[0] is None:
             return None
         try:
+            # loaded here: plan and apply of a site file load no saved-plan code
+            from onenet_apply.savedplan.spec_json import from_plain
+
             return from_plain(Site, json.loads(row[0]), "applied_site")
         except ValueError as e:  # bad JSON, or not the plain form of a Site
             raise BackendError(
