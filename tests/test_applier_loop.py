@@ -25,12 +25,20 @@ from tests.test_safety_promises import SITE, nothing, site_file
 
 
 class FlakyBackend:
-    """The sandbox, whose first `failures` batches fail before anything happens."""
+    """The sandbox, whose first `failures` batches fail before anything happens,
+    and whose first `read_failures` reads fail (a lost reply, a Warning)."""
 
-    def __init__(self, backend: SandboxBackend, failures: int) -> None:
+    def __init__(self, backend: SandboxBackend, failures: int, read_failures: int = 0) -> None:
         self.backend = backend
         self.failures = failures
+        self.read_failures = read_failures
         self.batches: list[int] = []
+
+    def read_state(self, site: str) -> Any:
+        if self.read_failures:
+            self.read_failures -= 1
+            raise TransientError("the read was not answered")
+        return self.backend.read_state(site)
 
     def execute_batch(self, site: str, actions: Any, record: Any) -> Any:
         if self.failures:
@@ -67,6 +75,18 @@ def test_one_apply_retries_exactly_max_transient_retries_times(
     else:
         assert report.failed == [("(backend)", "the platform did not answer")]
         assert report.applied == [] and backend.read_state(SITE).users == {}
+
+
+@pytest.mark.parametrize("reads", [1, 2])
+def test_failed_reads_are_read_again_within_the_same_retries(tmp_path: Path, reads: int) -> None:
+    spec = site_file(tmp_path / "site.yaml", range(3))
+    backend = FlakyBackend(SandboxBackend(tmp_path / "sandbox.db", faults=None), 1, reads)
+    report = apply_site(backend, spec, PlanOptions(), nothing)
+    assert report.failed == [] and len(report.applied) == 3
+    backend = FlakyBackend(SandboxBackend(tmp_path / "other.db", faults=None), 3 - reads, reads + 1)
+    report = apply_site(backend, spec, PlanOptions(), nothing)  # one failure too many
+    assert report.failed == [("(backend)", "the platform did not answer")]
+    assert backend.read_state(SITE).users == {}
 
 
 def test_a_refused_approval_applies_nothing(tmp_path: Path) -> None:
