@@ -21,7 +21,10 @@ from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.plan import Action, Kind, Status, Target
 from onenet_apply.planning.planner import PlanOptions
 from onenet_apply.savedplan.plan_file import SavedPlan, read_saved_plan
+from tests.memory_backend import LockingMemoryBackend, Platform
 from tests.test_safety_promises import SITE, nothing, site_file
+
+LIFTED_POLICY = "{allow_delete: true, max_change_percent: 100}"
 
 
 class FlakyBackend:
@@ -87,6 +90,28 @@ def test_failed_reads_are_read_again_within_the_same_retries(tmp_path: Path, rea
     report = apply_site(backend, spec, PlanOptions(), nothing)  # one failure too many
     assert report.failed == [("(backend)", "the platform did not answer")]
     assert backend.read_state(SITE).users == {}
+
+
+class LosingBackend(LockingMemoryBackend):
+    """A platform without transactions whose answer to the third action is lost."""
+
+    def __init__(self) -> None:
+        super().__init__(Platform())
+        self.created = 0
+
+    def create_user(self, call: Any, action: Action) -> Any:
+        credential = super().create_user(call, action)
+        self.created += 1
+        if self.created == 3:
+            raise TransientError("the answer was lost")
+        return credential
+
+
+def test_actions_done_before_a_lost_answer_are_reported_applied(tmp_path: Path) -> None:
+    spec = site_file(tmp_path / "site.yaml", range(5), policy=LIFTED_POLICY)
+    report = apply_site(LosingBackend(), spec, PlanOptions(), nothing)
+    assert report.failed == []  # the third was carried out: the next read shows it
+    assert report.applied == [f"user/u{n}/create" for n in (0, 1, 3, 4)]
 
 
 def test_a_refused_approval_applies_nothing(tmp_path: Path) -> None:
