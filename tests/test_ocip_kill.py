@@ -76,55 +76,6 @@ def _check_end(peer: Peer, site: str, csvs: list[Path]) -> SiteState:
         sandbox.close()
 
 
-def test_killed_applies_over_ocip_lose_no_credential_and_converge(
-    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = workdir / "site.yaml"
-    site.write_text("".join(generate(USERS, GROUPS, BENCH)))
-    env = login_env(workdir / "locks")
-    rng = random.Random(20261126)
-    csvs: list[Path] = []
-    outputs: dict[str, str] = {}
-    caught_mid_apply = 0
-    with serve(workdir / "peer.db", env) as peer:
-        _use_peer(monkeypatch, env, peer)
-        for n in range(ROUNDS):
-            csvs.append(workdir / f"round{n}.csv")
-            args = [str(site), "--yes", "--credentials-out", csvs[-1].name]
-            killed = kill_apply(workdir, peer, env, args, rng, MOST)
-            outputs[f"round {n}"] = killed.output
-            assert "Traceback" not in killed.output, f"round {n}"
-            caught_mid_apply += killed.mid_apply
-            if rng.random() < 0.5:
-                _activate(onenet, peer, BENCH)
-        for n in range(3):  # a clean apply, the carrier, again until nothing is left
-            csvs.append(workdir / f"final{n}.csv")
-            result = onenet("apply", str(site), "--yes", "--credentials-out", csvs[-1].name)
-            outputs[f"final {n}"] = result.out + result.err
-            assert result.code in (0, 3), result.err
-            _activate(onenet, peer, BENCH)
-            planned = onenet("plan", str(site), "--detailed-exitcode")
-            if planned.code == 0:
-                break
-        assert planned.code == 0, planned.out
-        _check_end(peer, BENCH, csvs)
-        outputs["the peer's journal"] = _journal(peer, BENCH)
-    outputs |= {"the peer's stdout": peer.out, "the peer's stderr": peer.err}
-    assert peer.err == ""
-    assert leaks(outputs, all_passwords(csvs)) == []
-    # the kills must really land while the peer is writing, or the test proves nothing
-    assert caught_mid_apply >= ROUNDS // 3, caught_mid_apply
-
-
-# -- faults the peer injects --------------------------------------------------------------
-FAULTS = {
-    "drop-after-commit": "drop-after-commit:every=4",
-    "warning": "warning:every=13",
-    "expire-session": "expire-session:every=3",
-    "all three": "drop-after-commit:every=7,warning:every=17,expire-session:every=5",
-}
-
-
 class Wire:
     """What the in-process client sent (every document, checked against the R25
     schema when it can be had) and how many replies held each fault code."""
@@ -154,6 +105,56 @@ def wire(monkeypatch: pytest.MonkeyPatch, sent_documents: DocumentTap) -> Wire:
     monkeypatch.setattr(transport.SocketChannel, "__init__", tapped)
     monkeypatch.setattr(codec, "decode", decode)
     return seen
+
+
+def test_killed_applies_over_ocip_lose_no_credential_and_converge(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch, wire: Wire
+) -> None:
+    site = workdir / "site.yaml"
+    site.write_text("".join(generate(USERS, GROUPS, BENCH)))
+    env = login_env(workdir / "locks")
+    rng = random.Random(20261126)
+    csvs: list[Path] = []
+    outputs: dict[str, str] = {}
+    caught_mid_apply = 0
+    with serve(workdir / "peer.db", env) as peer:
+        _use_peer(monkeypatch, env, peer)
+        for n in range(ROUNDS):
+            csvs.append(workdir / f"round{n}.csv")
+            args = [str(site), "--yes", "--credentials-out", csvs[-1].name]
+            killed = kill_apply(workdir, peer, env, args, rng, MOST)
+            outputs[f"round {n}"] = killed.output
+            assert "Traceback" not in killed.output, f"round {n}"
+            caught_mid_apply += killed.mid_apply
+            if rng.random() < 0.5:
+                _activate(onenet, peer, BENCH)
+        for n in range(3):  # a clean apply, the carrier, again until nothing is left
+            csvs.append(workdir / f"final{n}.csv")
+            result = onenet("apply", str(site), "--yes", "--credentials-out", csvs[-1].name)
+            outputs[f"final {n}"] = result.out + result.err
+            assert result.code in (0, 3), result.err
+            _activate(onenet, peer, BENCH)
+            planned = onenet("plan", str(site), "--detailed-exitcode")
+            outputs[f"plan {n}"] = planned.out + planned.err
+            if planned.code == 0:
+                break
+        assert planned.code == 0, planned.out
+        _check_end(peer, BENCH, csvs)
+        outputs["the peer's journal"] = _journal(peer, BENCH)
+    outputs |= {"the peer's stdout": peer.out, "the peer's stderr": peer.err}
+    assert peer.err == ""
+    assert leaks(outputs, all_passwords(csvs)) == []
+    # the kills must really land while the peer is writing, or the test proves nothing
+    assert caught_mid_apply >= ROUNDS // 3, caught_mid_apply
+
+
+# -- faults the peer injects --------------------------------------------------------------
+FAULTS = {
+    "drop-after-commit": "drop-after-commit:every=4",
+    "warning": "warning:every=13",
+    "expire-session": "expire-session:every=3",
+    "all three": "drop-after-commit:every=7,warning:every=17,expire-session:every=5",
+}
 
 
 def _converged(directory: Path, env: Mapping[str, str]) -> SiteState:
