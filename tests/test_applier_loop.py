@@ -21,16 +21,27 @@ from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.plan import Action, Kind, Status, Target
 from onenet_apply.planning.planner import PlanOptions
 from onenet_apply.savedplan.plan_file import SavedPlan, read_saved_plan
+from tests.memory_backend import LockingMemoryBackend, Platform
 from tests.test_safety_promises import SITE, nothing, site_file
+
+LIFTED_POLICY = "{allow_delete: true, max_change_percent: 100}"
 
 
 class FlakyBackend:
-    """The sandbox, whose first `failures` batches fail before anything happens."""
+    """The sandbox, whose first `failures` batches fail before anything happens,
+    and whose first `read_failures` reads fail (a lost reply, a Warning)."""
 
-    def __init__(self, backend: SandboxBackend, failures: int) -> None:
+    def __init__(self, backend: SandboxBackend, failures: int, read_failures: int = 0) -> None:
         self.backend = backend
         self.failures = failures
+        self.read_failures = read_failures
         self.batches: list[int] = []
+
+    def read_state(self, site: str) -> Any:
+        if self.read_failures:
+            self.read_failures -= 1
+            raise TransientError("the read was not answered")
+        return self.backend.read_state(site)
 
     def execute_batch(self, site: str, actions: Any, record: Any) -> Any:
         if self.failures:
@@ -67,6 +78,40 @@ def test_one_apply_retries_exactly_max_transient_retries_times(
     else:
         assert report.failed == [("(backend)", "the platform did not answer")]
         assert report.applied == [] and backend.read_state(SITE).users == {}
+
+
+@pytest.mark.parametrize("reads", [1, 2])
+def test_failed_reads_are_read_again_within_the_same_retries(tmp_path: Path, reads: int) -> None:
+    spec = site_file(tmp_path / "site.yaml", range(3))
+    backend = FlakyBackend(SandboxBackend(tmp_path / "sandbox.db", faults=None), 1, reads)
+    report = apply_site(backend, spec, PlanOptions(), nothing)
+    assert report.failed == [] and len(report.applied) == 3
+    backend = FlakyBackend(SandboxBackend(tmp_path / "other.db", faults=None), 3 - reads, reads + 1)
+    report = apply_site(backend, spec, PlanOptions(), nothing)  # one failure too many
+    assert report.failed == [("(backend)", "the platform did not answer")]
+    assert backend.read_state(SITE).users == {}
+
+
+class LosingBackend(LockingMemoryBackend):
+    """A platform without transactions whose answer to the third action is lost."""
+
+    def __init__(self) -> None:
+        super().__init__(Platform())
+        self.created = 0
+
+    def create_user(self, call: Any, action: Action) -> Any:
+        credential = super().create_user(call, action)
+        self.created += 1
+        if self.created == 3:
+            raise TransientError("the answer was lost")
+        return credential
+
+
+def test_actions_done_before_a_lost_answer_are_reported_applied(tmp_path: Path) -> None:
+    spec = site_file(tmp_path / "site.yaml", range(5), policy=LIFTED_POLICY)
+    report = apply_site(LosingBackend(), spec, PlanOptions(), nothing)
+    assert report.failed == []  # the third was carried out: the next read shows it
+    assert report.applied == [f"user/u{n}/create" for n in (0, 1, 3, 4)]
 
 
 def test_a_refused_approval_applies_nothing(tmp_path: Path) -> None:

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.sitegen import generate
 from onenet_apply.backends.base import NotFoundError, RefusedError
 from onenet_apply.backends.ocip import codec
 from onenet_apply.model.plan import Action, Kind, Target
 from onenet_apply.model.spec import NoAnswer
 from onenet_apply.model.state import Lifecycle
+from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE
 from tests.ocip_groups_kit import OcipSite, example_site, reference_groups, spec_of
 
@@ -325,6 +327,18 @@ def test_requests_per_group_to_create_and_to_read(applied: OcipSite, tmp_path: P
     start = len(site.documents)
     site.read()
     assert (len(site.documents) - start, site.requests_sent(start)) == (2, 6 + 2 + 3 + 1 + 1)
+
+
+def test_many_groups_read_back_in_documents_the_schema_allows(tmp_path: Path) -> None:
+    """The per-instance reads fill documents up to the schema's 15 commands, no more."""
+    path = tmp_path / "site.yaml"
+    path.write_text("".join(generate(40, 20)))
+    site, spec = example_site(tmp_path, validate_file(str(path)).spec)
+    site.apply(spec)
+    start = len(site.documents)
+    assert site.read() == site.sandbox_groups()
+    sizes = [len(codec.decode(d).commands) for d in site.documents[start:]]
+    assert len(sizes) > 2 and max(sizes) == codec.MAX_COMMANDS == 15, sizes
 
 
 def test_an_agent_list_replaced_whole_keeps_the_weights_of_those_who_stay(

@@ -12,7 +12,7 @@ flight, which the next run plans again.
 
 On a refusal the applier stops, keeping the actions before it; on a transient
 failure it re-reads the state and plans again, which also covers a change that
-took effect but whose answer was lost. Deferred and blocked actions stay for a
+took effect but whose answer was lost, and a read that failed the same way. Deferred and blocked actions stay for a
 later run; a gated action stops the whole apply before anything changes.
 
 Every credential the backend issues is written to the credentials CSV by the
@@ -77,6 +77,21 @@ class ApplyReport:
         return self.last_plan.by_status(status) if self.last_plan else []
 
 
+@dataclass
+class _Retries:
+    """The transient failures one apply rides out, reads and writes alike; past
+    MAX_TRANSIENT_RETRIES the last one is reported as the backend's failure."""
+
+    left: int = MAX_TRANSIENT_RETRIES
+
+    def exhausted(self, report: ApplyReport, error: TransientError) -> bool:
+        if self.left == 0:
+            report.failed.append(("(backend)", str(error)))
+            return True
+        self.left -= 1
+        return False
+
+
 Progress = Callable[[int, int, Action], None]
 Approve = Callable[[Plan], bool]  # shows the plan; False: apply nothing
 
@@ -106,12 +121,17 @@ def apply_site(
         site_locks(backend, locks).lock(spec.site.id, lock_timeout, command),
         keeping_site(backend, spec.site),
     ):
-        transient = 0
+        retries = _Retries()
         first = True
         while True:
-            current = plan(
-                spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
-            )
+            try:  # a read can fail as a write can (a lost reply, a Warning): read again
+                current = plan(
+                    spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
+                )
+            except TransientError as e:
+                if retries.exhausted(report, e):
+                    return report
+                continue
             report.last_plan = current
             if first:
                 first = False
@@ -122,9 +142,7 @@ def apply_site(
             try:
                 _run(backend, current, record, report, progress)
             except TransientError as e:
-                transient += 1
-                if transient > MAX_TRANSIENT_RETRIES:
-                    report.failed.append(("(backend)", str(e)))
+                if retries.exhausted(report, e):
                     return report
                 continue  # re-read and re-plan: the change may or may not have happened
             if report.failed or not current.by_status(Status.DEFERRED):

@@ -28,6 +28,7 @@ from onenet_apply.backends.base import (
     NotFoundError,
     Recorder,
     RefusedError,
+    TransientError,
     retract,
 )
 from onenet_apply.model.catalogue import Catalogue
@@ -166,8 +167,9 @@ class SequentialBackend(BackendBase[Call]):
         self, site_id: str, actions: Sequence[Action], record: Recorder | None = None
     ) -> BatchResult:
         """A refusal (nothing changed) ends the batch and takes back the credentials
-        recorded for it; a TransientError, whose outcome is unknown, propagates and
-        leaves them recorded: the platform may have taken them."""
+        recorded for it; a TransientError, whose action's outcome is unknown, ends it
+        leaving them recorded (the platform may have taken them). Either way the
+        actions before it were carried out, and the result says so."""
         done: list[ActionResult] = []
         for action in actions:
             call = Call(site_id, record)
@@ -175,6 +177,8 @@ class SequentialBackend(BackendBase[Call]):
                 credential = self.dispatch(call, action)
             except NOTHING_CHANGED as e:
                 retract(record, call.issued)
+                return BatchResult(tuple(done), e)
+            except TransientError as e:
                 return BatchResult(tuple(done), e)
             done.append(ActionResult(action.id, credential))
         return BatchResult(tuple(done))

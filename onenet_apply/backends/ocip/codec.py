@@ -37,6 +37,7 @@ XSI_TYPE = f"{{{XSI}}}type"
 XSI_NIL = f"{{{XSI}}}nil"
 DOCUMENT_TAG = "{C}BroadsoftDocument"
 END_OF_DOCUMENT = b"</BroadsoftDocument>"
+MAX_COMMANDS = 15  # commands in one document: the R25 schema's maxOccurs (OCIMessage)
 ENCODING = "ISO-8859-1"  # OCI-P's default; other characters go out as references
 
 OCICommand = _base.OCICommand

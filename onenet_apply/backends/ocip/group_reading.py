@@ -30,7 +30,7 @@ from onenet_apply.model.spec import (
 )
 from onenet_apply.model.state import Current, Lifecycle
 
-PER_DOCUMENT = 60  # per-instance reads sent together
+PER_DOCUMENT = codec.MAX_COMMANDS  # per-instance reads sent together, as many as allowed
 A, P = Lifecycle.ACTIVATED, Lifecycle.PENDING
 NO_NAME = InstanceName("", "")
 

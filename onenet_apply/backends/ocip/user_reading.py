@@ -26,7 +26,7 @@ from onenet_apply.model.spec import DEACTIVATED, NO_DESK_PHONE, Deactivation, Mo
 from onenet_apply.model.state import Current, Lifecycle
 
 MAX_PAGE_SIZE = 2000  # UserGetListInGroupPagedSortedListRequest's cap
-MAX_COMMANDS = 15  # the R25 schema's limit of commands in one document
+MAX_COMMANDS = codec.MAX_COMMANDS
 PER_DOCUMENT = 14  # per-user read requests sent in one document: seven users
 
 
