@@ -84,7 +84,9 @@ def peer(database: Path, cwd: Path, env: dict[str, str], phase: Phase) -> Iterat
         "--listen", "127.0.0.1:0",
     )  # fmt: skip
     with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err, text=True
+        )
         try:
             assert proc.stdout is not None
             line = proc.stdout.readline()
@@ -166,17 +168,25 @@ def main() -> None:
         work = {name: tmp / name for name in ("direct", "ocip")}
         for path in work.values():
             path.mkdir()
-        apply_args, plan_args = ("apply", str(site), "--yes"), ("plan", str(site), "--detailed-exitcode")
+        apply_args, plan_args = (
+            ("apply", str(site), "--yes"),
+            ("plan", str(site), "--detailed-exitcode"),
+        )
         direct = ("--backend", f"sandbox:{direct_db}")
         direct_apply = run(onenet_argv(*apply_args, *direct), work["direct"], env, (0, 3))
         first = over_ocip(apply_args, peer_db, work["ocip"], env, (0, 3))
-        for backend, path in ((f"sandbox:{direct_db}", work["direct"]), (f"sandbox:{peer_db}", work["ocip"])):
+        for backend, path in (
+            (f"sandbox:{direct_db}", work["direct"]),
+            (f"sandbox:{peer_db}", work["ocip"]),
+        ):
             settle(site, backend, path, env)
         run(onenet_argv(*apply_args, *direct), work["direct"], env, (0,))
         over_ocip(apply_args, peer_db, work["ocip"], env, (0,))
         direct_plan = run(onenet_argv(*plan_args, *direct), work["direct"], env, (0,))
         plan = over_ocip(plan_args, peer_db, work["ocip"], env, (0,))
-    print(f"{args.users:,} users with desk phones and {args.groups:,} groups over the loopback peer")
+    print(
+        f"{args.users:,} users with desk phones and {args.groups:,} groups over the loopback peer"
+    )
     print(f"  the first apply carried out {applied(first.client):,} actions "
           f"({applied(direct_apply):,} on the sandbox directly)")  # fmt: skip
     report("apply from empty", first, direct_apply, args.users)
