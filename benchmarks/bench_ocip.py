@@ -6,8 +6,8 @@ The loopback peer (`onenet sandbox serve-ocip --stats`) runs in its own process,
 one per phase, and counts the documents and requests it answered; the client
 is `onenet ... --backend ocip://127.0.0.1:PORT/sandbox` as a whole process, its
 CPU time (user + system) taken from its own rusage (`os.wait4`), the peer's
-from the peer's. Phases: an apply of a generated site (users with desk phones,
-and GROUPS groups) from empty; every number activated (`onenet sandbox
+from the peer's. Phases: an apply of a generated site (users, 5 in 6 with a
+desk phone, and GROUPS groups) from empty; every number activated (`onenet sandbox
 activate`) and an apply that converges; a no-change plan. Reported: users/s of
 the first apply, requests per user, documents/s, client and peer CPU per
 request. Baseline, in the same run: the same apply and no-change plan with the
@@ -188,7 +188,8 @@ def main() -> None:
         direct_plan = run(onenet_argv(*plan_args, *direct), work["direct"], env, (0,))
         plan = over_ocip(plan_args, peer_db, work["ocip"], env, (0,))
     print(
-        f"{args.users:,} users with desk phones and {args.groups:,} groups over the loopback peer"
+        f"{args.users:,} users (5 in 6 with a desk phone) and {args.groups:,} groups "
+        "over the loopback peer"
     )
     actions = applied(first.client)
     print(f"  the first apply carried out {actions:,} actions = "
