@@ -215,8 +215,8 @@ def _instance_name(item: Any) -> str:
 def named_list(group_type: str, response: str) -> Handler:
     def handle(ctx: PeerContext, request: Any) -> Any:
         group_store.check_enterprise(ctx, request.service_provider_id)
-        found = group_store.groups(ctx, request.group_id, group_type)
-        names = [_instance_name(g.item) for g in found]
+        found = group_store.named(ctx, request.group_id, group_type)
+        names = [InstanceName(i, name, timer is not None).encode() for i, name, timer in found]
         return codec.response(response, **({"name": names} if names else {}))
 
     return handle
