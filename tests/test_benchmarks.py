@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from benchmarks import bench_apply, bench_plan, bench_sandbox, bench_validate
+from benchmarks import bench_apply, bench_ocip, bench_plan, bench_sandbox, bench_validate
 from benchmarks.common import Goal, conclude
 
 
@@ -39,6 +39,9 @@ def plan_figures(
         (bench_sandbox.targets(5000, 0.31), "read_state seconds"),
         (bench_apply.targets(1000), None),
         (bench_apply.targets(999), "onenet apply actions/s"),
+        (bench_ocip.targets(1.0, 0.99), None),
+        (bench_ocip.targets(1.01, 0.5), "client CPU ms per request, apply over OCI-P"),
+        (bench_ocip.targets(0.5, 1.01), "client CPU ms per request, no-change plan"),
         (bench_plan.targets(plan_figures(12, 18, 1024)), None),
         (bench_plan.targets(plan_figures(15.1, 18, 1000)), "no-change plan / yaml.load at 100,000"),
         (
@@ -97,8 +100,9 @@ def test_a_benchmark_run_with_check_exits_1_on_its_missed_target(
         (bench_plan, ["--sizes", "20", "--runs", "1"]),
         (bench_apply, ["--users", "20", "--groups", "2", "--runs", "1"]),
         (bench_sandbox, ["--users", "20", "--runs", "1"]),
+        (bench_ocip, ["--users", "20", "--groups", "4"]),
     ],
-    ids=["plan", "apply", "sandbox"],
+    ids=["plan", "apply", "sandbox", "ocip"],
 )
 def test_every_benchmark_still_runs_at_a_tiny_size(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], module, argv

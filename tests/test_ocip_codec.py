@@ -91,3 +91,41 @@ def test_documents_are_split_from_a_stream() -> None:
     documents, rest = codec.split_documents(one + b"\n" + two + b"\n" + two[:10])
     assert [codec.decode(d).session_id for d in documents] == ["a", "b"]
     assert rest == b"\n" + two[:10]
+
+
+def test_element_tables_are_built_once_per_class_nested_types_included() -> None:
+    """The library rebuilds a class's table of ElementInfo on every encode and decode
+    (its largest cost per request): the codec computes it once per class, for the
+    types a class holds too, and requests still round-trip whole."""
+    cls = codec.command_class("UserAddRequest22V2")
+    assert cls._elements() is cls._elements()
+    nested = {i.name: i.type for i in cls._elements()}["address"]  # a StreetAddress
+    assert nested._elements() is nested._elements()
+    again = codec.decode(codec.encode("s", [_user_add(), _user_add()])).commands
+    assert [c.last_name for c in again] == ["Lee", "Lee"]
+
+
+def _table_reply(rows: list[tuple[str, str]]) -> bytes:
+    cells = "".join(f"<row><col>{a}</col><col>{b}</col></row>" for a, b in rows)
+    return (
+        b'<?xml version="1.0" encoding="ISO-8859-1"?><BroadsoftDocument protocol="OCI" '
+        b'xmlns="C" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        b'<sessionId xmlns="">s</sessionId><command echo="" xsi:type="UserServiceGetAssignment'
+        b'ListResponse" xmlns=""><servicePacksAssignmentTable><colHeading>Service Pack Name'
+        b"</colHeading><colHeading>Assigned</colHeading>"
+        + cells.encode()
+        + b"</servicePacksAssignmentTable><userServicesAssignmentTable><colHeading>Service Name"
+        b"</colHeading><colHeading>Assigned</colHeading></userServicesAssignmentTable>"
+        b"</command></BroadsoftDocument>"
+    )
+
+
+def test_tables_of_one_heading_share_one_row_class() -> None:
+    """A table decodes to rows named by its snake-cased columns, as the library
+    decodes it, but without a new namedtuple class for every table it reads."""
+    (first,) = codec.decode(_table_reply([("Pro", "true"), ("Std", "false")])).commands
+    (second,) = codec.decode(_table_reply([("Pro", "true")])).commands
+    rows = first.service_packs_assignment_table
+    assert [(r.service_pack_name, r.assigned) for r in rows] == [("Pro", "true"), ("Std", "false")]
+    assert type(rows[0]) is type(second.service_packs_assignment_table[0])
+    assert first.user_services_assignment_table == []

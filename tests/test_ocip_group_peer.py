@@ -60,3 +60,17 @@ def test_the_site_timer_of_a_site_without_park_groups_is_the_default(site: OcipS
         [codec.request("GroupCallParkGetRequest16sp2", service_provider_id="sandbox", group_id="x")]
     )
     assert reply.recall_timer_seconds == 120
+
+
+def test_a_member_table_names_each_member_in_the_group_s_order(site: OcipSite) -> None:
+    """The agent table of a hunt group: each member's user id and names, read for its
+    members alone (not the whole site), in the group's order."""
+    (reply,) = site.channel.exchange(
+        [codec.request("GroupHuntGroupGetInstanceRequest20", service_user_id=HUNT)]
+    )
+    rows = [(r.user_id, r.last_name, r.first_name) for r in reply.agent_user_table]
+    assert rows == [
+        ("ben@berlin-hq.sandbox.invalid", "Müller", "Ben"),
+        ("deniz@berlin-hq.sandbox.invalid", "Yılmaz", "Deniz"),
+        ("georg@berlin-hq.sandbox.invalid", "Becker", "Georg"),
+    ]

@@ -361,3 +361,24 @@ def test_connections_are_served_at_once_but_documents_one_at_a_time(peer: Peer) 
         for thread in threads:
             thread.join()
     assert answered == ["onenet"] * 120 and overlaps == []
+
+
+def test_serve_ocip_stats_counts_the_documents_and_requests_it_answered(
+    tmp_path: Path, sent_documents: DocumentTap
+) -> None:
+    """`--stats` (what the OCI-P benchmark reads) adds one line on stderr when the
+    peer stops: every document answered, logins included, and the commands in them."""
+    process = serve(tmp_path, "--backend", "sandbox:s.db", "--listen", "127.0.0.1:0", "--stats")
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().strip().rpartition(":")[2])
+        address = url.parse("ocip", f"//127.0.0.1:{port}/sandbox")
+        client = SocketChannel(address, url.Login(USER, PASSWORD), taps=[sent_documents])
+        client.exchange([VERSION, VERSION])  # after the nonce and the login
+        client.exchange([VERSION])
+        client.close()  # a logout
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = finish(process)
+    assert (process.returncode, out) == (0, "")
+    assert err == "served 5 documents, 6 requests\n"

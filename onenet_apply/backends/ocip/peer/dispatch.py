@@ -31,6 +31,18 @@ from onenet_apply.backends.ocip.peer.context import (
 INJECTED_WARNING = peer_fault(4999, "Injected by the peer: the request was carried out", "Warning")
 
 
+@dataclass
+class Tally:
+    """What the peer has answered: documents (logins and undecodable ones included)
+    and the commands in them, which a benchmark reads to count what went over the wire."""
+
+    documents: int = 0
+    requests: int = 0
+
+    def describe(self) -> str:
+        return f"served {self.documents} documents, {self.requests} requests"
+
+
 def handlers() -> dict[str, Handler]:
     return {**users.HANDLERS, **groups.HANDLERS}
 
@@ -42,6 +54,7 @@ class Peer:
     gate: login.Gate = field(default_factory=login.Gate)
     faults: faults.FaultPlan = field(default_factory=faults.FaultPlan)
     taps: list[Tap] = field(default_factory=list)  # see every request document
+    served: Tally = field(default_factory=Tally)
 
     def trust(self, connection: str) -> None:
         """Treat `connection` as logged in (in-process tests that skip the login)."""
@@ -66,10 +79,12 @@ class Peer:
     ) -> bytes | None:
         for tap in self.taps:
             tap(document)
+        self.served.documents += 1
         try:
             request = codec.decode(document)
         except codec.CodecError as e:
             return codec.encode("", [peer_fault(4001, str(e))])
+        self.served.requests += len(request.commands)
         if fired is None:
             work = any(c.type_ not in login.REQUESTS for c in request.commands)
             fired = self.faults.next() if work else frozenset()

@@ -16,6 +16,7 @@ from onenet_apply.backends.ocip.instance_names import InstanceName, decode
 from onenet_apply.backends.ocip.link import fallback_domain
 from onenet_apply.backends.ocip.peer.context import PeerContext
 from onenet_apply.backends.sandbox import groups as sandbox_groups
+from onenet_apply.backends.sandbox.records import json_mapping
 from onenet_apply.model.plan import Action, Kind, Target
 from onenet_apply.model.state import Current
 
@@ -96,11 +97,24 @@ def weights(ctx: PeerContext, site: str, group_id: str) -> dict[str, int | None]
     )
 
 
+def named(ctx: PeerContext, site: str, group_type: str) -> list[tuple[str, str, int | None]]:
+    """(id, name, recall timer) of each pickup or park group of the site, by id: what
+    an instance list shows, read without the members (a client lists them before
+    each write, so reading whole groups would cost the site's groups per write)."""
+    rows = ctx.sandbox.db.execute(
+        "SELECT id, name, settings FROM groups WHERE site = ? AND type = ? ORDER BY id",
+        (site, group_type),
+    )
+    return [
+        (r["id"], r["name"], (json_mapping(r, "settings") or {}).get("recall_timer")) for r in rows
+    ]
+
+
 def recall_timer(ctx: PeerContext, site: str) -> int:
     """The site's call park recall timer: that of the park groups which state one."""
-    for park in groups(ctx, site, "call_park_group"):
-        if park.item.recall_timer is not None:
-            return int(park.item.recall_timer)
+    for _, _, timer in named(ctx, site, "call_park_group"):
+        if timer is not None:
+            return int(timer)
     return DEFAULT_RECALL_TIMER
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from onenet_apply.backends.ocip import codec
 from onenet_apply.backends.ocip.peer.context import peer_fault
-from onenet_apply.backends.ocip.peer.dispatch import Peer
+from onenet_apply.backends.ocip.peer.dispatch import Peer, Tally
 from onenet_apply.backends.ocip.transport import DocumentBuffer
 
 
@@ -195,8 +195,8 @@ def serve_sandbox(
     tls: ssl.SSLContext | None,
     fault_plan: str,
     announce: Callable[[str], None],
-) -> None:
-    """Serve the sandbox's sites as groups of `enterprise` until stopped."""
+) -> Tally:
+    """Serve the sandbox's sites as groups of `enterprise` until stopped; what was served."""
     from onenet_apply.backends.ocip.peer import faults, login
     from onenet_apply.backends.ocip.peer.context import PeerContext
 
@@ -207,3 +207,4 @@ def serve_sandbox(
     )
     server = PeerServer((listen.host, listen.port), peer, tls)
     serve_until_stopped(server, announce)
+    return peer.served
