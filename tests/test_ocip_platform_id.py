@@ -94,6 +94,9 @@ def test_import_takes_the_group_and_writes_it(
     assert "  anna:" in text
     planned = onenet("plan", "imported.yaml", "--detailed-exitcode")
     assert planned.code == 0, planned.out
+    missing = onenet("import", "--site", SITE, "--platform-id", "BER-HQ-02")
+    assert missing.code == 1
+    assert f"no site {SITE} (platform id BER-HQ-02) on {served.url}" in missing.err
 
 
 @pytest.mark.parametrize(

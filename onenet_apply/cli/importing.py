@@ -59,7 +59,8 @@ def import_command(
     finally:
         platform.close()
     if not state.exists:
-        raise click.ClickException(f"no site {site} on {backend_url(backend)}")
+        group = f" (platform id {platform_id})" if platform_id else ""
+        raise click.ClickException(f"no site {site}{group} on {backend_url(backend)}")
     imported = import_site(
         state, kept, name, country, keeps_settings=keeps_settings, platform_id=platform_id
     )
