@@ -49,7 +49,7 @@ SITE = "version: 1\nsite: {id: s, name: S, country: DE"
         (
             f"{SITE}, created: 2024-01-01}}\n",
             "2:37: site.created: unknown key `created` (allowed keys: country, extension_length, "
-            "id, licences, name, number_pool, policy, unmanaged)",
+            "id, licences, name, number_pool, platform_id, policy, unmanaged)",
         ),
         (
             "version: 1\nsite: {id: s, name: S, country: DE}\nusers:\n  anna: {first_name: A, "

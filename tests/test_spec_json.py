@@ -96,3 +96,16 @@ def test_a_saved_plan_of_any_site_is_what_apply_derives_again(
     assert saved.plan == made and saved.spec == desired and saved.options == options
     again = plan(saved.spec, state, saved.options, catalogue=default_catalogue())
     assert runnable(saved.plan, again, state) == made.ready
+
+
+def test_a_platform_id_is_kept_and_left_out_when_none() -> None:
+    document = example()
+    assert "platform_id" not in document["site"]  # saved plans of other sites unchanged
+    document["site"]["platform_id"] = "BER-HQ-01"
+    spec = spec_from_json(document)
+    assert spec.site.platform_id == "BER-HQ-01"
+    assert plain(spec) == document
+    assert spec_check.problem(spec, default_catalogue()) is None
+    document["site"]["platform_id"] = "BER HQ"
+    why = spec_check.problem(spec_from_json(document), default_catalogue())
+    assert why is not None and why.startswith("site.platform_id: must start with a letter")

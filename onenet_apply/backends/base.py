@@ -4,7 +4,8 @@
 OCI-P can both implement it; `backends.common` has the half every backend
 shares. The site lock and the journal are separate capabilities (`SiteLocks`,
 `Journal`): a backend may keep them, or leave them to a shared store; so may it
-keep the settings of the site file last applied (`SiteSettings`). Secrets
+keep the settings of the site file last applied (`SiteSettings`), and know a site
+by another id than the site file's (`SiteAddresses`). Secrets
 leave a backend only inside a `Credential`, handed to the caller once.
 docs/design.md describes the contract in full.
 """
@@ -189,3 +190,22 @@ class SiteSettings(Protocol):
     def kept_site(self, site_id: str) -> Site | None:
         """The settings last kept for the site; None if none were."""
         ...
+
+
+@runtime_checkable
+class SiteAddresses(Protocol):
+    """A capability: a platform that can know a site by an id of its own (the site
+    file's `site.platform_id`: the BroadWorks group id), while onenet keeps naming the
+    site by its `id` (plans, locks, messages, the credentials CSV). A platform whose
+    sites are onenet's own (the sandbox) leaves it out."""
+
+    def address_site(self, site_id: str, platform_id: str) -> None:
+        """Address site `site_id` as `platform_id` on the platform from now on."""
+        ...
+
+
+def address_site(backend: object, site_id: str, platform_id: str | None) -> None:
+    """Tell a backend that can hear it (`SiteAddresses`) the id the platform knows
+    site `site_id` by, when one is given; before the site is read or written."""
+    if platform_id and isinstance(backend, SiteAddresses):
+        backend.address_site(site_id, platform_id)

@@ -72,6 +72,7 @@ def apply_command(
     # the stages, loaded when the command runs (see cli/validate.py)
     from onenet_apply.apply.applier import GatedError, apply_saved, apply_site
     from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
+    from onenet_apply.backends.base import address_site
     from onenet_apply.model.plan import PlanFileError
     from onenet_apply.planning.ordering import PlanError
     from onenet_apply.planning.planner import PlanOptions
@@ -104,6 +105,7 @@ def apply_command(
             if saved is None
             else _valid_saved(source, saved, site_backend)
         )
+        address_site(site_backend, spec.site.id, spec.site.platform_id)
         site = spec.site.id
         try:
             sink = CredentialsSink(site, credentials_out)

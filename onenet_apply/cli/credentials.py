@@ -8,7 +8,7 @@ import click
 
 from onenet_apply.backends import open_backend
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
-from onenet_apply.cli.options import backend_option
+from onenet_apply.cli.options import backend_option, platform_id_option
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
@@ -20,6 +20,7 @@ def credentials() -> None:
 
 @credentials.command()
 @click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+@platform_id_option
 @click.argument("users", nargs=-1, metavar="[USER_ID...]")
 @click.option("--all", "everyone", is_flag=True, help="Every user with a desk phone.")
 @click.option(
@@ -37,6 +38,7 @@ def credentials() -> None:
 @backend_option
 def reset(
     site: str,
+    platform_id: str | None,
     users: tuple[str, ...],
     everyone: bool,
     password_stdin: bool,
@@ -48,6 +50,7 @@ def reset(
     # the stages, loaded when the command runs (see cli/validate.py)
     from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
     from onenet_apply.apply.credentials_reset import reset_credentials
+    from onenet_apply.backends.base import address_site
 
     if bool(users) == everyone:
         raise click.UsageError("name the users (USER_ID...) or give --all")
@@ -58,6 +61,7 @@ def reset(
     except CredentialsFileError as e:
         raise click.ClickException(str(e)) from None
     platform = open_backend(backend)
+    address_site(platform, site, platform_id)
     try:
         report = reset_credentials(
             platform, site, users, sink, password=password, lock_timeout=lock_timeout

@@ -8,11 +8,12 @@ import click
 
 from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
-from onenet_apply.cli.options import backend_option
+from onenet_apply.cli.options import backend_option, platform_id_option
 
 
 @click.command("import")
 @click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+@platform_id_option
 @backend_option
 @click.option(
     "--out",
@@ -34,17 +35,23 @@ from onenet_apply.cli.options import backend_option
     "site's numbers).",
 )
 def import_command(
-    site: str, backend: str | None, out: str | None, name: str | None, country: str | None
+    site: str,
+    platform_id: str | None,
+    backend: str | None,
+    out: str | None,
+    name: str | None,
+    country: str | None,
 ) -> None:
     """Write a backend's current site as a site file that plans to no changes."""
     # the stages, loaded when the command runs (see cli/validate.py)
-    from onenet_apply.backends.base import SiteSettings
+    from onenet_apply.backends.base import SiteSettings, address_site
     from onenet_apply.cli.output import write_file_atomically
     from onenet_apply.sitefile.importer import failed_note, import_site, unwritable
     from onenet_apply.sitefile.writing import render_site_file
 
     platform = open_backend(backend)
     try:
+        address_site(platform, site, platform_id)
         state = platform.read_state(site)
         catalogue = platform.catalogue()
         keeps_settings = isinstance(platform, SiteSettings)
@@ -52,8 +59,11 @@ def import_command(
     finally:
         platform.close()
     if not state.exists:
-        raise click.ClickException(f"no site {site} on {backend_url(backend)}")
-    imported = import_site(state, kept, name, country, keeps_settings=keeps_settings)
+        group = f" (platform id {platform_id})" if platform_id else ""
+        raise click.ClickException(f"no site {site}{group} on {backend_url(backend)}")
+    imported = import_site(
+        state, kept, name, country, keeps_settings=keeps_settings, platform_id=platform_id
+    )
     header = [
         f"Imported by onenet import from {backend_url(backend)}, site {site}.",
         *imported.notes,

@@ -71,3 +71,25 @@ def unwritable_target(path: str) -> str | None:
     if not os.access(directory, os.W_OK | os.X_OK):
         return f"cannot write {path}: the directory {os.path.dirname(path) or '.'} is not writable"
     return None
+
+
+class PlatformId(click.ParamType):
+    """A site's id on the platform, checked as the site file's `site.platform_id` is."""
+
+    name = "platform id"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        import re
+
+        from onenet_apply.sitefile.schema import site_schema
+
+        rule = site_schema()["properties"]["site"]["properties"]["platform_id"]
+        text = str(value)
+        if not re.search(rule["pattern"], text):
+            self.fail(f"{text!r} {rule['x-pattern-message']}", param, ctx)
+        return text
+
+
+PLATFORM_ID = PlatformId()

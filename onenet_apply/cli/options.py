@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from onenet_apply.cli.option_types import PLATFORM_ID
+
 backend_option = click.option(
     "--backend",
     "backend",
@@ -12,3 +14,12 @@ backend_option = click.option(
     help="Backend URL (default: $ONENET_BACKEND, else sandbox:.onenet/sandbox.db).",
 )
 site_option = click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+platform_id_option = click.option(
+    "--platform-id",
+    "platform_id",
+    default=None,
+    type=PLATFORM_ID,
+    metavar="ID",
+    help="The site's id on the platform (the BroadWorks group id), when it is not the "
+    "site id (a site file's site.platform_id).",
+)

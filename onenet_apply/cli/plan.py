@@ -62,6 +62,7 @@ def plan_command(
 ) -> None:
     """Show what applying SITE_FILE would change, in the order it would run."""
     # the stages, loaded when the command runs (see cli/validate.py)
+    from onenet_apply.backends.base import address_site
     from onenet_apply.planning.ordering import PlanError
     from onenet_apply.planning.planner import PlanOptions
     from onenet_apply.planning.planner import plan as make_plan
@@ -78,6 +79,7 @@ def plan_command(
             report_problems([result])
             sys.exit(EXIT_ERROR)
         report_problems([result])  # warnings
+        address_site(site_backend, result.spec.site.id, result.spec.site.platform_id)
         state = site_backend.read_state(result.spec.site.id)
     finally:
         site_backend.close()

@@ -15,7 +15,7 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from onenet_apply.model.spec import SiteSpec
+from onenet_apply.model.spec import OMITTED_AT_DEFAULT, SiteSpec
 from onenet_apply.model.state import SiteState
 
 
@@ -26,7 +26,11 @@ def plain(value: Any) -> Any:
         return value
     names = _field_names(kind)
     if names is not None:
-        return {name: plain(getattr(value, name)) for name in names}
+        out = {name: plain(getattr(value, name)) for name in names}
+        for name, default in _omitted_at_default(kind):
+            if out[name] == default:
+                del out[name]
+        return out
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -41,6 +45,14 @@ def _field_names(kind: type) -> tuple[str, ...] | None:
     if not dataclasses.is_dataclass(kind):
         return None
     return tuple(f.name for f in dataclasses.fields(kind))
+
+
+@cache
+def _omitted_at_default(kind: type) -> tuple[tuple[str, Any], ...]:
+    """The fields left out of the plain form while at their default (`OMITTED_AT_DEFAULT`)."""
+    return tuple(
+        (f.name, f.default) for f in dataclasses.fields(kind) if f.metadata.get(OMITTED_AT_DEFAULT)
+    )
 
 
 def _digest(value: Any) -> str:

@@ -14,6 +14,9 @@ from types import MappingProxyType
 ACTIVE = "active"
 DEACTIVATED = "deactivated"
 NO_DESK_PHONE = "none"
+OMITTED_AT_DEFAULT = "omitted_at_default"
+"""Field metadata: the field's plain form (digests, saved plans) leaves it out at its
+default, so a setting added later changes nothing for the site files that omit it."""
 
 
 def frozen_map(items: dict | None = None) -> Mapping:
@@ -36,6 +39,8 @@ class Site:
     licences: Mapping[str, int] = field(default_factory=frozen_map)
     policy: Policy = Policy()
     unmanaged: tuple[str, ...] = ()
+    # the site's id on the platform (the BroadWorks group id) when it is not `id`
+    platform_id: str | None = field(default=None, metadata={OMITTED_AT_DEFAULT: True})
 
 
 @dataclass(frozen=True, slots=True)

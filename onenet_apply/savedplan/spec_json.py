@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from onenet_apply.model.spec import SiteSpec, frozen_map
+from onenet_apply.model.spec import OMITTED_AT_DEFAULT, SiteSpec, frozen_map
 
 T = TypeVar("T")
 
@@ -64,12 +64,23 @@ def _record(kind: type, value: Any, path: str) -> Any:
     unknown = sorted(set(value) - set(hints))
     if unknown:
         raise SpecJsonError(f"{path}: unknown key {unknown[0]!r}")
-    missing = [name for name in hints if name not in value]
+    optional = _optional(kind)
+    missing = [name for name in hints if name not in value and name not in optional]
     if missing:
         raise SpecJsonError(f"{path}: missing key {missing[0]!r}")
     return kind(
-        **{name: _decode(hint, value[name], f"{path}.{name}") for name, hint in hints.items()}
+        **{
+            name: _decode(hint, value[name], f"{path}.{name}")
+            for name, hint in hints.items()
+            if name in value
+        }
     )
+
+
+@cache
+def _optional(kind: type) -> frozenset[str]:
+    """The fields the plain form leaves out at their default (`OMITTED_AT_DEFAULT`)."""
+    return frozenset(f.name for f in dataclasses.fields(kind) if f.metadata.get(OMITTED_AT_DEFAULT))
 
 
 @cache

@@ -52,12 +52,18 @@ def import_site(
     country: str | None = None,
     *,
     keeps_settings: bool = True,
+    platform_id: str | None = None,
 ) -> Imported:
     """The site file for `state`. `kept` holds the site settings the backend kept from
     the last apply (None: it kept none, or cannot keep them: `keeps_settings`);
-    `name` and `country` override them."""
+    `name`, `country` and `platform_id` override them."""
     site = _site_settings(state, kept)
-    site = replace(site, name=name or site.name, country=country or site.country)
+    site = replace(
+        site,
+        name=name or site.name,
+        country=country or site.country,
+        platform_id=platform_id or site.platform_id,
+    )
     length = site.extension_length
     document: dict[str, Any] = {"version": 1, "site": _site_block(site)}
     sections = {
@@ -97,6 +103,8 @@ def _site_settings(state: SiteState, kept: Site | None) -> Site:
 def _site_block(site: Site) -> dict[str, Any]:
     """The `site:` mapping, defaults left out."""
     out: dict[str, Any] = {"id": site.id, "name": site.name, "country": site.country}
+    if site.platform_id:
+        out["platform_id"] = site.platform_id
     if site.extension_length != DEFAULT_EXTENSION_LENGTH:
         out["extension_length"] = site.extension_length
     if site.number_pool:

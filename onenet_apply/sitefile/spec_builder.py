@@ -49,6 +49,7 @@ def build_spec(data: dict[str, Any], norm: Normalised) -> SiteSpec:
         licences=frozen_map(site.get("licences")),
         policy=Policy(policy.get("allow_delete", False), policy.get("max_change_percent", 30)),
         unmanaged=tuple(site.get("unmanaged", ())),
+        platform_id=site.get("platform_id"),
     )
     numbers, extensions = norm.numbers, norm.extensions
 

@@ -2,7 +2,8 @@
 transactions), each action one document of requests built by `users` or
 `groups`, the site read back by `reading`.
 
-The site is a BroadWorks group of the enterprise the URL names; each user and
+The site is a BroadWorks group of the enterprise the URL names, the group whose id
+is the site's, or the site file's `platform_id` (`address_site`); each user and
 group of the site file is a BroadWorks user or service instance whose id is
 `ID@DOMAIN`. docs/ocip.md says what maps to what.
 """
@@ -34,7 +35,8 @@ class OcipBackend(SequentialBackend):
         self.channel = channel
         self.enterprise = enterprise
         self.mapping = mapping or ServiceMapping.default()
-        self._domains: dict[str, str] = {}
+        self._domains: dict[str, str] = {}  # by group id
+        self._groups: dict[str, str] = {}  # site id -> group id, where they differ
         # BroadWorks keeps no apply lock: this machine's, until a shared store gives one
         self._locks = HostLocks(scope or f"ocip:{enterprise}")
 
@@ -42,23 +44,33 @@ class OcipBackend(SequentialBackend):
         """The site's apply lock on this machine (backends/host_lock.py)."""
         return self._locks.lock(site_id, timeout, command)
 
+    def address_site(self, site_id: str, platform_id: str) -> None:
+        """Site `site_id` is the BroadWorks group `platform_id` (the `SiteAddresses`
+        capability: the site file's `site.platform_id`)."""
+        self._groups[site_id] = platform_id
+
+    def group_id(self, site_id: str) -> str:
+        """The BroadWorks group of site `site_id`: its own id unless addressed otherwise."""
+        return self._groups.get(site_id, site_id)
+
     def site(self, site_id: str) -> SiteLink:
-        """The link to the BroadWorks group `site_id`, its domain read once. A group
+        """The link to the site's BroadWorks group, its domain read once. A group
         the server does not know gets `fallback_domain`: a real server refuses the
         write in its own words, the loopback peer creates the site."""
-        domain = self._domains.get(site_id)
+        group = self.group_id(site_id)
+        domain = self._domains.get(group)
         if domain is None:
             try:
-                domain = self._domains[site_id] = reading.group_domain(
-                    self.channel, self.enterprise, site_id
+                domain = self._domains[group] = reading.group_domain(
+                    self.channel, self.enterprise, group
                 )
             except NotFoundError:
-                domain = fallback_domain(self.enterprise, site_id)
-        return SiteLink(self.channel, self.enterprise, site_id, domain)
+                domain = fallback_domain(self.enterprise, group)
+        return SiteLink(self.channel, self.enterprise, group, domain)
 
     def forget(self, site_id: str) -> None:
         """Read the group's domain again next time (after it was created)."""
-        self._domains.pop(site_id, None)
+        self._domains.pop(self.group_id(site_id), None)
 
     def catalogue(self) -> Catalogue:
         return self.mapping.catalogue
@@ -67,7 +79,7 @@ class OcipBackend(SequentialBackend):
         """The site as BroadWorks reports it, in the same `SiteState` the sandbox
         builds (an empty one when the group does not exist)."""
         try:
-            reading.group_domain(self.channel, self.enterprise, site_id)
+            reading.group_domain(self.channel, self.enterprise, self.group_id(site_id))
         except NotFoundError:
             return SiteState(site_id)
         link = self.site(site_id)
