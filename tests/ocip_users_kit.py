@@ -12,31 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from onenet_apply.backends.base import NotFoundError
-from onenet_apply.backends.ocip import codec, reading, user_reading
+from onenet_apply.backends.ocip import codec
 from onenet_apply.backends.ocip.backend import OcipBackend
 from onenet_apply.backends.ocip.channel import LoopbackChannel, Tap
+from onenet_apply.backends.ocip.link import SiteLink
 from onenet_apply.backends.ocip.peer.context import PeerContext
 from onenet_apply.backends.ocip.peer.dispatch import Peer
 from onenet_apply.backends.sandbox import SandboxBackend
-from onenet_apply.model.state import SiteState
 
 
 class UsersBackend(OcipBackend):
-    """The OCI-P backend whose `read_state` reads users and licences only."""
+    """The OCI-P backend whose `read_state` reads users and licences only, no groups."""
 
-    def read_state(self, site_id: str) -> SiteState:
-        try:
-            reading.group_domain(self.channel, self.enterprise, site_id)
-        except NotFoundError:
-            return SiteState(site_id)
-        link = self.site(site_id)
-        return SiteState(
-            site_id,
-            exists=True,
-            users=user_reading.read_users(link, self.mapping),
-            licences=user_reading.read_licences(link, self.mapping),
-        )
+    def read_groups(self, link: SiteLink) -> dict[str, Any]:
+        return {}
 
 
 @dataclass

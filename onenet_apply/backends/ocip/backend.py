@@ -11,6 +11,7 @@ group of the site file is a BroadWorks user or service instance whose id is
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from typing import Any
 
 from onenet_apply.backends.base import Credential, NotFoundError, Recorder
 from onenet_apply.backends.common import Call, SequentialBackend
@@ -88,8 +89,12 @@ class OcipBackend(SequentialBackend):
             exists=True,
             users=user_reading.read_users(link, self.mapping),
             licences=user_reading.read_licences(link, self.mapping),
-            **group_reading.read_groups(link, self.mapping),
+            **self.read_groups(link),
         )
+
+    def read_groups(self, link: SiteLink) -> dict[str, Any]:
+        """The group sections of the state (`SiteState` keyword arguments)."""
+        return group_reading.read_groups(link, self.mapping)
 
     def reset_login(self, site_id: str, user_id: str, record: Recorder | None = None) -> Credential:
         return users.reset_login(self.site(site_id), self.mapping, Call(site_id, record), user_id)
