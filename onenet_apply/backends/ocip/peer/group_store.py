@@ -13,7 +13,7 @@ from typing import Any
 
 from onenet_apply.backends.base import ConflictError, NotFoundError
 from onenet_apply.backends.ocip.instance_names import InstanceName, decode
-from onenet_apply.backends.ocip.link import fallback_domain
+from onenet_apply.backends.ocip.peer import sandbox_view
 from onenet_apply.backends.ocip.peer.context import PeerContext
 from onenet_apply.backends.sandbox import groups as sandbox_groups
 from onenet_apply.backends.sandbox.records import json_mapping
@@ -25,16 +25,16 @@ DEFAULT_RECALL_TIMER = 120  # BroadWorks' default call park recall timer
 
 def domain_of(ctx: PeerContext, site: str) -> str:
     """The peer's user id domain of a site (the backend's fallback form)."""
-    return fallback_domain(ctx.enterprise, site)
+    return sandbox_view.domain(ctx, site)
 
 
 def site_of(ctx: PeerContext, user_id: str) -> tuple[str, str]:
     """(site, local id) of a user or service user id `LOCAL@SITE.ENTERPRISE.invalid`."""
-    local, _, domain = user_id.rpartition("@")
-    suffix = f".{ctx.enterprise}.invalid"
-    if not local or not domain.endswith(suffix):
-        raise NotFoundError(f"{user_id}: not a user id of enterprise {ctx.enterprise}")
-    return domain.removesuffix(suffix), local
+    try:
+        who = sandbox_view.ref(ctx, user_id)
+    except NotFoundError:
+        raise NotFoundError(f"{user_id}: not a user id of enterprise {ctx.enterprise}") from None
+    return who.site, who.local
 
 
 def local_ids(ctx: PeerContext, site: str, user_ids: Any) -> list[str]:
