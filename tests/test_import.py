@@ -20,6 +20,20 @@ from tests.conftest import EXAMPLE, scaled
 from tests.test_planner_properties import OPTIONS, SITE, apply_ready, settle, sites
 
 
+def applied_and_activated(backend: SandboxBackend, desired: SiteSpec) -> bool:
+    """`desired` carried out on `backend` as far as two rounds of apply and activation
+    take it, from a random current site; whether the site exists then."""
+    settle(backend, desired, random.Random(0), fail_some=False)
+    backend.activate(SITE)
+    for _ in range(2):
+        apply_ready(
+            backend,
+            plan(desired, backend.read_state(SITE), OPTIONS, catalogue=backend.catalogue()),
+        )
+        backend.activate(SITE)
+    return backend.read_state(SITE).exists
+
+
 def round_trip(backend: SandboxBackend, site_id: str, directory: Path) -> SiteSpec:
     imported = import_site(backend.read_state(site_id), backend.kept_site(site_id))
     text = render_site_file(imported.document, ["test import"])
@@ -71,15 +85,7 @@ def test_example_round_trip(onenet, tmp_path: Path, monkeypatch) -> None:
 def test_random_sites_round_trip(desired: SiteSpec) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         backend = SandboxBackend(Path(tmp) / "sandbox.db")
-        settle(backend, desired, random.Random(0), fail_some=False)
-        backend.activate(SITE)
-        for _ in range(2):
-            apply_ready(
-                backend,
-                plan(desired, backend.read_state(SITE), OPTIONS, catalogue=backend.catalogue()),
-            )
-            backend.activate(SITE)
-        if backend.read_state(SITE).exists:
+        if applied_and_activated(backend, desired):
             round_trip(backend, SITE, Path(tmp))
         backend.close()
 

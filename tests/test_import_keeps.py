@@ -4,7 +4,6 @@ byte-identical), with a schema modeline that resolves to the schema the tool shi
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import tempfile
 from dataclasses import replace
@@ -21,16 +20,14 @@ from onenet_apply.backends import registry
 from onenet_apply.backends.sandbox import SandboxBackend, store
 from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.spec import Policy, SiteSpec
-from onenet_apply.planning.planner import plan
 from onenet_apply.savedplan.spec_check import validate_text
 from onenet_apply.sitefile.schema import schema_text, site_schema
 from onenet_apply.sitefile.validate import validate_file
 from onenet_apply.sitefile.writing import render_site_file
 from tests.conftest import EXAMPLE, scaled
 from tests.memory_backend import PLATFORMS, open_memory
-from tests.test_import import round_trip
-from tests.test_planner_properties import OPTIONS, SITE, apply_ready, sites
-from tests.test_planner_properties import settle as settle_site
+from tests.test_import import applied_and_activated, round_trip
+from tests.test_planner_properties import SITE, sites
 
 LAB = """\
 version: 1
@@ -365,15 +362,7 @@ def test_random_sites_with_their_settings_kept_round_trip(desired: SiteSpec) -> 
     holds the kept settings, validates, and plans to no changes."""
     with tempfile.TemporaryDirectory() as tmp:
         backend = SandboxBackend(Path(tmp) / "sandbox.db")
-        settle_site(backend, desired, random.Random(0), fail_some=False)
-        backend.activate(SITE)
-        for _ in range(2):
-            apply_ready(
-                backend,
-                plan(desired, backend.read_state(SITE), OPTIONS, catalogue=backend.catalogue()),
-            )
-            backend.activate(SITE)
-        if backend.read_state(SITE).exists:
+        if applied_and_activated(backend, desired):
             backend.keep_site(desired.site)
             spec = round_trip(backend, SITE, Path(tmp))
             assert replace(spec.site, licences=desired.site.licences) == desired.site
