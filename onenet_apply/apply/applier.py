@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from onenet_apply.apply.ledger import NO_LEDGER, Ledger, batch_outcomes, ledger_run
 from onenet_apply.apply.locking import site_locks
 from onenet_apply.backends.base import (
     Backend,
@@ -52,6 +53,8 @@ MAX_TRANSIENT_RETRIES = 3
 class GatedError(Exception):
     """The plan holds gated actions: nothing was applied."""
 
+    outcome = "gated"  # the run's outcome in the history (apply/ledger.py)
+
     def __init__(self, gated: list[Action]) -> None:
         reasons = root_reasons(gated)
         super().__init__(
@@ -72,9 +75,31 @@ class ApplyReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     last_plan: Plan | None = None
     unreviewed: list[str] = field(default_factory=list)  # ready now, not in the saved plan
+    declined: bool = False  # the plan was shown and not approved
 
     def remaining(self, status: Status) -> list[Action]:
         return self.last_plan.by_status(status) if self.last_plan else []
+
+    def summary(self) -> dict[str, int]:
+        counts = self.last_plan.counts() if self.last_plan else {}
+        return {
+            "applied": len(self.applied),
+            "deferred": counts.get("deferred", 0),
+            "blocked": counts.get("blocked", 0),
+            "gated": counts.get("gated", 0),
+            "failed": len(self.failed),
+            "unreviewed": len(self.unreviewed),
+        }
+
+    def outcome(self) -> str:
+        """The run in one word, for the history."""
+        if self.failed:
+            return "failed"
+        if self.declined:
+            return "declined"
+        if self.remaining(Status.DEFERRED):
+            return "pending"
+        return "blocked" if self.remaining(Status.BLOCKED) else "ok"
 
 
 @dataclass
@@ -108,48 +133,75 @@ def apply_site(
     approve: Approve | None = None,
     command: str = "onenet apply",
     locks: SiteLocks | None = None,
+    ledger: Ledger = NO_LEDGER,
 ) -> ApplyReport:
-    """Plan and apply a site file under the site's lock.
+    """Plan and apply a site file under the site's lock, telling `ledger` each step.
 
     The plan made under the lock is the one shown and approved (`approve` may
     refuse it by returning False). Running ready actions never makes other actions
     ready, so the applier plans again only while waiting for activations
     (`wait_activation`) or after a transient failure."""
     report = ApplyReport()
-    deadline = time.monotonic() + wait_activation
     with (
         site_locks(backend, locks).lock(spec.site.id, lock_timeout, command),
         keeping_site(backend, spec.site),
+        ledger_run(ledger) as ending,
     ):
-        retries = _Retries()
-        first = True
-        while True:
-            try:  # a read can fail as a write can (a lost reply, a Warning): read again
-                current = plan(
-                    spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
-                )
-            except TransientError as e:
-                if retries.exhausted(report, e):
-                    return report
-                continue
-            report.last_plan = current
-            if first:
-                first = False
-                if approve is not None and not approve(current):
-                    return report
-            if current.gated:
-                raise GatedError(current.gated)
-            try:
-                _run(backend, current, record, report, progress)
-            except TransientError as e:
-                if retries.exhausted(report, e):
-                    return report
-                continue  # re-read and re-plan: the change may or may not have happened
-            if report.failed or not current.by_status(Status.DEFERRED):
-                return report
-            if time.monotonic() >= deadline:
-                return report
-            time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        _converge(
+            backend, spec, options, record, report, wait_activation, progress, approve, ledger
+        )
+        ending.settle(report.outcome(), report.summary(), _failures(report))
+    return report
+
+
+def _converge(
+    backend: Backend,
+    spec: SiteSpec,
+    options: PlanOptions,
+    record: Recorder,
+    report: ApplyReport,
+    wait_activation: float,
+    progress: Progress | None,
+    approve: Approve | None,
+    ledger: Ledger,
+) -> None:
+    """Plan and run until nothing ready is left, activations included while waiting."""
+    deadline = time.monotonic() + wait_activation
+    retries = _Retries()
+    first = True
+    while True:
+        try:  # a read can fail as a write can (a lost reply, a Warning): read again
+            current = plan(
+                spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
+            )
+        except TransientError as e:
+            if retries.exhausted(report, e):
+                return
+            continue
+        report.last_plan = current
+        if first:
+            first = False
+            ledger.planned(current)
+            if approve is not None and not approve(current):
+                report.declined = bool(current.ready)  # else there was nothing to approve
+                return
+        if current.gated:
+            raise GatedError(current.gated)
+        try:
+            _run(backend, current, record, report, progress, ledger)
+        except TransientError as e:
+            if retries.exhausted(report, e):
+                return
+            continue  # re-read and re-plan: the change may or may not have happened
+        if report.failed or not current.by_status(Status.DEFERRED):
+            return
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def _failures(report: ApplyReport) -> str:
+    return "; ".join(f"{action_id}: {why}" for action_id, why in report.failed)
 
 
 def apply_saved(
@@ -162,6 +214,7 @@ def apply_saved(
     approve: Approve | None = None,
     command: str = "onenet apply",
     locks: SiteLocks | None = None,
+    ledger: Ledger = NO_LEDGER,
 ) -> ApplyReport:
     """Apply exactly a reviewed plan: under the lock, plan again from its own site
     content, the current state and its options, and run its ready actions only if
@@ -175,21 +228,26 @@ def apply_saved(
     with (
         site_locks(backend, locks).lock(saved.plan.site, lock_timeout, command),
         keeping_site(backend, saved.spec.site),
+        ledger_run(ledger) as ending,
     ):
         state = backend.read_state(saved.plan.site)
         current = plan(saved.spec, state, saved.options, catalogue=backend.catalogue())
+        ledger.planned(current, saved.digest)
         run = runnable(saved.plan, current, state)
         report.last_plan = current
         running = {a.id for a in run}
         report.unreviewed = [a.id for a in current.ready if a.id not in running]
         if approve is not None and not approve(saved.plan):
-            return report
-        if current.gated:
-            raise GatedError(current.gated)
-        try:
-            _run(backend, replace(current, actions=tuple(run)), record, report, progress)
-        except TransientError as e:
-            report.failed.append(("(backend)", f"{e}; run onenet plan again"))
+            report.declined = bool(run)
+        else:
+            if current.gated:
+                raise GatedError(current.gated)
+            try:
+                the_run = replace(current, actions=tuple(run))
+                _run(backend, the_run, record, report, progress, ledger)
+            except TransientError as e:
+                report.failed.append(("(backend)", f"{e}; run onenet plan again"))
+        ending.settle(report.outcome(), report.summary(), _failures(report))
     return report
 
 
@@ -210,11 +268,14 @@ def _run(
     record: Recorder,
     report: ApplyReport,
     progress: Progress | None,
+    ledger: Ledger,
 ) -> None:
     ready = current.ready
     for start in range(0, len(ready), BATCH_SIZE):
         batch = ready[start : start + BATCH_SIZE]
+        ledger.before_batch()  # e.g. the shared store's lock must still be held
         outcome = backend.execute_batch(current.site, batch, record)
+        ledger.record(batch_outcomes(batch, outcome))
         for offset, result in enumerate(outcome.results):
             report.applied.append(result.action_id)
             if progress is not None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from onenet_apply.apply.credentials import CredentialsSink
+from onenet_apply.apply.ledger import NO_LEDGER, ActionOutcome, Ledger, ledger_run
 from onenet_apply.apply.locking import site_locks
 from onenet_apply.backends.base import Backend, BackendError, SiteLocks
 from onenet_apply.model.state import Lifecycle, SiteState
 
 COMMAND = "onenet credentials reset"
+EVENT = "reset-login"  # the history's action name
 
 
 @dataclass
@@ -28,20 +30,35 @@ def reset_credentials(
     password: str | None = None,
     lock_timeout: float = 30.0,
     locks: SiteLocks | None = None,
+    ledger: Ledger = NO_LEDGER,
 ) -> ResetReport:
     """New login details for `users` (every user with a desk phone when empty), or the
     chosen `password`. Unknown users change nothing; pending or failed ones, and
-    users without a desk phone, are skipped with the reason."""
+    users without a desk phone, are skipped with the reason. `ledger` hears of each."""
     report = ResetReport()
-    with site_locks(backend, locks).lock(site, lock_timeout, COMMAND), sink:
+    with (
+        site_locks(backend, locks).lock(site, lock_timeout, COMMAND),
+        sink,
+        ledger_run(ledger) as ending,
+    ):
         state = backend.read_state(site)
         targets, report.skipped = reset_targets(state, users)
+        ledger.record(
+            [ActionOutcome(f"user/{u}/{EVENT}", "skipped", why) for u, why in report.skipped]
+        )
+        what = "new desk phone login details issued" if password is None else "password set"
         for uid in targets:
+            ledger.before_batch()
             if password is None:
                 backend.reset_login(site, uid, sink)
             else:
                 backend.set_password(site, uid, password, sink)
             report.done.append(uid)
+            ledger.record([ActionOutcome(f"user/{uid}/{EVENT}", "ok", what)])
+        ending.settle(
+            "ok" if report.done or not report.skipped else "failed",
+            {"reset": len(report.done), "skipped": len(report.skipped)},
+        )
     return report
 
 

@@ -204,6 +204,22 @@ class SiteAddresses(Protocol):
         ...
 
 
+@runtime_checkable
+class PlatformNames(Protocol):
+    """A capability: the site as its platform knows it, the same from every machine
+    that reaches that platform (e.g. `ocips://host:2209/ENTERPRISE/GROUP`). A shared
+    store keys the site's lock by it and records it in the history; it holds no secret."""
+
+    def platform_name(self, site_id: str) -> str: ...
+
+
+def platform_name(backend: object, site_id: str) -> str:
+    """`backend`'s name for the site, or one made of its kind and the site id."""
+    if isinstance(backend, PlatformNames):
+        return backend.platform_name(site_id)
+    return f"{type(backend).__name__}:{site_id}"
+
+
 def address_site(backend: object, site_id: str, platform_id: str | None) -> None:
     """Tell a backend that can hear it (`SiteAddresses`) the id the platform knows
     site `site_id` by, when one is given; before the site is read or written."""

@@ -17,8 +17,10 @@ from onenet_apply.cli.exits import (
     EXIT_PENDING,
 )
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
-from onenet_apply.cli.options import backend_option
+from onenet_apply.cli.options import backend_option, state_option
 from onenet_apply.cli.validate import report_problems
+
+COMMAND = "onenet apply"
 
 if TYPE_CHECKING:
     from onenet_apply.apply.applier import ApplyReport
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     metavar="SECONDS",
     help="How long to wait for another apply of the site.",
 )
+@state_option
 def apply_command(
     source: str,
     backend: str | None,
@@ -67,12 +70,14 @@ def apply_command(
     credentials_out: str | None,
     wait_activation: float,
     lock_timeout: float,
+    state: str | None,
 ) -> None:
     """Carry out a site file's plan (or a saved plan) against the backend."""
     # the stages, loaded when the command runs (see cli/validate.py)
     from onenet_apply.apply.applier import GatedError, apply_saved, apply_site
     from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
     from onenet_apply.backends.base import address_site
+    from onenet_apply.cli.state import SharedState, open_shared_state
     from onenet_apply.model.plan import PlanFileError
     from onenet_apply.planning.ordering import PlanError
     from onenet_apply.planning.planner import PlanOptions
@@ -99,6 +104,7 @@ def apply_command(
         return True
 
     sink: CredentialsSink | None = None
+    shared: SharedState | None = None
     try:
         spec = (
             _valid_spec(source, site_backend)
@@ -107,6 +113,10 @@ def apply_command(
         )
         address_site(site_backend, spec.site.id, spec.site.platform_id)
         site = spec.site.id
+        shared = open_shared_state(
+            state, site_backend, kind="apply", command=COMMAND, site_id=site, source_file=source
+        )
+        along = {"locks": shared.locks, "ledger": shared.ledger} if shared else {}
         try:
             sink = CredentialsSink(site, credentials_out)
         except CredentialsFileError as e:
@@ -123,6 +133,7 @@ def apply_command(
                     wait_activation=wait_activation,
                     progress=progress,
                     approve=approve,
+                    **along,
                 )
             else:
                 from onenet_apply.savedplan.saved_check import StalePlanError
@@ -135,6 +146,7 @@ def apply_command(
                         lock_timeout=lock_timeout,
                         progress=progress,
                         approve=approve,
+                        **along,
                     )
                 except StalePlanError as e:
                     raise click.ClickException(str(e)) from None
@@ -157,6 +169,8 @@ def apply_command(
         raise
     finally:
         site_backend.close()
+        if shared is not None:
+            shared.close()
     sys.exit(_summarise(report, sink))
 
 

@@ -8,7 +8,7 @@ import click
 
 from onenet_apply.backends import open_backend
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
-from onenet_apply.cli.options import backend_option, platform_id_option
+from onenet_apply.cli.options import backend_option, platform_id_option, state_option
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
@@ -36,6 +36,7 @@ def credentials() -> None:
 )
 @click.option("--lock-timeout", type=SECONDS, default=30, show_default=True, metavar="SECONDS")
 @backend_option
+@state_option
 def reset(
     site: str,
     platform_id: str | None,
@@ -45,12 +46,14 @@ def reset(
     credentials_out: str | None,
     lock_timeout: float,
     backend: str | None,
+    state: str | None,
 ) -> None:
     """New login details for users (or --all); with --password-stdin, a chosen password."""
     # the stages, loaded when the command runs (see cli/validate.py)
     from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
-    from onenet_apply.apply.credentials_reset import reset_credentials
+    from onenet_apply.apply.credentials_reset import COMMAND, reset_credentials
     from onenet_apply.backends.base import address_site
+    from onenet_apply.cli.state import open_shared_state
 
     if bool(users) == everyone:
         raise click.UsageError("name the users (USER_ID...) or give --all")
@@ -62,9 +65,14 @@ def reset(
         raise click.ClickException(str(e)) from None
     platform = open_backend(backend)
     address_site(platform, site, platform_id)
+    shared = None
     try:
+        shared = open_shared_state(
+            state, platform, kind="credentials-reset", command=COMMAND, site_id=site
+        )
+        along = {"locks": shared.locks, "ledger": shared.ledger} if shared else {}
         report = reset_credentials(
-            platform, site, users, sink, password=password, lock_timeout=lock_timeout
+            platform, site, users, sink, password=password, lock_timeout=lock_timeout, **along
         )
     except CredentialsFileError as e:  # the platform committed nothing it could not record
         raise click.ClickException(
@@ -72,6 +80,8 @@ def reset(
         ) from None
     finally:
         platform.close()
+        if shared is not None:
+            shared.close()
     for uid, why in report.skipped:
         click.echo(f"skipped {uid}: {why}", err=True)
     event = "set the chosen password for" if password else "issued new login details to"

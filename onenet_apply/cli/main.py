@@ -28,6 +28,8 @@ COMMANDS = {
     "import": "onenet_apply.cli.importing:import_command",
     "sandbox": "onenet_apply.cli.sandbox:sandbox",
     "credentials": "onenet_apply.cli.credentials:credentials",
+    "history": "onenet_apply.cli.history:history_command",
+    "unlock": "onenet_apply.cli.unlock:unlock_command",
 }
 
 

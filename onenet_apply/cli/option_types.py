@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -93,3 +94,40 @@ class PlatformId(click.ParamType):
 
 
 PLATFORM_ID = PlatformId()
+
+
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}  # seconds in each
+
+
+class Since(click.ParamType):
+    """A moment to look back to: a date or time in ISO 8601 (UTC unless it names a
+    zone: 2026-11-01, 2026-11-01T09:30, 2026-11-01T09:30+01:00), or an age (90s, 30m,
+    12h, 7d, 2w)."""
+
+    name = "when"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        now = datetime.now(UTC)
+        if text[:-1].isdigit() and text[-1:].lower() in AGE_UNITS:
+            try:
+                return now - timedelta(seconds=int(text[:-1]) * AGE_UNITS[text[-1].lower()])
+            except OverflowError:
+                self.fail(f"{text!r} reaches back before the year 1", param, ctx)
+        try:
+            moment = datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            self.fail(
+                f"{text!r} is neither a date or time (2026-11-01, 2026-11-01T09:30Z) nor an "
+                "age (30m, 12h, 7d, 2w)",
+                param,
+                ctx,
+            )
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+SINCE = Since()

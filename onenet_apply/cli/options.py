@@ -23,3 +23,12 @@ platform_id_option = click.option(
     help="The site's id on the platform (the BroadWorks group id), when it is not the "
     "site id (a site file's site.platform_id).",
 )
+state_option = click.option(
+    "--state",
+    "state",
+    default=None,
+    metavar="URL",
+    help="Shared state store for the site lock and the apply history: a PostgreSQL URL "
+    "(default: $ONENET_STATE; none: the backend's own). Its password comes from "
+    "PGPASSWORD or ~/.pgpass, never from this option.",
+)

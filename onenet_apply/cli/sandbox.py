@@ -263,6 +263,11 @@ def status_rows(state: SiteState) -> list[dict[str, str | None]]:
 @backend_option
 def unlock(site: str, backend: str | None) -> None:
     """Break a site's apply lock, e.g. one left by an apply killed on another host."""
+    break_sandbox_lock(site, backend)
+
+
+def break_sandbox_lock(site: str, backend: str | None) -> None:
+    """Break the lock the sandbox keeps itself, and say whose it was."""
     from onenet_apply.backends.sandbox.lock import LockDamage
 
     sandbox_backend = open_sandbox(backend)

@@ -89,6 +89,13 @@ class Action:
         return {c.field: c.after for c in self.changes}
 
 
+def describe(action: Action) -> str:
+    """An action in a few words, for journals and history: what it does to which
+    object, and which fields (never their values: a journal holds no secret)."""
+    fields = ", ".join(c.field for c in action.changes)
+    return f"{action.kind} {action.target}" + (f" ({fields})" if fields else "")
+
+
 FORMAT_VERSION = 2  # 2: saved plans carry their site content, options and plan_digest
 
 

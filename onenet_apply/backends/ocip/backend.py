@@ -39,11 +39,16 @@ class OcipBackend(SequentialBackend):
         self._domains: dict[str, str] = {}  # by group id
         self._groups: dict[str, str] = {}  # site id -> group id, where they differ
         # BroadWorks keeps no apply lock: this machine's, until a shared store gives one
-        self._locks = HostLocks(scope or f"ocip:{enterprise}")
+        self.scope = scope or f"ocip:{enterprise}"
+        self._locks = HostLocks(self.scope)
 
     def lock(self, site_id: str, timeout: float, command: str = "") -> AbstractContextManager[None]:
         """The site's apply lock on this machine (backends/host_lock.py)."""
         return self._locks.lock(site_id, timeout, command)
+
+    def platform_name(self, site_id: str) -> str:
+        """The server, enterprise and group (the `PlatformNames` capability)."""
+        return f"{self.scope}/{self.group_id(site_id)}"
 
     def address_site(self, site_id: str, platform_id: str) -> None:
         """Site `site_id` is the BroadWorks group `platform_id` (the `SiteAddresses`

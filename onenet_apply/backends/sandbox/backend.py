@@ -16,7 +16,6 @@ from onenet_apply.backends.base import (
     BatchResult,
     ConflictError,
     Credential,
-    JournalEntry,
     LockHolder,
     NotFoundError,
     Recorder,
@@ -27,6 +26,7 @@ from onenet_apply.backends.common import BackendBase
 from onenet_apply.backends.sandbox import carrier, groups, records, users
 from onenet_apply.backends.sandbox.context import SiteTx, require_state
 from onenet_apply.backends.sandbox.faults import Faults
+from onenet_apply.backends.sandbox.journal import SandboxJournal
 from onenet_apply.backends.sandbox.lock import (
     LEASE_SECONDS,
     Lease,
@@ -39,7 +39,7 @@ from onenet_apply.backends.sandbox.lock import (
     lock_record,
     site_lock,
 )
-from onenet_apply.backends.sandbox.recording import BatchRun, Recording, describe
+from onenet_apply.backends.sandbox.recording import BatchRun, Recording
 from onenet_apply.backends.sandbox.site_settings import KeptSiteSettings
 from onenet_apply.backends.sandbox.store import (
     MissingSandboxError,
@@ -54,16 +54,16 @@ from onenet_apply.backends.sandbox.store import (
 )
 from onenet_apply.model.catalogue import Catalogue, default_catalogue
 from onenet_apply.model.passwords import password_problems, verify_password
-from onenet_apply.model.plan import Action
+from onenet_apply.model.plan import Action, describe
 from onenet_apply.model.spec import SiteSpec, frozen_map
 from onenet_apply.model.state import Lifecycle, SiteState
 from onenet_apply.model.vocabulary import SECTION_OF
 
 
-class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings):
+class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
     """Every public method reports a damaged or busy file as one BackendError
     naming the file and what to do (`store.guard_public_methods`). It keeps the
-    site settings of the last apply (`KeptSiteSettings`).
+    site settings of the last apply (`KeptSiteSettings`) and a journal (`SandboxJournal`).
 
     The platform's operations are the rule-checking writes of users.py and
     groups.py, each given the batch's transaction (`SiteTx`)."""
@@ -200,14 +200,6 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings):
                 yield
             finally:
                 del self._leases[site_id]
-
-    def journal(self, site_id: str, limit: int | None = None) -> list[JournalEntry]:
-        rows = self.db.execute(
-            "SELECT seq, at, site, action_id, outcome, detail FROM journal WHERE site = ? "
-            "ORDER BY seq DESC LIMIT ?",
-            (site_id, -1 if limit is None else limit),
-        ).fetchall()
-        return [JournalEntry(*row) for row in reversed(rows)]
 
     def close(self) -> None:
         self.db.close()
@@ -435,16 +427,6 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings):
             self._journal(site_id, action_id, "refused", str(e))
             raise
         return credential
-
-    def _journal_in_tx(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:
-        self.db.execute(
-            "INSERT INTO journal (at, site, action_id, outcome, detail) VALUES (?, ?, ?, ?, ?)",
-            (now_iso(), site_id, action_id, outcome, detail),
-        )
-
-    def _journal(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:
-        with transaction(self.db):
-            self._journal_in_tx(site_id, action_id, outcome, detail)
 
 
 guard_public_methods(SandboxBackend, but=("lock",))  # lock guards its own body

@@ -11,7 +11,6 @@ from onenet_apply.backends.base import (
     Recorder,
     retract,
 )
-from onenet_apply.model.plan import Action
 
 
 @dataclass(slots=True)
@@ -37,8 +36,3 @@ class BatchRun:
     error: BackendError | None = None  # what ended the batch early
     reply_lost: bool = False
     commit_fails: bool = False
-
-
-def describe(action: Action) -> str:
-    fields = ", ".join(c.field for c in action.changes)
-    return f"{action.kind} {action.target}" + (f" ({fields})" if fields else "")

@@ -1,0 +1,116 @@
+"""The apply history: one row per run (apply, credentials reset, lock break) and
+one per action it carried out, written as the run goes.
+
+A run's row is written when it has the site's lock, so a run that waited and gave
+up leaves none; its outcome is `running` until it ends. A run whose process died
+keeps `running`: a reader shows it as interrupted once its connection is gone.
+Action rows go in with COPY after each batch: the history costs one round trip
+per hundred actions, not one per action. Nothing here holds a secret: messages are
+the plan's words and the backend's refusals, which never carry a password.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from onenet_apply.apply.ledger import ActionOutcome
+from onenet_apply.store.actor import Actor
+from onenet_apply.store.connection import first_line
+from onenet_apply.store.errors import StoreError
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from onenet_apply.model.plan import Plan
+    from onenet_apply.store.lock import StoreLocks
+
+_BEGIN = """
+INSERT INTO onenet_runs (kind, site, platform, os_user, host, pid, command, ci_run,
+                         source_file, source_commit, session_pid)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, pg_backend_pid()) RETURNING id
+"""
+_COPY = "COPY onenet_run_actions (run_id, seq, at, action_id, outcome, message) FROM STDIN"
+
+
+class RunLog:
+    """A `Ledger` writing one run to the history, on the connection that holds the
+    site's lock (so `before_batch` is also the lock's check)."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        kind: str,
+        site_id: str,
+        actor: Actor,
+        locks: StoreLocks,
+        source: tuple[str, str] = ("", ""),  # the file applied and its git commit
+    ) -> None:
+        self.conn = conn
+        self.kind = kind
+        self.site_id = site_id
+        self.actor = actor
+        self.locks = locks
+        self.source = source
+        self.run_id: int | None = None
+        self.seq = 0
+
+    def begin(self) -> None:
+        a = self.actor
+        row = self._write(
+            _BEGIN,
+            (self.kind, self.site_id, self.locks.platform(self.site_id), a.os_user, a.host,
+             a.pid, a.command, a.ci_run, *self.source),
+        )  # fmt: skip
+        self.run_id = int(row[0]) if row else None
+
+    def planned(self, plan: Plan, plan_digest: str = "") -> None:
+        self._write(
+            "UPDATE onenet_runs SET spec_digest = %s, state_digest = %s, plan_digest = %s "
+            "WHERE id = %s",
+            (plan.spec_digest, plan.state_digest, plan_digest, self.run_id),
+        )
+
+    def before_batch(self) -> None:
+        self.locks.ensure_held(self.site_id)
+
+    def record(self, outcomes: Sequence[ActionOutcome]) -> None:
+        if not outcomes or self.run_id is None:
+            return
+        import psycopg
+
+        try:
+            at = datetime.now(UTC)
+            with self.conn.cursor() as cur, cur.copy(_COPY) as copy:
+                for outcome in outcomes:
+                    self.seq += 1
+                    copy.write_row(
+                        (self.run_id, self.seq, at, outcome.action_id, outcome.outcome,
+                         outcome.message)
+                    )  # fmt: skip
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+
+    def end(self, outcome: str, summary: Mapping[str, int], message: str = "") -> None:
+        self._write(
+            "UPDATE onenet_runs SET finished_at = clock_timestamp(), outcome = %s, "
+            "summary = %s, message = %s WHERE id = %s",
+            (outcome, json.dumps(dict(summary)), message, self.run_id),
+        )
+
+    def _write(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
+        import psycopg
+
+        try:
+            cur = self.conn.execute(sql, params)  # type: ignore[arg-type]
+            return cur.fetchone() if cur.description else None
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+
+    def _failed(self, error: Exception) -> StoreError:
+        return StoreError(
+            f"could not write the history of site {self.site_id} to the state store: "
+            f"{first_line(error)}; stopped, so nothing ran unrecorded"
+        )
