@@ -41,7 +41,7 @@ HOW = (
 def unavailable(why: str) -> NoReturn:
     """Skip (fail in CI, where a skip would hide a missing server) saying why."""
     if os.environ.get("CI"):
-        pytest.fail(f"{why}; {HOW}")
+        pytest.fail(f"{why}; in CI, .ci/run starts a throwaway cluster and sets ${ENV}")
     pytest.skip(f"{why}; {HOW}")
 
 
