@@ -108,6 +108,10 @@ def session_server() -> Iterator[str]:
     in CI) a throwaway cluster started here."""
     named = os.environ.get(ENV)
     if named:
+        try:
+            psycopg.connect(named, connect_timeout=10).close()
+        except psycopg.OperationalError as e:
+            pytest.fail(f"${ENV} names a server that does not answer: {e}".strip())
         yield named
         return
     if os.environ.get("CI"):

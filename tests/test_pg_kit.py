@@ -118,6 +118,15 @@ def test_no_server_skips_outside_ci_and_fails_in_it(monkeypatch: pytest.MonkeyPa
         pass
 
 
+def test_a_named_server_that_does_not_answer_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "ONENET_TEST_POSTGRES", "postgresql://postgres:not-shown@127.0.0.1:1/postgres"
+    )
+    with pytest.raises(pytest.fail.Exception, match="does not answer") as failed, session_server():
+        pass
+    assert "not-shown" not in str(failed.value)
+
+
 def test_each_test_gets_schemas_of_its_own(
     pg_url: str,
     pg_team_url: str,
