@@ -14,6 +14,15 @@ from hypothesis import settings
 
 from onenet_apply.cli import main
 from tests.ocip_kit import sent_documents, xsd_checked  # noqa: F401  (fixtures for OCI-P tests)
+from tests.pg_kit import (  # noqa: F401  (fixtures for PostgreSQL tests)
+    pg_admin,
+    pg_server,
+    pg_team,
+    pg_team_password,
+    pg_team_url,
+    pg_url,
+    private_pg,
+)
 
 # CI runs the same examples every time (a red build is then always reproducible);
 # developers get fresh random examples, and `HYPOTHESIS_PROFILE=deep` searches ten
