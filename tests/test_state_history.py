@@ -202,3 +202,44 @@ def test_a_backend_without_a_journal_asks_for_a_store(
     result = onenet("history", "--site", SITE, "--backend", "ocip://127.0.0.1:1/ent")
     assert result.code == 1
     assert "keeps no journal" in result.err and "--state" in result.err
+
+
+def test_a_lost_lock_stops_the_apply_before_its_next_batch(
+    pg_url: str, pg_admin, tmp_path: Path
+) -> None:
+    """The store's ledger checks the lock before each batch: the lock's session
+    ended during the first batch, so the second never runs, and the history keeps
+    the first batch's actions."""
+    from onenet_apply.apply.applier import BATCH_SIZE, apply_site
+    from onenet_apply.backends.base import platform_name
+    from onenet_apply.planning.planner import PlanOptions
+    from onenet_apply.store.actor import current_actor
+    from onenet_apply.store.address import StateAddress
+    from onenet_apply.store.errors import LockLostError
+    from onenet_apply.store.session import open_store
+    from tests.test_safety_promises import SITE as SMALL_SITE
+    from tests.test_safety_promises import nothing, site_file
+
+    backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
+    store = open_store(StateAddress(pg_url), current_actor("onenet apply"), SMALL_SITE)
+    locks = store.locks(lambda site: platform_name(backend, site))
+    ledger = store.run_log("apply", SMALL_SITE, locks)
+    executed = backend.execute_batch
+
+    def batch_then_lose_the_lock(site: str, actions, record):  # type: ignore[no-untyped-def]
+        result = executed(site, actions, record)
+        pg_admin.execute("SELECT pg_terminate_backend(%s)", [locks.session_pid])
+        return result
+
+    backend.execute_batch = batch_then_lose_the_lock  # type: ignore[method-assign]
+    spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 20))
+    with pytest.raises(LockLostError, match="stopped before the next batch"):
+        apply_site(backend, spec, PlanOptions(), nothing, locks=locks, ledger=ledger)
+    store.close()
+    assert len(backend.read_state(SMALL_SITE).users) == BATCH_SIZE
+    backend.close()
+    with psycopg.connect(pg_url) as conn:
+        outcome, message = conn.execute("SELECT outcome, message FROM onenet_runs").fetchone()
+        (actions,) = conn.execute("SELECT count(*) FROM onenet_run_actions").fetchone()
+    assert (outcome, actions) == ("failed", BATCH_SIZE)  # the batch that ran is recorded
+    assert message.startswith(f"lost the lock of site {SMALL_SITE}")

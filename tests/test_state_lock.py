@@ -229,3 +229,19 @@ def test_onenet_unlock_without_a_store_breaks_the_sandboxs_own(onenet, workdir: 
     assert onenet("apply", str(EXAMPLE), "--yes").code == 3
     result = onenet("unlock", "--site", SITE)
     assert result.code == 0 and result.out == f"site {SITE} is not locked; nothing to break\n"
+
+
+def test_a_lock_whose_connection_now_answers_from_another_session_is_lost(
+    pg_url: str, stores: list[Store]
+) -> None:
+    """What a pooler that moved the connection to another server session looks like
+    at the next batch: the session answering is not the one holding the lock."""
+    locks = locks_of(stores, pg_url, actor())
+    with locks.lock(SITE, 1), psycopg.connect(pg_url, autocommit=True) as elsewhere:
+        holding = locks.conn
+        locks.conn = elsewhere
+        try:
+            with pytest.raises(LockLostError, match="transaction-pooling proxy"):
+                locks.ensure_held(SITE)
+        finally:
+            locks.conn = holding

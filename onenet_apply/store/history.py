@@ -12,7 +12,7 @@ the plan's words and the backend's refusals, which never carry a password.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,9 @@ _COPY = "COPY onenet_run_actions (run_id, seq, at, action_id, outcome, message) 
 
 class RunLog:
     """A `Ledger` writing one run to the history, on the connection that holds the
-    site's lock (so `before_batch` is also the lock's check)."""
+    site's lock (`before_batch` is the lock's check). When that connection is lost
+    the lock is too, but what the last batch did is still written, on a new
+    connection (`reopen`), before the next check stops the run."""
 
     def __init__(
         self,
@@ -47,8 +49,10 @@ class RunLog:
         actor: Actor,
         locks: StoreLocks,
         source: tuple[str, str] = ("", ""),  # the file applied and its git commit
+        reopen: Callable[[], psycopg.Connection] | None = None,
     ) -> None:
         self.conn = conn
+        self.reopen = reopen
         self.kind = kind
         self.site_id = site_id
         self.actor = actor
@@ -79,19 +83,20 @@ class RunLog:
     def record(self, outcomes: Sequence[ActionOutcome]) -> None:
         if not outcomes or self.run_id is None:
             return
-        import psycopg
+        at = datetime.now(UTC)
+        rows = []
+        for outcome in outcomes:
+            self.seq += 1
+            rows.append(
+                (self.run_id, self.seq, at, outcome.action_id, outcome.outcome, outcome.message)
+            )
 
-        try:
-            at = datetime.now(UTC)
-            with self.conn.cursor() as cur, cur.copy(_COPY) as copy:
-                for outcome in outcomes:
-                    self.seq += 1
-                    copy.write_row(
-                        (self.run_id, self.seq, at, outcome.action_id, outcome.outcome,
-                         outcome.message)
-                    )  # fmt: skip
-        except psycopg.Error as e:
-            raise self._failed(e) from None
+        def copy_rows(conn: psycopg.Connection) -> None:
+            with conn.cursor() as cur, cur.copy(_COPY) as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+        self._on_connection(copy_rows)
 
     def end(self, outcome: str, summary: Mapping[str, int], message: str = "") -> None:
         self._write(
@@ -101,11 +106,28 @@ class RunLog:
         )
 
     def _write(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
+        found: list[tuple[object, ...] | None] = []
+
+        def execute(conn: psycopg.Connection) -> None:
+            cur = conn.execute(sql, params)  # type: ignore[arg-type]
+            found.append(cur.fetchone() if cur.description else None)
+
+        self._on_connection(execute)
+        return found[0]
+
+    def _on_connection(self, work: Callable[[psycopg.Connection], None]) -> None:
+        """Do `work` on the lock's connection; once that is lost (and the lock with
+        it), once more on a new one, so the history keeps what already happened."""
         import psycopg
 
         try:
-            cur = self.conn.execute(sql, params)  # type: ignore[arg-type]
-            return cur.fetchone() if cur.description else None
+            try:
+                work(self.conn)
+            except psycopg.Error:
+                if not self.conn.broken or self.reopen is None:
+                    raise
+                self.conn, self.reopen = self.reopen(), None
+                work(self.conn)
         except psycopg.Error as e:
             raise self._failed(e) from None
 

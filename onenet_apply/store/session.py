@@ -10,7 +10,7 @@ writing as if it had it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from onenet_apply.store.actor import Actor, git_source
@@ -32,6 +32,7 @@ class Store:
     schema: str
     actor: Actor
     has_tables: bool = True  # False: a store nobody has written to yet (read, not set up)
+    spare: list[psycopg.Connection] = field(default_factory=list)  # opened for the history
 
     def locks(self, platform: Callable[[str], str], waiting: Waiting | None = None) -> StoreLocks:
         return StoreLocks(self.conn, self.schema, self.actor, platform, waiting)
@@ -40,10 +41,17 @@ class Store:
         """The history of one run; `source_file` (the site or plan file applied) is
         recorded with its git commit."""
         source = git_source(source_file) if source_file else ("", "")
-        return RunLog(self.conn, kind, site_id, self.actor, locks, source)
+        return RunLog(self.conn, kind, site_id, self.actor, locks, source, self.reopen)
+
+    def reopen(self) -> psycopg.Connection:
+        """A new connection, for the history of a run whose lock connection was lost."""
+        conn = connect(self.address, self.actor.application_name("history"))
+        self.spare.append(conn)
+        return conn
 
     def close(self) -> None:
-        self.conn.close()
+        for conn in (self.conn, *self.spare):
+            conn.close()
 
 
 def open_store(
