@@ -34,7 +34,14 @@ def credentials() -> None:
     metavar="CSV_FILE",
     help="Write the login details here (must not exist).",
 )
-@click.option("--lock-timeout", type=SECONDS, default=30, show_default=True, metavar="SECONDS")
+@click.option(
+    "--lock-timeout",
+    type=SECONDS,
+    default=30,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for an apply of the site (or another reset) to finish.",
+)
 @backend_option
 @state_option
 def reset(
