@@ -130,16 +130,18 @@ def test_a_server_that_does_not_answer_is_one_line_without_the_password(
 
 
 def test_a_wrong_password_is_named_and_not_shown(
-    pg_team_url: str, pg_team_password: str, monkeypatch: pytest.MonkeyPatch
+    private_pg, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PGPASSWORD", "not-" + pg_team_password)
+    """On a cluster of the test's own, whose team role must give its password."""
+    password = private_pg.team_password
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    monkeypatch.setenv("PGPASSWORD", "not-" + password)
     with pytest.raises(StoreError) as refused:
-        connect(StateAddress(pg_team_url), "test")
+        connect(StateAddress(private_pg.team_url), "test")
     assert "password authentication failed" in str(refused.value)
-    assert pg_team_password not in str(refused.value)
-    monkeypatch.setenv("PGPASSWORD", pg_team_password)
-    store = open_store(StateAddress(pg_team_url), current_actor("test"))
-    store.close()  # the role sets up its own schema
+    assert password not in str(refused.value)
+    monkeypatch.setenv("PGPASSWORD", password)
+    connect(StateAddress(private_pg.team_url), "test").close()
 
 
 def test_a_connection_without_a_schema_is_told_how_to_give_one(pg_server: str) -> None:
@@ -159,3 +161,18 @@ def test_the_connection_is_named_after_the_command_and_site(pg_url: str, pg_admi
         assert store.conn.autocommit
     finally:
         store.close()
+
+
+def test_libpqs_environment_fills_in_what_the_url_leaves_out(
+    pg_url: str, onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = conninfo_to_dict(pg_url)
+    for variable, key in (("PGHOST", "host"), ("PGPORT", "port"), ("PGUSER", "user"),
+                          ("PGDATABASE", "dbname"), ("PGOPTIONS", "options")):  # fmt: skip
+        monkeypatch.setenv(variable, str(given[key]))
+    result = onenet("apply", str(EXAMPLE), "--yes", "--state", "postgresql://")
+    assert result.code == 3, result.err
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM onenet_runs").fetchone() == (1,)
