@@ -245,3 +245,23 @@ def test_a_lock_whose_connection_now_answers_from_another_session_is_lost(
                 locks.ensure_held(SITE)
         finally:
             locks.conn = holding
+
+
+def test_the_servers_idle_and_statement_timeouts_do_not_end_the_lock(
+    pg_url: str, stores: list[Store]
+) -> None:
+    """A DBA's idle_session_timeout would close the lock's session during a long
+    batch, and a statement_timeout would cut the wait short: the lock's session
+    turns both off for itself."""
+    strict = pg_url.replace(
+        "search_path%3D",
+        "idle_session_timeout%3D300%20-cstatement_timeout%3D200%20-csearch_path%3D",
+    )
+    holder = locks_of(stores, pg_url, actor(pid=1))
+    locks = locks_of(stores, strict, actor())
+    with holder.lock(SITE, 1):
+        with pytest.raises(LockTimeout), locks.lock(SITE, 0.6):
+            pass  # waited its 0.6 s, not cut at 0.2 s by statement_timeout
+    with locks.lock(SITE, 1):
+        time.sleep(0.6)  # longer than idle_session_timeout
+        locks.ensure_held(SITE)

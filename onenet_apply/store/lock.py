@@ -44,6 +44,14 @@ POOLED = (
     "through session pooling"
 )
 
+# the server's or role's timeouts must not end the wait, nor the idle session that
+# holds the lock through a long batch (idle_session_timeout exists from PostgreSQL 14)
+_OWN_TIMEOUTS = """
+SELECT set_config('statement_timeout', '0', false),
+       CASE WHEN current_setting('server_version_num')::int >= 140000
+            THEN set_config('idle_session_timeout', '0', false) END
+"""
+
 # the lock on a bigint key, as pg_locks shows it: high and low 32 bits, objsubid 1
 _HOLDER = """
 SELECT a.pid, a.application_name, a.backend_start, a.client_addr,
@@ -126,6 +134,7 @@ class StoreLocks:
 
         started = time.monotonic()
         try:
+            self.conn.execute(_OWN_TIMEOUTS)
             got = self._one("SELECT pg_try_advisory_lock(%(key)s)", parts)
             if got:
                 return
