@@ -3,12 +3,22 @@ are too heavy for the suite; their verdicts are checked here with made-up figure
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
 
-from benchmarks import bench_apply, bench_ocip, bench_plan, bench_sandbox, bench_validate
+from benchmarks import (
+    bench_apply,
+    bench_ocip,
+    bench_plan,
+    bench_sandbox,
+    bench_state,
+    bench_validate,
+)
 from benchmarks.common import Goal, conclude
+from tests.pg_kit import PgAdmin
+from tools import throwaway_postgres as throwaway
 
 
 def verdict(goals: list[Goal], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -42,6 +52,8 @@ def plan_figures(
         (bench_ocip.targets(1.0, 0.99), None),
         (bench_ocip.targets(1.01, 0.5), "client CPU ms per request, apply over OCI-P"),
         (bench_ocip.targets(0.5, 1.01), "client CPU ms per request, no-change plan"),
+        (bench_state.targets(1.05), None),
+        (bench_state.targets(1.051), "onenet apply with/without the state store, wall time"),
         (bench_plan.targets(plan_figures(12, 18, 1024)), None),
         (bench_plan.targets(plan_figures(15.1, 18, 1000)), "no-change plan / yaml.load at 100,000"),
         (
@@ -112,3 +124,35 @@ def test_every_benchmark_still_runs_at_a_tiny_size(
     monkeypatch.setattr(sys, "argv", [module.__name__, *argv])
     module.main()  # no --check: at this size the targets mean nothing, the run does
     assert "met" in capsys.readouterr().out
+
+
+def test_the_state_benchmark_runs_at_a_tiny_size_against_the_tests_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], pg_server: str
+) -> None:
+    """bench_state applies with the store and without, alternated, on the server
+    $ONENET_TEST_POSTGRES names, and leaves no schema of its own behind."""
+    monkeypatch.setenv(bench_state.SERVER_ENV, pg_server)
+    monkeypatch.setenv("ONENET_STATE", "postgresql://nowhere.invalid/ignored")  # not the runs'
+    schemas = "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench_%'"
+    before = PgAdmin(pg_server).value(schemas)
+    argv = ["bench_state", "--users", "20", "--groups", "2", "--runs", "2"]
+    monkeypatch.setattr(sys, "argv", argv)
+    bench_state.main()
+    out = capsys.readouterr().out
+    assert "20 users and 2 groups: " in out and "tiny site (10 users, 2 groups)" in out
+    assert re.search(r"ratio \d+\.\d+ \(median of the pairs: \d\.\d+, \d\.\d+\)", out)
+    assert "µs per action" in out and "onenet apply with/without the state store" in out
+    assert PgAdmin(pg_server).value(schemas) == before
+
+
+def test_the_state_benchmark_without_a_server_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(bench_state.SERVER_ENV, raising=False)
+    monkeypatch.setattr(throwaway, "available", lambda: False)
+    monkeypatch.setattr(sys, "argv", ["bench_state", "--users", "2", "--runs", "1"])
+    with pytest.raises(SystemExit) as stop:
+        bench_state.main()
+    assert str(stop.value.code).startswith(
+        "bench_state needs PostgreSQL: set $ONENET_TEST_POSTGRES to a superuser's URL"
+    )

@@ -32,7 +32,12 @@ INSERT INTO onenet_runs (kind, site, platform, os_user, host, pid, command, ci_r
                          source_file, source_commit, session_pid)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, pg_backend_pid()) RETURNING id
 """
-_COPY = "COPY onenet_run_actions (run_id, seq, at, action_id, outcome, message) FROM STDIN"
+_COPY = (
+    "COPY onenet_run_actions (run_id, seq, at, action_id, outcome, message) "
+    "FROM STDIN (FORMAT BINARY)"
+)
+# binary rows: less to format here and to parse on the server than text
+_COPY_TYPES = ("int8", "int4", "timestamptz", "text", "text", "text")
 
 
 class RunLog:
@@ -93,6 +98,7 @@ class RunLog:
 
         def copy_rows(conn: psycopg.Connection) -> None:
             with conn.cursor() as cur, cur.copy(_COPY) as copy:
+                copy.set_types(_COPY_TYPES)
                 for row in rows:
                     copy.write_row(row)
 
