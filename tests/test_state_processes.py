@@ -28,6 +28,7 @@ import psycopg
 import pytest
 
 from benchmarks.sitegen import generate
+from onenet_apply.apply.applier import BATCH_SIZE
 from onenet_apply.apply.credentials import read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.catalogue import default_catalogue
@@ -299,11 +300,7 @@ def test_a_terminated_lock_session_stops_the_apply_before_its_next_batch(
     database = tmp_path / "sandbox.db"
     backend = f"sandbox:{database}"
     env = store_env(pg_url)
-    empty = SandboxBackend(tmp_path / "empty.db")
-    spec = validate_file(str(site)).spec
-    assert spec is not None
-    first_pass = len(plan(spec, empty.read_state(SITE), catalogue=default_catalogue()).ready)
-    empty.close()
+    first_pass = ready_at_first(site)
     # the apply runs what is ready, then waits for activations to run the rest
     holder = Onenet(tmp_path / "holder", env, "apply", str(site), "--yes",
                     "--wait-activation", "60", "--backend", backend)  # fmt: skip
@@ -332,6 +329,42 @@ def test_a_terminated_lock_session_stops_the_apply_before_its_next_batch(
     assert after.code == 0, after.err
     converges(tmp_path, env, site, backend, SITE)
     assert SandboxBackend(database).check_consistency(SITE) == []
+
+
+def test_a_lock_session_terminated_during_a_batch_stops_the_apply_naming_the_lost_lock(
+    pg_url: str, pg_admin: PgAdmin, tmp_path: Path
+) -> None:
+    site = write_site(tmp_path)
+    database = tmp_path / "sandbox.db"
+    backend = f"sandbox:{database}"
+    env = store_env(pg_url)
+    holder = Onenet(tmp_path / "holder", env, "apply", str(site), "--yes", "--backend", backend)
+    wait_for_users(holder, database)  # its first batch committed: more are coming
+    [session] = pg_admin.rows(LOCK_SESSION, [f"onenet apply {SITE} pid {holder.pid}@%"])
+    assert pg_admin.value("SELECT pg_terminate_backend(%s, 5000)", [session[0]])
+    at_termination = journal_actions(database)
+    result = holder.finish()
+    assert result.code == 1, result.err
+    assert f"{LOST} {SITE}" in result.err and "stopped before the next batch" in result.err
+    assert "Traceback" not in result.err
+    ran = journal_actions(database)
+    assert ran - at_termination <= BATCH_SIZE  # at most the batch in flight finished
+    assert ran < ready_at_first(site)  # it stopped mid-apply
+    assert ran - BATCH_SIZE <= recorded(pg_url) <= ran  # the history lacks that batch at most
+    after = onenet(tmp_path / "next", env, "apply", str(site), "--yes", "--backend", backend)
+    assert after.code == 3, after.err
+    converges(tmp_path, env, site, backend, SITE)
+
+
+def ready_at_first(site: Path) -> int:
+    """The actions an apply of `site` runs on an empty sandbox before activations."""
+    spec = validate_file(str(site)).spec
+    assert spec is not None
+    empty = SandboxBackend(":memory:")
+    try:
+        return len(plan(spec, empty.read_state(SITE), catalogue=default_catalogue()).ready)
+    finally:
+        empty.close()
 
 
 def recorded(url: str) -> int:

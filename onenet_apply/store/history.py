@@ -20,6 +20,7 @@ from onenet_apply.apply.ledger import ActionOutcome
 from onenet_apply.store.actor import Actor
 from onenet_apply.store.connection import first_line
 from onenet_apply.store.errors import StoreError
+from onenet_apply.store.lock import lock_lost
 
 if TYPE_CHECKING:
     import psycopg
@@ -91,7 +92,7 @@ class RunLog:
                          outcome.message)
                     )  # fmt: skip
         except psycopg.Error as e:
-            raise self._failed(e) from None
+            raise self._failed(e, len(outcomes)) from None
 
     def end(self, outcome: str, summary: Mapping[str, int], message: str = "") -> None:
         self._write(
@@ -109,7 +110,9 @@ class RunLog:
         except psycopg.Error as e:
             raise self._failed(e) from None
 
-    def _failed(self, error: Exception) -> StoreError:
+    def _failed(self, error: Exception, unrecorded: int = 0) -> StoreError:
+        if self.conn.broken:  # the session is gone, and the site's lock with it
+            return lock_lost(self.site_id, first_line(error), unrecorded)
         return StoreError(
             f"could not write the history of site {self.site_id} to the state store: "
             f"{first_line(error)}; stopped, so nothing ran unrecorded"
