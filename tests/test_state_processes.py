@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -218,7 +219,7 @@ def test_four_applies_at_once_take_turns_naming_the_holder_and_write_each_login_
             continue
         assert len(said) == 1, result.err  # told once, naming the holder
         site_id, holder, host, what = said[0].groups()
-        assert (site_id, int(holder), host) == (SITE, first, os.uname().nodename)
+        assert (site_id, int(holder), host) == (SITE, first, socket.gethostname())
         assert what.startswith("onenet apply, ")  # the store's holder row: command, OS user
 
     converges(tmp_path, env, site, backend, SITE)
@@ -335,7 +336,7 @@ def test_a_terminated_lock_session_stops_the_apply_before_its_next_batch(
 def test_a_lock_session_terminated_during_a_batch_stops_the_apply_naming_the_lost_lock(
     pg_url: str, pg_admin: PgAdmin, tmp_path: Path
 ) -> None:
-    site = write_site(tmp_path)
+    site = write_site(tmp_path, 2 * USERS)  # many batches: the termination lands mid-way
     database = tmp_path / "sandbox.db"
     backend = f"sandbox:{database}"
     env = store_env(pg_url)
