@@ -176,7 +176,7 @@ def credentials(directories: Sequence[Path]) -> list[dict[str, str]]:
 
 # -- four applies at once ------------------------------------------------------------
 def test_four_applies_at_once_take_turns_naming_the_holder_and_write_each_login_once(
-    pg_url: str, pg_admin: PgAdmin, tmp_path: Path
+    pg_url: str, tmp_path: Path
 ) -> None:
     site = write_site(tmp_path)
     database = tmp_path / "sandbox.db"
@@ -330,7 +330,11 @@ def test_a_terminated_lock_session_stops_the_apply_before_its_next_batch(
     after = onenet(tmp_path / "next", env, "apply", str(site), "--yes", "--backend", backend)
     assert after.code == 0, after.err
     converges(tmp_path, env, site, backend, SITE)
-    assert SandboxBackend(database).check_consistency(SITE) == []
+    sandbox = SandboxBackend(database)
+    try:
+        assert sandbox.check_consistency(SITE) == []
+    finally:
+        sandbox.close()
 
 
 def test_a_lock_session_terminated_during_a_batch_stops_the_apply_naming_the_lost_lock(
