@@ -20,6 +20,7 @@ from onenet_apply.apply.ledger import ActionOutcome
 from onenet_apply.store.actor import Actor
 from onenet_apply.store.connection import first_line
 from onenet_apply.store.errors import StoreError
+from onenet_apply.store.lock import lock_lost
 
 if TYPE_CHECKING:
     import psycopg
@@ -102,7 +103,7 @@ class RunLog:
                 for row in rows:
                     copy.write_row(row)
 
-        self._on_connection(copy_rows)
+        self._on_connection(copy_rows, unrecorded=len(rows))
 
     def end(self, outcome: str, summary: Mapping[str, int], message: str = "") -> None:
         self._write(
@@ -121,24 +122,31 @@ class RunLog:
         self._on_connection(execute)
         return found[0]
 
-    def _on_connection(self, work: Callable[[psycopg.Connection], None]) -> None:
-        """Do `work` on the lock's connection; once that is lost (and the lock with
-        it), once more on a new one, so the history keeps what already happened."""
+    def _on_connection(
+        self, work: Callable[[psycopg.Connection], None], unrecorded: int = 0
+    ) -> None:
+        """Do `work` on the lock's connection. Once that is lost (and the lock with
+        it), do it once more on a new connection, so the history keeps what already
+        happened; if even that fails, the run stops as one that lost its lock, saying
+        how many actions (`unrecorded`) the history misses."""
         import psycopg
 
         try:
-            try:
-                work(self.conn)
-            except psycopg.Error:
-                if not self.conn.broken or self.reopen is None:
-                    raise
-                self.conn, self.reopen = self.reopen(), None
-                work(self.conn)
+            work(self.conn)
+            return
         except psycopg.Error as e:
-            raise self._failed(e) from None
-
-    def _failed(self, error: Exception) -> StoreError:
-        return StoreError(
-            f"could not write the history of site {self.site_id} to the state store: "
-            f"{first_line(error)}; stopped, so nothing ran unrecorded"
-        )
+            if not self.conn.broken:
+                raise StoreError(
+                    f"could not write the history of site {self.site_id} to the state "
+                    f"store: {first_line(e)}; stopped, so nothing ran unrecorded"
+                ) from None
+            lost = first_line(e)
+        reopen, self.reopen = self.reopen, None
+        if reopen is not None:
+            try:
+                self.conn = reopen()
+                work(self.conn)
+                return
+            except (psycopg.Error, StoreError):
+                pass
+        raise lock_lost(self.site_id, lost, unrecorded)

@@ -233,9 +233,16 @@ class StoreLocks:
         return row[0] if row else None
 
 
-def lock_lost(site_id: str, why: str) -> LockLostError:
+def lock_lost(site_id: str, why: str, unrecorded: int = 0) -> LockLostError:
+    """The error of a run whose lock session is gone; `unrecorded`: the actions of
+    the batch that ran as it went, which the history could not take."""
+    last = (
+        f" The outcomes of the last batch ({unrecorded} actions) are not in the history."
+        if unrecorded
+        else ""
+    )
     return LockLostError(
         f"lost the lock of site {site_id}: the state store's connection that held it "
         f"failed ({why}); stopped before the next batch, so nothing ran without the "
-        "lock. Apply again: it plans from what the site now is"
+        f"lock.{last} Apply again: it plans from what the site now is"
     )
