@@ -204,8 +204,9 @@ def test_a_backend_without_a_journal_asks_for_a_store(
     assert "keeps no journal" in result.err and "--state" in result.err
 
 
+@pytest.mark.parametrize("history_server", ["answers", "gone"])
 def test_a_lost_lock_stops_the_apply_before_its_next_batch(
-    pg_url: str, pg_admin, tmp_path: Path
+    pg_url: str, pg_admin, tmp_path: Path, history_server: str
 ) -> None:
     """The store's ledger checks the lock before each batch: the lock's session
     ended during the first batch, so the second never runs, and the history keeps
@@ -215,7 +216,7 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
     from onenet_apply.planning.planner import PlanOptions
     from onenet_apply.store.actor import current_actor
     from onenet_apply.store.address import StateAddress
-    from onenet_apply.store.errors import LockLostError
+    from onenet_apply.store.errors import LockLostError, StoreError
     from onenet_apply.store.session import open_store
     from tests.test_safety_promises import SITE as SMALL_SITE
     from tests.test_safety_promises import nothing, site_file
@@ -223,6 +224,12 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
     store = open_store(StateAddress(pg_url), current_actor("onenet apply"), SMALL_SITE)
     locks = store.locks(lambda site: platform_name(backend, site))
+    if history_server == "gone":
+
+        def unreachable() -> None:
+            raise StoreError("cannot reach the state store")
+
+        store.reopen = unreachable  # type: ignore[assignment, method-assign]
     ledger = store.run_log("apply", SMALL_SITE, locks)
     executed = backend.execute_batch
 
@@ -233,11 +240,16 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
 
     backend.execute_batch = batch_then_lose_the_lock  # type: ignore[method-assign]
     spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 20))
-    with pytest.raises(LockLostError, match="stopped before the next batch"):
+    with pytest.raises(LockLostError, match="stopped before the next batch") as lost:
         apply_site(backend, spec, PlanOptions(), nothing, locks=locks, ledger=ledger)
     store.close()
     assert len(backend.read_state(SMALL_SITE).users) == BATCH_SIZE
     backend.close()
+    missing = f"The outcomes of the last batch ({BATCH_SIZE} actions) are not in the history"
+    if history_server == "gone":
+        assert missing in str(lost.value)
+        return
+    assert missing not in str(lost.value)
     with psycopg.connect(pg_url) as conn:
         outcome, message = conn.execute("SELECT outcome, message FROM onenet_runs").fetchone()
         (actions,) = conn.execute("SELECT count(*) FROM onenet_run_actions").fetchone()
