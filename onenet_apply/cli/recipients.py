@@ -45,7 +45,7 @@ def read_recipients(
     environment = os.environ.get(ENV_VAR)
     if not keys and not files and not (environment and environment.strip()):
         if credentials_out is not None and credentials_out.endswith(".age"):
-            raise click.UsageError(
+            raise click.ClickException(
                 f"--credentials-out {credentials_out} names an encrypted file: give "
                 "--credentials-recipient (or --credentials-recipients-file)"
             )
@@ -53,7 +53,7 @@ def read_recipients(
     from onenet_apply.apply.age_keys import AgeKeyError, recipients
 
     if credentials_out is not None and not credentials_out.endswith(".age"):
-        raise click.UsageError(
+        raise click.ClickException(
             f"--credentials-out {credentials_out}: an encrypted credentials file's name "
             "ends in .age (e.g. credentials.csv.age), so nobody takes it for plain text"
         )
