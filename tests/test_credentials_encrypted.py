@@ -17,8 +17,9 @@ from pyrage import x25519
 
 from benchmarks.sitegen import generate
 from onenet_apply.apply import sealed_credentials
-from onenet_apply.apply.credentials import csv_bytes
+from onenet_apply.apply.credentials import CredentialsFileError, csv_bytes
 from onenet_apply.apply.sealed_credentials import SealedCredentialsSink
+from onenet_apply.backends.base import Credential
 from onenet_apply.backends.sandbox import SandboxBackend
 from tests.conftest import EXAMPLE
 from tests.kill_kit import kill_onenet
@@ -34,6 +35,12 @@ def keyfile(directory: Path, name: str = "key.txt") -> tuple[Path, str]:
     path = directory / name
     path.write_text(f"# created: 2026-11-26T12:00:00Z\n# public key: {public}\n{identity}\n")
     return path, public
+
+
+def credential(user: str, password: str = "Abcdef12!x") -> Credential:
+    return Credential(
+        "s", user, user, "+4930123", "0123", "yealink-t54w", f"{user}.1", password, "t", "created"
+    )
 
 
 def decrypted_rows(onenet, file: Path, key: Path) -> list[dict[str, str]]:
@@ -183,13 +190,9 @@ def test_a_rolled_back_batch_leaves_only_committed_credentials(
 
 
 def test_a_first_batch_rolled_back_leaves_no_file(tmp_path: Path) -> None:
-    from onenet_apply.backends.base import Credential
-
     _, public = keyfile(tmp_path)
     sink = SealedCredentialsSink("s", [x25519.Recipient.from_str(public)], directory=tmp_path)
-    cred = Credential(
-        "s", "u", "u", "+4930123", "0123", "yealink-t54w", "u.1", "Abcdef12!x", "t", "created"
-    )
+    cred = credential("u")
     sink.record([cred])
     assert len(list(tmp_path.glob("*.csv.age"))) == 1
     sink.retract([cred])
@@ -318,14 +321,9 @@ def test_show_reads_plain_files_and_refuses_what_it_cannot_read(onenet, workdir:
 def test_the_sealed_sink_reports_a_failed_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from onenet_apply.apply.credentials import CredentialsFileError
-    from onenet_apply.backends.base import Credential
-
     _, public = keyfile(tmp_path)
     sink = SealedCredentialsSink("s", [x25519.Recipient.from_str(public)], directory=tmp_path)
-    cred = Credential(
-        "s", "u", "u", "+4930123", "0123", "yealink-t54w", "u.1", "Abcdef12!x", "t", "created"
-    )
+    cred = credential("u")
 
     def full(*args: object) -> None:
         raise OSError(28, "No space left on device")
@@ -343,17 +341,11 @@ def test_a_crash_before_the_rename_leaves_the_previous_whole_file(
 ) -> None:
     """The new file is written and synced beside the old one, then renamed over it:
     a process stopped before the rename leaves the file as the last batch left it."""
-    from onenet_apply.backends.base import Credential
-
     key, public = keyfile(tmp_path)
     identity = [x25519.Identity.from_str(key.read_text().split()[-1])]
     sink = SealedCredentialsSink("s", [x25519.Recipient.from_str(public)], directory=tmp_path)
-    first = Credential(
-        "s", "a", "a", "+4930123", "0123", "yealink-t54w", "a.1", "Abcdef12!x", "t", "created"
-    )
-    second = Credential(
-        "s", "b", "b", "+4930124", "0124", "yealink-t54w", "b.1", "Bcdefg12!x", "t", "created"
-    )
+    first = credential("a")
+    second = credential("b", "Bcdefg12!x")
     sink.record([first])
     before = pyrage.decrypt(sink.path.read_bytes(), identity)
 
@@ -368,3 +360,110 @@ def test_a_crash_before_the_rename_leaves_the_previous_whole_file(
         sink.record([second])
     assert pyrage.decrypt(sink.path.read_bytes(), identity) == before
     assert b"Bcdefg12" not in before
+
+
+def test_the_sealed_sink_never_overwrites_and_stops_after_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, public = keyfile(tmp_path)
+    to = [x25519.Recipient.from_str(public)]
+    with pytest.raises(ValueError, match="at least one recipient"):
+        SealedCredentialsSink("s", [], directory=tmp_path)
+    with pytest.raises(CredentialsFileError, match=r"c\.csv: an encrypted credentials file's"):
+        SealedCredentialsSink("s", to, tmp_path / "c.csv")
+    # a default name taken meanwhile (another run this second): the next one
+    sink = SealedCredentialsSink("s", to, directory=tmp_path)
+    taken = sink.path
+    taken.write_text("someone else's")
+    sink.record([])  # nothing to write: no file
+    sink.record([credential("a")])
+    assert sink.path.name == taken.name.replace(".csv.age", "-2.csv.age")
+    assert taken.read_text() == "someone else's"
+    sink.retract([credential("b")])  # not the last batch recorded: nothing changes
+    assert sink.written == 1
+    # a named file taken meanwhile: refused, nothing written
+    named = SealedCredentialsSink("s", to, tmp_path / "n.csv.age")
+    (tmp_path / "n.csv.age").write_text("someone else's")
+    with pytest.raises(CredentialsFileError, match="exists; credentials files are never"):
+        named.record([credential("a")])
+    # a rollback that cannot be written: nothing more is recorded
+    sink.record([credential("c")])
+
+    def full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sealed_credentials.os, "fsync", full)
+    sink.retract([credential("c")])
+    with pytest.raises(CredentialsFileError, match="rolled back that could not be taken out"):
+        sink.record([credential("d")])
+    monkeypatch.undo()
+    sink.close()
+    assert list(tmp_path.glob(".*.tmp")) == []
+
+
+def test_a_failed_write_after_the_first_keeps_what_was_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, public = keyfile(tmp_path)
+    sink = SealedCredentialsSink("s", [x25519.Recipient.from_str(public)], directory=tmp_path)
+    sink.record([credential("a")])
+
+    def full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sealed_credentials.os, "fsync", full)
+    with pytest.raises(CredentialsFileError, match="it holds 1 credential committed before"):
+        sink.record([credential("b")])
+    monkeypatch.undo()
+    with pytest.raises(CredentialsFileError, match="could not be written; stopping"):
+        sink.record([credential("b")])
+    identity = [x25519.Identity.from_str(key.read_text().split()[-1])]
+    assert pyrage.decrypt(sink.path.read_bytes(), identity).count(b"\n") == 2  # header, a
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("# nothing but a comment\n\n", "holds no identity"),
+        ("age1qqqq\n", "k.txt:1:1: this is a public key"),
+        ("x" * (1 << 20) + "\n", "longer than 1048576 bytes"),
+    ],
+)
+def test_unusable_identity_files_are_one_line(
+    onenet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _, public = keyfile(tmp_path)
+    (tmp_path / "s.csv.age").write_bytes(
+        pyrage.encrypt(b"a,b\n", [x25519.Recipient.from_str(public)])
+    )
+    (tmp_path / "k.txt").write_text(text)
+    result = onenet("credentials", "show", "s.csv.age", "--identity", "k.txt")
+    assert result.code == 1 and message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_an_empty_recipients_file_or_an_existing_file_is_refused(onenet, workdir: Path) -> None:
+    (workdir / "none.txt").write_text("# nobody yet\n")
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-recipients-file", "none.txt")
+    assert result.code == 1 and "none.txt: holds no recipient" in result.err
+    _, public = keyfile(workdir)
+    (workdir / "c.csv.age").write_text("kept")
+    result = onenet(
+        "apply", str(EXAMPLE), "--yes", "--credentials-recipient", public,
+        "--credentials-out", "c.csv.age",
+    )  # fmt: skip
+    assert result.code == 1 and "c.csv.age exists; credentials files are never" in result.err
+    assert (workdir / "c.csv.age").read_text() == "kept"
+    assert not sandbox(workdir).read_state(SITE).exists
+
+
+def test_show_refuses_a_file_too_long_to_be_credentials(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onenet_apply.cli import credentials
+
+    monkeypatch.setattr(credentials, "SHOW_LIMIT", 10)
+    (workdir / "big.csv").write_text("x" * 11)
+    result = onenet("credentials", "show", "big.csv")
+    assert result.code == 1 and "big.csv: longer than 10 bytes" in result.err
