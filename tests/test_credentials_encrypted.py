@@ -457,3 +457,20 @@ def test_show_refuses_a_file_too_long_to_be_credentials(
     (workdir / "big.csv").write_text("x" * 11)
     result = onenet("credentials", "show", "big.csv")
     assert result.code == 1 and "big.csv: longer than 10 bytes" in result.err
+
+
+def test_an_encrypted_file_where_git_would_pick_it_up_is_refused(onenet, workdir: Path) -> None:
+    """The git rule holds for encrypted files too: a key that leaks later would open
+    every file ever committed. Refused before anything is applied, naming the
+    pattern to ignore; once ignored, the same apply writes the file."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(workdir)], check=True)
+    _, public = keyfile(workdir)
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-recipient", public)
+    assert result.code == 1 and "refusing to write login details to" in result.err
+    assert f"add onenet-credentials-*.csv.age to {workdir / '.gitignore'}" in result.err
+    assert not sandbox(workdir).read_state(SITE).users
+    (workdir / ".gitignore").write_text("onenet-credentials-*.csv.age\n")
+    assert onenet("apply", str(EXAMPLE), "--yes", "--credentials-recipient", public).code == 3
+    assert len(list(workdir.glob("*.csv.age"))) == 1

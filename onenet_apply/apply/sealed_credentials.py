@@ -8,7 +8,7 @@ synced) and renames it into place (the directory synced): the file on disk is
 always a whole age file, before and after a kill, and `age -d -i KEYFILE` gives
 exactly the CSV the plain sink would have written. The first file is linked into
 place, which fails rather than replace a file that appeared meanwhile. A kill
-between writing and renaming can leave a `.onenet-credentials-*.tmp` file, also
+between writing and renaming can leave a hidden `.NAME.*.tmp` file, also
 encrypted.
 
 Re-encrypting everything per batch keeps the file simple (one age stream) and
