@@ -1,10 +1,12 @@
 """Passwords live only in credentials CSVs: after a whole apply, activate, apply,
 reset and import, a scan of every other file under the working directory (the
 sandbox database and its WAL, the saved plan, the imported site), the journal and
-all output finds none."""
+all output finds none. With recipients, the same run leaves no plain CSV at all,
+and the scan takes in the encrypted `.csv.age` files too."""
 
 from __future__ import annotations
 
+import csv
 import io
 import sys
 from pathlib import Path
@@ -18,10 +20,26 @@ from tests.conftest import EXAMPLE
 CHOSEN = "Chosen-Pass-42"
 
 
+def encrypted_passwords(files: set[Path], identity: object) -> set[str]:
+    import pyrage
+
+    rows = (
+        csv.DictReader(io.StringIO(pyrage.decrypt(f.read_bytes(), [identity]).decode()))
+        for f in files
+    )
+    return {r["password"] for file_rows in rows for r in file_rows}
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 def test_no_password_outside_the_csv_files(
-    onenet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    onenet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encrypted: bool
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    if encrypted:
+        from pyrage import x25519
+
+        identity = x25519.Identity.generate()
+        monkeypatch.setenv("ONENET_CREDENTIALS_RECIPIENTS", str(identity.to_public()))
     monkeypatch.delenv("ONENET_BACKEND", raising=False)
     SandboxBackend(tmp_path / ".onenet" / "sandbox.db").close()  # plan reads an existing sandbox
     outputs: list[str] = []
@@ -42,6 +60,11 @@ def test_no_password_outside_the_csv_files(
     run("sandbox", "status", "--site", "berlin-hq", "--format", "json")
     csv_files = set(tmp_path.glob("onenet-credentials-*.csv"))
     passwords = {r["password"] for f in csv_files for r in read_rows(f)}
+    if encrypted:
+        assert csv_files == set()  # no plain text file, and the scan reads the .age files
+        passwords = encrypted_passwords(
+            set(tmp_path.glob("onenet-credentials-*.csv.age")), identity
+        )
     assert CHOSEN in passwords and len(passwords) == 11 + 11 + 1  # apply, reset --all, chosen
     backend = SandboxBackend(tmp_path / ".onenet" / "sandbox.db")
     journal = repr(backend.journal("berlin-hq")).encode()

@@ -96,9 +96,9 @@ def _cell_problem(column: str, cell: str) -> str | None:
     return None
 
 
-def default_name(site: str, now: float | None = None) -> str:
+def default_name(site: str, now: float | None = None, suffix: str = ".csv") -> str:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-    return f"onenet-credentials-{site}-{stamp}.csv"
+    return f"onenet-credentials-{site}-{stamp}{suffix}"
 
 
 class CredentialsSink:
@@ -108,6 +108,9 @@ class CredentialsSink:
     batch's credentials before the platform commits them, and `retract`ed if the
     platform rolls that batch back."""
 
+    SUFFIX = ".csv"  # of the default name
+    PATTERN = DEFAULT_PATTERN  # the default names, for a .gitignore
+
     def __init__(
         self,
         site: str,
@@ -116,7 +119,8 @@ class CredentialsSink:
     ) -> None:
         self.site = site
         self.explicit = path is not None
-        self.path = Path(path) if path is not None else Path(directory) / default_name(site)
+        default = Path(directory) / default_name(site, suffix=self.SUFFIX)
+        self.path = Path(path) if path is not None else default
         self.written = 0  # rows in the file, each a credential the platform holds
         self._fd: int | None = None
         self._last: tuple[int, tuple[Credential, ...]] | None = None  # offset, last batch
@@ -149,7 +153,7 @@ class CredentialsSink:
 
     @property
     def _pattern(self) -> str:
-        return self.path.name if self.explicit else DEFAULT_PATTERN
+        return self.path.name if self.explicit else self.PATTERN
 
     def __call__(self, credentials: Sequence[Credential]) -> None:
         self.record(credentials)
@@ -267,7 +271,7 @@ class CredentialsSink:
                         f"{candidate} exists; credentials files are never overwritten"
                     ) from None
                 n += 1
-                candidate = self.path.with_name(f"{self.path.stem}-{n}{self.path.suffix}")
+                candidate = self.numbered(n)
             except OSError as e:
                 raise CredentialsFileError(f"cannot create {candidate}: {e.strerror}") from None
         self.path = candidate
@@ -280,13 +284,23 @@ class CredentialsSink:
             raise CredentialsFileError(f"cannot create {candidate}: {e.strerror}") from None
         return fd
 
+    def numbered(self, n: int) -> Path:
+        """The default name taken (by another run this second): the `n`th instead."""
+        stem = self.path.name.removesuffix(self.SUFFIX)
+        return self.path.with_name(f"{stem}-{n}{self.SUFFIX}")
+
     def _append(self, rows: Sequence[tuple[str, ...]]) -> None:
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
-        data = buffer.getvalue().encode("utf-8")
+        data = csv_bytes(rows)
         while data:
             written = os.write(self._fd, data)  # type: ignore[arg-type]
             data = data[written:]
+
+
+def csv_bytes(rows: Sequence[Sequence[str]]) -> bytes:
+    """Rows as the file holds them: UTF-8, every cell quoted, `\\n` line ends."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
+    return buffer.getvalue().encode("utf-8")
 
 
 def _probe(path: Path) -> None:

@@ -18,6 +18,7 @@ from onenet_apply.cli.exits import (
 )
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
 from onenet_apply.cli.options import backend_option, state_option
+from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_options
 from onenet_apply.cli.validate import report_problems
 
 COMMAND = "onenet apply"
@@ -42,9 +43,10 @@ if TYPE_CHECKING:
     type=OUT_FILE,
     metavar="CSV_FILE",
     help="Write issued login details here (must not exist). Default: a new "
-    "onenet-credentials-SITE-TIME.csv in the current directory. Refused where git "
-    "would pick it up (in a work tree, not ignored).",
+    "onenet-credentials-SITE-TIME.csv (.csv.age, encrypted to recipients) in the current "
+    "directory. Refused where git would pick it up (in a work tree, not ignored).",
 )
+@recipient_options
 @click.option(
     "--wait-activation",
     type=SECONDS,
@@ -68,6 +70,8 @@ def apply_command(
     allow_delete: bool,
     force: bool,
     credentials_out: str | None,
+    recipient_keys: tuple[str, ...],
+    recipient_files: tuple[str, ...],
     wait_activation: float,
     lock_timeout: float,
     state: str | None,
@@ -75,7 +79,7 @@ def apply_command(
     """Carry out a site file's plan (or a saved plan) against the backend."""
     # the stages, loaded when the command runs (see cli/validate.py)
     from onenet_apply.apply.applier import GatedError, apply_saved, apply_site
-    from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
+    from onenet_apply.apply.credentials import CredentialsFileError
     from onenet_apply.backends.base import address_site
     from onenet_apply.cli.state import SharedState, open_shared_state
     from onenet_apply.model.plan import PlanFileError
@@ -83,6 +87,7 @@ def apply_command(
     from onenet_apply.planning.planner import PlanOptions
     from onenet_apply.planning.render import render_text
 
+    recipients = read_recipients(recipient_keys, recipient_files, credentials_out)
     saved = _read_saved_plan(source)
     if saved is not None and (allow_delete or force):
         raise click.ClickException(
@@ -117,10 +122,7 @@ def apply_command(
             state, site_backend, kind="apply", command=COMMAND, site_id=site, source_file=source
         )
         along = {"locks": shared.locks, "ledger": shared.ledger} if shared else {}
-        try:
-            sink = CredentialsSink(site, credentials_out)
-        except CredentialsFileError as e:
-            raise click.ClickException(str(e)) from None
+        sink = open_sink(site, credentials_out, recipients)
         with sink:
             progress = ApplyProgress(sys.stderr.isatty())
             if saved is None:

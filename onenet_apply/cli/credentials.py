@@ -9,6 +9,7 @@ import click
 from onenet_apply.backends import open_backend
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
 from onenet_apply.cli.options import backend_option, platform_id_option, state_option
+from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_options
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
@@ -32,8 +33,9 @@ def credentials() -> None:
     "--credentials-out",
     type=OUT_FILE,
     metavar="CSV_FILE",
-    help="Write the login details here (must not exist).",
+    help="Write the login details here (must not exist; .csv.age, encrypted to recipients).",
 )
+@recipient_options
 @click.option(
     "--lock-timeout",
     type=SECONDS,
@@ -51,22 +53,25 @@ def reset(
     everyone: bool,
     password_stdin: bool,
     credentials_out: str | None,
+    recipient_keys: tuple[str, ...],
+    recipient_files: tuple[str, ...],
     lock_timeout: float,
     backend: str | None,
     state: str | None,
 ) -> None:
     """New login details for users (or --all); with --password-stdin, a chosen password."""
     # the stages, loaded when the command runs (see cli/validate.py)
-    from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
+    from onenet_apply.apply.credentials import CredentialsFileError
     from onenet_apply.apply.credentials_reset import COMMAND, reset_credentials
     from onenet_apply.backends.base import address_site
     from onenet_apply.cli.state import open_shared_state
 
     if bool(users) == everyone:
         raise click.UsageError("name the users (USER_ID...) or give --all")
+    recipients = read_recipients(recipient_keys, recipient_files, credentials_out)
     password = _read_password() if password_stdin else None
+    sink = open_sink(site, credentials_out, recipients)
     try:
-        sink = CredentialsSink(site, credentials_out)
         sink.check_place()  # a reset issues login details: refuse a place git would pick up
     except CredentialsFileError as e:
         raise click.ClickException(str(e)) from None
@@ -98,6 +103,47 @@ def reset(
         + (f"; written to {sink.path}, and nowhere else" if sink.written else ""),
         err=True,
     )
+    sys.exit(0)
+
+
+# how an age file starts: binary, or armored (`age -a`)
+AGE_STARTS = (b"age-encryption.org/", b"-----BEGIN AGE ENCRYPTED FILE-----")
+SHOW_LIMIT = 256 << 20  # bytes of a credentials file read at most
+
+
+@credentials.command()
+@click.argument("file", metavar="FILE")
+@click.option(
+    "--identity",
+    "identity",
+    metavar="KEYFILE",
+    help="The age identity file (as age-keygen writes it; - reads standard input) that "
+    "decrypts a .csv.age file. Never the key itself on the command line.",
+)
+def show(file: str, identity: str | None) -> None:
+    """Print a credentials file (.csv, or .csv.age decrypted with --identity) as CSV."""
+    try:
+        with open(file, "rb") as f:
+            data = f.read(SHOW_LIMIT + 1)
+    except OSError as e:
+        raise click.ClickException(f"cannot read {file}: {e.strerror}") from None
+    if len(data) > SHOW_LIMIT:
+        raise click.ClickException(
+            f"{file}: longer than {SHOW_LIMIT} bytes; not a credentials file"
+        )
+    if data.lstrip().startswith(AGE_STARTS):
+        if identity is None:
+            raise click.ClickException(
+                f"{file} is encrypted: give --identity KEYFILE, the age identity file of "
+                "one of its recipients"
+            )
+        from onenet_apply.apply.age_keys import AgeKeyError, decrypt, identities
+
+        try:
+            data = decrypt(data, identities(identity), file, identity)
+        except AgeKeyError as e:
+            raise click.ClickException(str(e)) from None
+    click.echo(data, nl=False)
     sys.exit(0)
 
 
