@@ -17,7 +17,7 @@ from onenet_apply.cli.exits import (
     EXIT_PENDING,
 )
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
-from onenet_apply.cli.options import backend_option, state_option
+from onenet_apply.cli.options import backend_option, state_option, target_option
 from onenet_apply.cli.validate import report_problems
 
 COMMAND = "onenet apply"
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from onenet_apply.apply.applier import ApplyReport
     from onenet_apply.apply.credentials import CredentialsSink
     from onenet_apply.backends.base import Backend
-    from onenet_apply.model.plan import Action, Plan
+    from onenet_apply.model.plan import Action, Plan, Target
     from onenet_apply.model.spec import SiteSpec
     from onenet_apply.savedplan.plan_file import SavedPlan
 
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     help="How long to wait for another apply of the site.",
 )
 @state_option
+@target_option
 def apply_command(
     source: str,
     backend: str | None,
@@ -71,6 +72,7 @@ def apply_command(
     wait_activation: float,
     lock_timeout: float,
     state: str | None,
+    targets: tuple[Target, ...],
 ) -> None:
     """Carry out a site file's plan (or a saved plan) against the backend."""
     # the stages, loaded when the command runs (see cli/validate.py)
@@ -88,6 +90,11 @@ def apply_command(
         raise click.ClickException(
             "--allow-delete and --force go with a site file; a saved plan keeps the options "
             "it was made with (make it again with onenet plan --allow-delete/--force --out)"
+        )
+    if saved is not None and targets:
+        raise click.ClickException(
+            "--target goes with a site file; a saved plan keeps the targets it was made "
+            "with (make it again with onenet plan --target --out)"
         )
     site_backend = open_backend(backend, create=saved is None)  # a plan needs its site
 
@@ -127,7 +134,7 @@ def apply_command(
                 report = apply_site(
                     site_backend,
                     spec,
-                    PlanOptions(allow_delete, force),
+                    PlanOptions(allow_delete, force, targets),
                     sink,
                     lock_timeout=lock_timeout,
                     wait_activation=wait_activation,
