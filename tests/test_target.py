@@ -241,3 +241,17 @@ def test_a_targeted_plan_is_closed_under_its_dependencies(scenario, data) -> Non
     options = PlanOptions(LIFTED.allow_delete, LIFTED.force, tuple(targets))
     targeted = plan(desired, state, options, catalogue=default_catalogue())
     _closed(full, targeted, set(targets))
+
+
+def test_gates_count_what_the_targeted_plan_changes(onenet, workdir: Path) -> None:
+    """4 of 12 users changed is over policy.max_change_percent (30%): the whole plan is
+    gated, a plan targeting one of them changes 1 in 12 and is not."""
+    _built(onenet, workdir)
+    text = EXAMPLE.read_text()
+    for name in ("Anna", "Ben", "Carla", "Deniz"):
+        text = text.replace(f"first_name: {name}", f"first_name: {name}x")
+    site = _site(workdir, text)
+    assert "4 gated" in onenet("plan", site).out
+    result = onenet("plan", site, "--target", "user/anna")
+    assert result.out.splitlines()[-1] == "Plan: 1 ready, 0 deferred, 0 blocked, 0 gated."
+    assert onenet("apply", site, "--target", "user/anna", "--yes").code == 0
