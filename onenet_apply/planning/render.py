@@ -170,7 +170,8 @@ def render_markdown(plan: Plan) -> str:
         out.append("")
     out += [f"> :warning: {_md(w)}" for w in plan.warnings]
     if plan.pulled_in:
-        out += ["", "| pulled in | why |", "|---|---|"]
+        out += [""] if out[-1] else []
+        out += ["| pulled in | why |", "|---|---|"]
         out += [f"| `{action_id}` | {_md(why)} |" for action_id, why in plan.pulled_in]
         out.append("")
     objects: dict[str, list[Action]] = {}
