@@ -19,6 +19,7 @@ from onenet_apply.planning.swaps import TEMPORARY
 from tests.conftest import EXAMPLE, example_without_lena, scaled
 from tests.planner_kit import LIFTED, run, spec_of, state_of
 from tests.planner_strategies import scenarios
+from tests.test_saved_plans import edit
 
 PARTIAL = "Warning: this plan is partial"
 
@@ -205,6 +206,29 @@ def test_a_saved_targeted_plan_is_still_checked_for_staleness(onenet, workdir: P
     assert onenet("apply", other, "--yes").code == 0  # ben moves on meanwhile
     result = onenet("apply", "plan.json", "--yes")
     assert result.code == 1 and "stale plan" in result.err
+
+
+def test_a_saved_plan_whose_targets_were_edited_is_refused(onenet, workdir: Path) -> None:
+    """The targets are part of what the plan is derived from: widening them (even with
+    a forged plan_digest) makes the actions disagree with the plan's own content."""
+    _built(onenet, workdir)
+    site = _site(workdir, _swapped())
+    assert onenet("plan", site, "--target", "user/ben", "--out", "plan.json").code == 0
+
+    def widen(document: dict) -> None:
+        document["options"]["targets"] = ["user/ben", "user/carla"]
+
+    edit(workdir / "plan.json", widen, redigest=True)
+    result = onenet("apply", "plan.json", "--yes")
+    assert result.code == 1 and "tampered plan" in result.err
+    assert _numbers(workdir)["ben"] == "+493012345602"  # nothing applied
+
+    def not_a_target(document: dict) -> None:
+        document["options"]["targets"] = ["room/1"]
+
+    edit(workdir / "plan.json", not_a_target, redigest=True)
+    result = onenet("apply", "plan.json", "--yes")
+    assert result.code == 1 and "options.targets: 'room/1': unknown type 'room'" in result.err
 
 
 def _closed(full: Plan, targeted: Plan, targets: set[Target]) -> None:
