@@ -17,7 +17,7 @@ from onenet_apply.cli.exits import (
     EXIT_PENDING,
 )
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
-from onenet_apply.cli.options import backend_option, state_option
+from onenet_apply.cli.options import backend_option, state_option, target_option
 from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_options
 from onenet_apply.cli.validate import report_problems
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from onenet_apply.apply.applier import ApplyReport
     from onenet_apply.apply.credentials import CredentialsSink
     from onenet_apply.backends.base import Backend
-    from onenet_apply.model.plan import Action, Plan
+    from onenet_apply.model.plan import Action, Plan, Target
     from onenet_apply.model.spec import SiteSpec
     from onenet_apply.savedplan.plan_file import SavedPlan
 
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     help="How long to wait for another apply of the site.",
 )
 @state_option
+@target_option
 def apply_command(
     source: str,
     backend: str | None,
@@ -75,6 +76,7 @@ def apply_command(
     wait_activation: float,
     lock_timeout: float,
     state: str | None,
+    targets: tuple[Target, ...],
 ) -> None:
     """Carry out a site file's plan (or a saved plan) against the backend."""
     # the stages, loaded when the command runs (see cli/validate.py)
@@ -93,6 +95,11 @@ def apply_command(
         raise click.ClickException(
             "--allow-delete and --force go with a site file; a saved plan keeps the options "
             "it was made with (make it again with onenet plan --allow-delete/--force --out)"
+        )
+    if saved is not None and targets:
+        raise click.ClickException(
+            "--target goes with a site file; a saved plan keeps the targets it was made "
+            "with (make it again with onenet plan --target --out)"
         )
     site_backend = open_backend(backend, create=saved is None)  # a plan needs its site
 
@@ -129,7 +136,7 @@ def apply_command(
                 report = apply_site(
                     site_backend,
                     spec,
-                    PlanOptions(allow_delete, force),
+                    PlanOptions(allow_delete, force, targets),
                     sink,
                     lock_timeout=lock_timeout,
                     wait_activation=wait_activation,

@@ -131,3 +131,20 @@ class Since(click.ParamType):
 
 
 SINCE = Since()
+
+
+class TargetOption(click.ParamType):
+    """`--target TYPE/ID`: an object as the site file names it (user/anna, hunt_group/sales)."""
+
+    name = "TYPE/ID"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        from onenet_apply.planning.targeting import parse_target
+
+        try:
+            return parse_target(str(value))
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+TARGET = TargetOption()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from onenet_apply.cli.option_types import PLATFORM_ID
+from onenet_apply.cli.option_types import PLATFORM_ID, TARGET
 
 backend_option = click.option(
     "--backend",
@@ -31,4 +31,14 @@ state_option = click.option(
     help="Shared state store for the site lock and the apply history: a PostgreSQL URL "
     "(default: $ONENET_STATE; none: the backend's own). Its password comes from "
     "PGPASSWORD or ~/.pgpass, never from this option.",
+)
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    type=TARGET,
+    metavar="TYPE/ID",
+    help="Plan only this object (user/anna, hunt_group/sales, ...) and what its changes "
+    "need (a swap partner, the holder of a number it takes); repeatable. The plan is "
+    "partial and says what it pulled in and why.",
 )

@@ -16,11 +16,11 @@ from onenet_apply.cli.exits import (
     EXIT_OK,
 )
 from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
-from onenet_apply.cli.options import backend_option
+from onenet_apply.cli.options import backend_option, target_option
 from onenet_apply.cli.validate import report_problems
 
 if TYPE_CHECKING:
-    from onenet_apply.model.plan import Plan
+    from onenet_apply.model.plan import Plan, Target
     from onenet_apply.model.spec import SiteSpec
     from onenet_apply.planning.draft import PlanOptions
 
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 )
 @click.option("--allow-delete", is_flag=True, help="Plan deletions as ready, not gated.")
 @click.option("--force", is_flag=True, help="Lift the policy.max_change_percent gate.")
+@target_option
 def plan_command(
     site_file: str,
     backend: str | None,
@@ -59,6 +60,7 @@ def plan_command(
     detailed_exitcode: bool,
     allow_delete: bool,
     force: bool,
+    targets: tuple[Target, ...],
 ) -> None:
     """Show what applying SITE_FILE would change, in the order it would run."""
     # the stages, loaded when the command runs (see cli/validate.py)
@@ -83,7 +85,7 @@ def plan_command(
         state = site_backend.read_state(result.spec.site.id)
     finally:
         site_backend.close()
-    options = PlanOptions(allow_delete, force)
+    options = PlanOptions(allow_delete, force, targets)
     try:
         the_plan = make_plan(result.spec, state, options, catalogue=catalogue)
     except PlanError as e:

@@ -108,6 +108,8 @@ class Plan:
     state_digest: str
     actions: tuple[Action, ...] = ()
     warnings: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()  # --target TYPE/ID: a partial plan of these objects
+    pulled_in: tuple[tuple[str, str], ...] = ()  # (action id, why) needed by the targets
 
     def by_status(self, status: Status) -> list[Action]:
         return [a for a in self.actions if a.status is status]
@@ -136,6 +138,14 @@ class PlanFileError(ValueError):
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
+    targeted = (
+        {
+            "targets": list(plan.targets),
+            "pulled_in": [{"id": i, "reason": why} for i, why in plan.pulled_in],
+        }
+        if plan.targets
+        else {}
+    )
     return {
         "format_version": FORMAT_VERSION,
         "site": plan.site,
@@ -143,6 +153,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "state_digest": plan.state_digest,
         "summary": plan.counts(),
         "warnings": list(plan.warnings),
+        **targeted,
         "actions": [
             {
                 "id": a.id,
@@ -192,6 +203,10 @@ def plan_from_json(document: Any) -> Plan:
             _str(document["state_digest"]),
             actions,
             tuple(_str(w) for w in document.get("warnings", ())),
+            targets=tuple(_str(t) for t in document.get("targets", ())),
+            pulled_in=tuple(
+                (_str(p["id"]), _str(p["reason"])) for p in document.get("pulled_in", ())
+            ),
         )
     except PlanFileError:
         raise

@@ -28,6 +28,7 @@ HOLD_RANK = {Status.READY: 0, Status.DEFERRED: 1, Status.GATED: 2, Status.BLOCKE
 class PlanOptions:
     allow_delete: bool = False  # --allow-delete (policy.allow_delete also allows)
     force: bool = False  # --force: lift the max_change_percent gate
+    targets: tuple[Target, ...] = ()  # --target: only these objects and what they need
 
 
 @dataclass(slots=True)

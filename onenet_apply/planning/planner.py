@@ -33,7 +33,7 @@ from onenet_apply.model.vocabulary import (
     PROFILE,
     SECTION_OF,
 )
-from onenet_apply.planning import gates, ordering
+from onenet_apply.planning import gates, ordering, targeting
 from onenet_apply.planning.draft import (
     CLAIMED,
     FAILED_REASON,
@@ -67,11 +67,22 @@ def plan(
     drafts = builder.build()
     with gc_paused():  # tens of thousands of acyclic drafts: nothing for the collector
         ordered = ordering.order(drafts, spec, state, catalogue)
+        pulled: dict[str, str] = {}
+        if options.targets:  # the whole plan is ordered first: its edges say what is needed
+            targeting.check_targets(options.targets, spec, state)
+            ordered, pulled = targeting.select(ordered, options.targets)
         gates.apply(ordered, spec, state, options)
         ordering.propagate(ordered)
         actions = tuple(ordering.freeze(d) for d in ordered)
         digests = spec_digest(spec), state_digest(state)
-    return Plan(spec.site.id, *digests, actions, tuple(builder.warnings))
+    return Plan(
+        spec.site.id,
+        *digests,
+        actions,
+        tuple(builder.warnings),
+        targets=tuple(str(t) for t in options.targets),
+        pulled_in=tuple((a.id, pulled[a.id]) for a in actions if a.id in pulled),
+    )
 
 
 class _Builder(Drafting):

@@ -61,6 +61,8 @@ def only_blocked(plan: Plan) -> bool:
 
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
+    if plan.empty and plan.targets:
+        return f"No changes to {', '.join(plan.targets)}: they match the site file."
     if plan.empty:
         return f"No changes. Site {plan.site} matches the site file."
     line = (
@@ -75,7 +77,8 @@ def summary_line(plan: Plan) -> str:
 def render_text(plan: Plan, style: Style = _plain_style) -> str:
     lines: list[str] = []
     if plan.empty:
-        return "\n".join([summary_line(plan), *_warning_lines(plan, style)]) + "\n"
+        lines = [summary_line(plan), *_warning_lines(plan, style), *_target_lines(plan, style)]
+        return "\n".join(lines) + "\n"
     lines.append(f"onenet plan for site {plan.site}, in the order it runs:")
     lines.append("")
     for action in plan.actions:
@@ -92,6 +95,7 @@ def render_text(plan: Plan, style: Style = _plain_style) -> str:
         for note in action.notes:
             lines.append(style(f"      # {note}", dim=True))
     lines += _warning_lines(plan, style)
+    lines += _target_lines(plan, style)
     lines.append("")
     lines.append(style(summary_line(plan), bold=True))
     gated = plan.gated
@@ -109,14 +113,41 @@ def _warning_lines(plan: Plan, style: Style) -> list[str]:
     return ["", *(style(f"Warning: {w}", fg="yellow") for w in plan.warnings)]
 
 
+PARTIAL = (
+    "this plan is partial: it holds only the actions of {targets} (--target) and what "
+    "they need; the site file's other changes are not planned (plan without --target "
+    "to see them)"
+)
+
+
+def partial_warning(plan: Plan) -> str:
+    return PARTIAL.format(targets=", ".join(plan.targets))
+
+
+def _target_lines(plan: Plan, style: Style) -> list[str]:
+    """A targeted plan says it is partial, and what it pulled in and why."""
+    if not plan.targets:
+        return []
+    lines = ["", style(f"Warning: {partial_warning(plan)}", fg="yellow")]
+    lines += [f"Pulled in: {action_id} ({why})" for action_id, why in plan.pulled_in]
+    return lines
+
+
 def render_json(plan: Plan) -> str:
     return json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False) + "\n"
 
 
 def render_markdown(plan: Plan) -> str:
     out = [f"### onenet plan: site `{plan.site}`", ""]
+    if plan.targets:
+        out += [f"> :warning: **Partial plan**: {_md(partial_warning(plan))}", ""]
     if plan.empty:
-        out += ["No changes: the site matches the site file.", ""]
+        out += [
+            f"{summary_line(plan)}"
+            if plan.targets
+            else "No changes: the site matches the site file.",
+            "",
+        ]
         out += [f"> :warning: {_md(w)}" for w in plan.warnings]
         return "\n".join(out) + ("\n" if plan.warnings else "")
     counts = plan.counts()
@@ -138,6 +169,11 @@ def render_markdown(plan: Plan) -> str:
         out += [f"| `{a.id}` | {a.status} | {_md(a.reason or '')} |" for a in held]
         out.append("")
     out += [f"> :warning: {_md(w)}" for w in plan.warnings]
+    if plan.pulled_in:
+        out += [""] if out[-1] else []
+        out += ["| pulled in | why |", "|---|---|"]
+        out += [f"| `{action_id}` | {_md(why)} |" for action_id, why in plan.pulled_in]
+        out.append("")
     objects: dict[str, list[Action]] = {}
     for action in plan.actions:
         objects.setdefault(str(action.target), []).append(action)

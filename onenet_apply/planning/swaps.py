@@ -20,6 +20,8 @@ from onenet_apply.model.state import SiteState
 from onenet_apply.model.vocabulary import ACTIVATED_GROUP_TYPES
 from onenet_apply.planning.draft import CLAIMED, Draft
 
+TEMPORARY = "-temporary"  # the suffix of a swap's first step: a value held only in between
+
 
 def holders(state: SiteState) -> dict[str, dict[str, str]]:
     """namespace -> value -> entity holding it on the platform now."""
@@ -132,7 +134,7 @@ def break_swaps(
             first.kind,
             first.target,
             {},
-            suffix="-temporary",
+            suffix=TEMPORARY,
             needs=first.needs,
             status=first.status,
             reason=first.reason,

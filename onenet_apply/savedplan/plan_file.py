@@ -25,6 +25,7 @@ from onenet_apply.model.plan import (
     FORMAT_VERSION,
     Plan,
     PlanFileError,
+    Target,
     plan_from_json,
     plan_to_json,
 )
@@ -53,7 +54,8 @@ def document(plan: Plan, spec: SiteSpec, options: PlanOptions) -> dict[str, Any]
     body = {
         "kind": MARKER,
         **plan_to_json(plan),
-        "options": {"allow_delete": options.allow_delete, "force": options.force},
+        "options": {"allow_delete": options.allow_delete, "force": options.force}
+        | ({"targets": [str(t) for t in options.targets]} if options.targets else {}),
         "spec": plain(spec),
     }
     return {**body, "plan_digest": json_digest(body)}
@@ -125,13 +127,30 @@ def saved_from_document(parsed: Any, path: str) -> SavedPlan:
 
 
 def _options(value: Any) -> PlanOptions:
-    if (
-        not isinstance(value, dict)
-        or set(value) != {"allow_delete", "force"}
-        or not all(type(v) is bool for v in value.values())
-    ):
-        raise PlanFileError('options must be {"allow_delete": BOOL, "force": BOOL}')
-    return PlanOptions(value["allow_delete"], value["force"])
+    flags = {k: v for k, v in value.items() if k != "targets"} if isinstance(value, dict) else {}
+    if set(flags) != {"allow_delete", "force"} or not all(type(v) is bool for v in flags.values()):
+        raise PlanFileError(
+            'options must be {"allow_delete": BOOL, "force": BOOL} (and "targets": [TYPE/ID])'
+        )
+    return PlanOptions(value["allow_delete"], value["force"], _targets(value.get("targets", [])))
+
+
+def _targets(value: Any) -> tuple[Target, ...]:
+    """The --target list a targeted plan was made with (none: the whole site)."""
+    from onenet_apply.planning.targeting import parse_target
+
+    if not isinstance(value, list):
+        raise PlanFileError('options.targets must be a list of "TYPE/ID"')
+    try:
+        return tuple(parse_target(_text(t)) for t in value)
+    except ValueError as e:
+        raise PlanFileError(f"options.targets: {e}") from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not TYPE/ID")
+    return value
 
 
 class _BadJson(ValueError):
