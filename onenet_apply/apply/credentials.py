@@ -188,19 +188,27 @@ class CredentialsSink:
 
         Never raises (the platform's own error is the one to report); if the
         rows cannot be taken out, the sink appends nothing more and says why."""
-        if self._fd is None or self._last is None or self._last[1] != tuple(credentials):
+        if not self._writing() or self._last is None or self._last[1] != tuple(credentials):
             return  # not the last batch recorded (or it failed and was undone)
         offset, batch = self._last
         self._last = None
         self.written -= len(batch)
         try:
-            self._truncate(offset)
+            self._cut(offset)
         except OSError as e:
             self._broken = (
                 f"{self.path} holds {_count(self.written)} the platform committed, "
                 f"then {len(batch)} rows it rolled back that could not be taken out "
                 f"({e.strerror})"
             )
+
+    def _writing(self) -> bool:
+        """Whether the sink has a file open to take rows out of."""
+        return self._fd is not None
+
+    def _cut(self, offset: int) -> None:
+        """Take out every row from `offset` on (raises OSError when it cannot)."""
+        self._truncate(offset)
 
     def close(self) -> None:
         """Close the file; one that holds no credential is removed (a rerun can reuse it)."""

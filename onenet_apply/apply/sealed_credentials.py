@@ -92,24 +92,13 @@ class SealedCredentialsSink(CredentialsSink):
         self._last = (offset, tuple(credentials))
         self.written += len(credentials)
 
-    def retract(self, credentials: Sequence[Credential]) -> None:
-        """The platform rolled back the batch just recorded: the file is written without it.
+    def _writing(self) -> bool:
+        return True  # the rows are in memory: there is always a file to write anew
 
-        Never raises; if it cannot be written, the sink records nothing more and says why."""
-        if self._last is None or self._last[1] != tuple(credentials):
-            return  # not the last batch recorded (or it failed and was undone)
-        offset, batch = self._last
-        self._last = None
-        self.written -= len(batch)
+    def _cut(self, offset: int) -> None:
+        """The file written anew without the rows from `offset` on (retract)."""
         del self._plain[offset:]
-        try:
-            self._seal()
-        except OSError as e:
-            self._broken = (
-                f"{self.path} holds {_count(self.written)} the platform committed, "
-                f"then {len(batch)} rows it rolled back that could not be taken out "
-                f"({e.strerror})"
-            )
+        self._seal()
 
     def close(self) -> None:
         """Forget the plain text; a file that holds no credential is removed."""
