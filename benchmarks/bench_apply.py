@@ -12,7 +12,6 @@ transactions on the same disk in the same run. Target: >= 1,000 actions/s; with
 
 from __future__ import annotations
 
-import argparse
 import re
 import statistics
 import subprocess
@@ -22,10 +21,10 @@ from pathlib import Path
 from benchmarks.bench_sandbox import bare_transactions
 from benchmarks.common import (
     Goal,
-    add_check_option,
     conclude,
     onenet_argv,
     scratch_dir,
+    site_arguments,
     write_site,
 )
 
@@ -35,12 +34,7 @@ def targets(actions_per_second: float) -> list[Goal]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--groups", type=int, default=2_000)
-    parser.add_argument("--runs", type=int, default=3)
-    add_check_option(parser)
-    args = parser.parse_args()
+    args = site_arguments(__doc__, runs=3)
     rates, seconds, baselines = [], [], []
     with scratch_dir() as tmp:
         site = write_site(Path(tmp), args.users, args.groups)

@@ -23,7 +23,6 @@ after it.
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import shutil
@@ -36,7 +35,14 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from benchmarks.bench_ocip import Run, applied, run
-from benchmarks.common import Goal, add_check_option, conclude, onenet_argv, scratch_dir, write_site
+from benchmarks.common import (
+    Goal,
+    conclude,
+    onenet_argv,
+    scratch_dir,
+    site_arguments,
+    write_site,
+)
 
 SERVER_ENV = "ONENET_TEST_POSTGRES"
 TARGET_RATIO = 1.05
@@ -172,12 +178,7 @@ def compare(site: Path, state_url: str, runs: int, workdir: Path) -> Comparison:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--groups", type=int, default=2_000)
-    parser.add_argument("--runs", type=int, default=3)
-    add_check_option(parser)
-    args = parser.parse_args()
+    args = site_arguments(__doc__, runs=3)
     with scratch_dir() as tmp_name, postgres_server() as server, store_schema(server) as url:
         tmp = Path(tmp_name)
         big = write_site(tmp, args.users, args.groups, "site.yaml")

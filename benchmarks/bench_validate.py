@@ -9,17 +9,16 @@ run in alternation and the medians are compared. Target: ratio <= 1.5; with
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from benchmarks.common import (
     Goal,
-    add_check_option,
     baseline_argv,
     conclude,
     interleaved_medians,
     onenet_argv,
     scratch_dir,
+    site_arguments,
     write_site,
 )
 
@@ -31,12 +30,7 @@ def targets(ratio: float) -> list[Goal]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--groups", type=int, default=2_000)
-    parser.add_argument("--runs", type=int, default=5)
-    add_check_option(parser)
-    args = parser.parse_args()
+    args = site_arguments(__doc__, runs=5)
     with scratch_dir() as tmp:
         site = write_site(Path(tmp), args.users, args.groups)
         size = site.stat().st_size

@@ -89,6 +89,17 @@ class Goal:
         )
 
 
+def site_arguments(doc: str, runs: int) -> argparse.Namespace:
+    """The command line of a benchmark over one generated site: --users, --groups,
+    --runs (default `runs`) and --check; `doc` is the module's docstring."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--groups", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=runs)
+    add_check_option(parser)
+    return parser.parse_args()
+
+
 def add_check_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true", help="exit 1 when any target is missed")
 
