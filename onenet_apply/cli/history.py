@@ -11,7 +11,7 @@ import click
 
 from onenet_apply.backends import open_backend
 from onenet_apply.cli.option_types import SINCE
-from onenet_apply.cli.options import backend_option, site_option, state_option
+from onenet_apply.cli.options import backend_option, format_option, site_option, state_option
 
 if TYPE_CHECKING:
     from onenet_apply.backends.base import JournalEntry
@@ -40,14 +40,7 @@ COMMAND = "onenet history"
     show_default=True,
     help="Only the latest N runs (journal entries without a store); 0: all.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("Output format.")
 def history_command(
     site: str,
     state: str | None,

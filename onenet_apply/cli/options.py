@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from onenet_apply.cli.option_types import PLATFORM_ID, TARGET
@@ -23,6 +26,20 @@ platform_id_option = click.option(
     help="The site's id on the platform (the BroadWorks group id), when it is not the "
     "site id (a site file's site.platform_id).",
 )
+
+
+def format_option(help_text: str, *choices: str) -> Callable[..., Any]:
+    """`--format` (into `fmt`): text, the default, or one of `choices` (json if none)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", *(choices or ("json",))]),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )
+
+
 state_option = click.option(
     "--state",
     "state",

@@ -16,7 +16,7 @@ from onenet_apply.cli.exits import (
     EXIT_OK,
 )
 from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
-from onenet_apply.cli.options import backend_option, target_option
+from onenet_apply.cli.options import backend_option, format_option, target_option
 from onenet_apply.cli.validate import report_problems
 
 if TYPE_CHECKING:
@@ -35,14 +35,7 @@ if TYPE_CHECKING:
     metavar="PLAN_FILE",
     help="Save the plan as JSON, for `onenet apply PLAN_FILE`.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="How to print the plan on stdout.",
-)
+@format_option("How to print the plan on stdout.", "json", "markdown")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,

@@ -11,7 +11,7 @@ import click
 
 from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.errors import BackendError
-from onenet_apply.cli.options import backend_option, site_option
+from onenet_apply.cli.options import backend_option, format_option, site_option
 
 if TYPE_CHECKING:
     from onenet_apply.backends.sandbox import SandboxBackend
@@ -187,9 +187,7 @@ def describe_licences(owned: dict[str, int] | None) -> str:
 
 @sandbox.command()
 @site_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("json prints every user and group as one JSON document.")
 @backend_option
 def status(site: str, fmt: str, backend: str | None) -> None:
     """Every user and group of a site with its lifecycle state."""

@@ -14,6 +14,7 @@ from onenet_apply.cli.exits import (
     EXIT_ERROR,
     EXIT_OK,
 )
+from onenet_apply.cli.options import format_option
 
 if TYPE_CHECKING:
     from onenet_apply.sitefile.validate import Validation
@@ -21,14 +22,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("site_files", nargs=-1, required=True, metavar="SITE_FILE...")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json prints every problem as one JSON list on stdout.",
-)
+@format_option("json prints every problem as one JSON list on stdout.")
 def validate(site_files: tuple[str, ...], fmt: str) -> None:
     """Check site files offline: every problem of every file, with FILE:LINE:COL."""
     from onenet_apply.sitefile.validate import validate_file
