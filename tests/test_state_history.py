@@ -11,6 +11,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -255,3 +256,49 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
         (actions,) = conn.execute("SELECT count(*) FROM onenet_run_actions").fetchone()
     assert (outcome, actions) == ("failed", BATCH_SIZE)  # the batch that ran is recorded
     assert message.startswith(f"lost the lock of site {SMALL_SITE}")
+
+
+def test_a_batch_record_is_the_next_batchs_lock_check(
+    pg_url: str, pg_admin, tmp_path: Path
+) -> None:
+    """One round trip a batch: recording a batch on the lock's session proves the lock
+    held, so the next batch asks no more; after a pause (a wait for activations) or
+    once the lock's session is gone, the check asks the server again."""
+    from onenet_apply.apply.ledger import ActionOutcome
+    from onenet_apply.store import history
+    from onenet_apply.store.actor import current_actor
+    from onenet_apply.store.address import StateAddress
+    from onenet_apply.store.errors import LockLostError
+    from onenet_apply.store.session import open_store
+
+    store = open_store(StateAddress(pg_url), current_actor("onenet apply"), SITE)
+    locks = store.locks(lambda site: f"test#{site}")
+    ledger = store.run_log("apply", SITE, locks)
+    checks: list[str] = []
+    ensure_held = locks.ensure_held
+
+    def counted(site_id: str) -> None:
+        checks.append(site_id)
+        ensure_held(site_id)
+
+    locks.ensure_held = counted  # type: ignore[method-assign]
+    with locks.lock(SITE, 5, "onenet apply"):
+        ledger.begin()
+        ledger.before_batch()  # the first batch: nothing recorded yet, so it asks
+        ledger.record([ActionOutcome("user/a/create", "ok", "create user/a")])
+        ledger.before_batch()  # right after a record on the lock's session: no question
+        assert checks == [SITE]
+        ledger.record([ActionOutcome("user/b/create", "ok", "create user/b")])
+        time.sleep(history._CHECK_FRESH_FOR * 2)  # a pause: the record no longer stands
+        ledger.before_batch()
+        assert checks == [SITE, SITE]
+        ledger.record([ActionOutcome("user/c/create", "ok", "create user/c")])
+        pg_admin.execute("SELECT pg_terminate_backend(%s, 5000)", [locks.session_pid])
+        ledger.record([ActionOutcome("user/d/create", "ok", "create user/d")])  # on a new session
+        with pytest.raises(LockLostError):
+            ledger.before_batch()
+    store.close()
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT seq, action_id FROM onenet_run_actions ORDER BY seq").fetchall()
+    assert rows == [(1, "user/a/create"), (2, "user/b/create"), (3, "user/c/create"),
+                    (4, "user/d/create")]  # fmt: skip

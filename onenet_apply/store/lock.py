@@ -32,7 +32,6 @@ from onenet_apply.store.errors import LockLostError, StoreError
 from onenet_apply.store.keys import advisory_key
 
 if TYPE_CHECKING:
-
     import psycopg
 
 Waiting = Callable[[str], None]  # told once, in words, when the lock is busy
@@ -154,7 +153,9 @@ class StoreLocks:
                 with suppress(psycopg.Error):
                     self.conn.execute("RESET lock_timeout")
         except psycopg.Error as e:
-            raise StoreError(f"could not lock site {site_id} in the state store: {first_line(e)}") from None
+            raise StoreError(
+                f"could not lock site {site_id} in the state store: {first_line(e)}"
+            ) from None
 
     def _claim(self, site_id: str, parts: dict[str, int], command: str) -> None:
         """Check the session holds the lock (see POOLED), then name the holder."""
@@ -180,7 +181,9 @@ class StoreLocks:
                 },
             )
         except psycopg.Error as e:
-            raise StoreError(f"could not lock site {site_id} in the state store: {first_line(e)}") from None
+            raise StoreError(
+                f"could not lock site {site_id} in the state store: {first_line(e)}"
+            ) from None
 
     def ensure_held(self, site_id: str) -> None:
         """Raise LockLostError unless this connection's session still holds the lock."""
