@@ -7,6 +7,7 @@ import sys
 import click
 
 from onenet_apply.backends import open_backend
+from onenet_apply.cli.confirm import confirm, yes_option
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
 from onenet_apply.cli.options import backend_option, platform_id_option, state_option
 from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_options
@@ -24,6 +25,7 @@ def credentials() -> None:
 @platform_id_option
 @click.argument("users", nargs=-1, metavar="[USER_ID...]")
 @click.option("--all", "everyone", is_flag=True, help="Every user with a desk phone.")
+@yes_option("With --all, reset without asking (needed without a terminal).")
 @click.option(
     "--password-stdin",
     is_flag=True,
@@ -51,6 +53,7 @@ def reset(
     platform_id: str | None,
     users: tuple[str, ...],
     everyone: bool,
+    yes: bool,
     password_stdin: bool,
     credentials_out: str | None,
     recipient_keys: tuple[str, ...],
@@ -68,6 +71,14 @@ def reset(
 
     if bool(users) == everyone:
         raise click.UsageError("name the users (USER_ID...) or give --all")
+    if everyone:  # every phone's current login stops working: asked, like an apply
+        confirm(
+            yes,
+            f"Issue new login details to every user with a desk phone on site {site}? "
+            "Their phones' current logins stop working.",
+            "credentials reset --all",
+            "no login details issued",
+        )
     recipients = read_recipients(recipient_keys, recipient_files, credentials_out)
     password = _read_password() if password_stdin else None
     sink = open_sink(site, credentials_out, recipients)
@@ -94,10 +105,16 @@ def reset(
         platform.close()
         if shared is not None:
             shared.close()
-    for uid, why in report.skipped:
-        click.echo(f"skipped {uid}: {why}", err=True)
     event = "set the chosen password for" if password else "issued new login details to"
     count = len(report.done)
+    if not count:  # nothing asked for could be done: say why, and fail
+        whys = [f"{uid} ({why})" for uid, why in report.skipped]
+        raise click.ClickException(
+            "no login details issued: "
+            + ("; ".join(whys) if whys else f"no user of site {site} has a desk phone")
+        )
+    for uid, why in report.skipped:
+        click.echo(f"skipped {uid}: {why}", err=True)
     click.echo(
         f"{event} {count} user{'s' if count != 1 else ''}"
         + (f"; written to {sink.path}, and nowhere else" if sink.written else ""),
