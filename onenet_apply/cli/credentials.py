@@ -8,6 +8,7 @@ import click
 
 from onenet_apply.backends import open_backend
 from onenet_apply.cli.confirm import confirm, yes_option
+from onenet_apply.cli.help import WholeHelpGroup
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
 from onenet_apply.cli.options import backend_option, platform_id_option, state_option
 from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_options
@@ -15,7 +16,7 @@ from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_op
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
 
-@click.group()
+@click.group(cls=WholeHelpGroup)
 def credentials() -> None:
     """Desk phone login details: they are only ever written to a credentials CSV."""
 

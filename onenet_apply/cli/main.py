@@ -17,6 +17,7 @@ import click
 from onenet_apply import __version__
 from onenet_apply.backends.errors import BackendError
 from onenet_apply.cli.exits import EXIT_ERROR
+from onenet_apply.cli.help import WholeHelpGroup
 from onenet_apply.endings import interrupted, stdout_closed
 
 # each command's module, imported only when the command runs (or --help lists it):
@@ -33,7 +34,7 @@ COMMANDS = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(WholeHelpGroup):
     """A group whose commands are imported by name, when they are needed."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
