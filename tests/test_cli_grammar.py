@@ -131,3 +131,98 @@ def test_every_yes_has_its_short_form() -> None:
     assert {" ".join(path) for path, _ in with_yes} >= {"apply", "credentials reset"}
     for path, param in with_yes:
         assert "-y" in param.opts, f"onenet {' '.join(path)}: --yes without -y"
+
+
+# -- a site file wherever a site id is asked for -------------------------------------
+
+
+def site_file(where: Path, text: str = "") -> Path:
+    path = where / "berlin.yaml"
+    path.write_text(text or "version: 1\nsite:\n  id: berlin\n  name: Berlin\n  country: DE\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("sandbox", "status"),
+        ("history",),
+        ("credentials", "reset", "anna"),
+        ("import",),
+        ("unlock",),
+        ("sandbox", "unlock"),
+        ("sandbox", "activate", "--all"),
+        ("sandbox", "configure", "--activation", "immediate"),
+    ],
+    ids=" ".join,
+)
+def test_a_site_file_names_its_site(onenet, site_dir: Path, command: tuple[str, ...]) -> None:
+    by_file = onenet(*command, "--site", str(site_file(site_dir)))
+    by_id = onenet(*command, "--site", SITE)
+    assert by_file.code == by_id.code
+    assert by_file.code in (0, 1)
+    if "reset" in command:  # the same, but new login details each time
+        assert "issued new login details to 1 user" in by_file.err
+        return
+    if "activate" in command:  # the file's run activated carla: nothing was left
+        assert (by_file.out, by_id.err) == ("user/carla: activated\n", "nothing is pending\n")
+        return
+    assert "Error" not in by_file.err, by_file.err
+    assert by_file.out.replace(str(site_dir / "berlin.yaml"), "berlin") == by_id.out
+
+
+def test_every_site_option_takes_a_site_file() -> None:
+    from onenet_apply.cli.site_ref import SiteRef
+    from tests.cli_tree import all_commands
+
+    sites = [
+        (path, p)
+        for path, c in all_commands()
+        for p in c.params
+        if "--site" in getattr(p, "opts", ())
+    ]
+    assert len(sites) >= 10
+    for path, param in sites:
+        assert isinstance(param.type, SiteRef), f"onenet {' '.join(path)} --site"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("version: 1\nsite:\n  id: [berlin\n", "berlin.yaml:4:1: YAML syntax error"),
+        ("version: 1\nsite:\n  name: Berlin\n", "berlin.yaml:3:3: site.id is missing"),
+        ("version: 1\nsite:\n  id: 'a b'\n", "berlin.yaml:3:7: site.id must start with a letter"),
+    ],
+    ids=["syntax", "no-id", "bad-id"],
+)
+def test_a_broken_site_file_is_one_line_and_changes_nothing(
+    onenet, site_dir: Path, text: str, said: str
+) -> None:
+    path = site_file(site_dir, text)
+    result = onenet("credentials", "reset", "--site", str(path), "anna")
+    assert result.code == 1
+    assert result.err.startswith(f"Error: {site_dir / said}"), result.err
+    assert result.err.count("\n") == 1
+    assert not csv_files(site_dir)
+
+
+def test_a_missing_site_file_is_named(onenet, site_dir: Path) -> None:
+    result = onenet("sandbox", "status", "--site", "sites/berlin.yaml")
+    assert result.code == 1
+    assert result.err == "Error: sites/berlin.yaml: no such site file\n"
+
+
+def test_a_site_file_gives_its_platform_id_unless_one_is_given(
+    onenet, site_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onenet_apply.backends import base
+
+    addressed: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(base, "address_site", lambda _, s, p: addressed.append((s, p)))
+    path = site_file(
+        site_dir, "version: 1\nsite:\n  id: berlin\n  platform_id: BER-HQ-01\n  name: B\n"
+    )
+    assert onenet("import", "--site", str(path)).code == 0
+    assert onenet("import", "--site", str(path), "--platform-id", "OTHER").code == 0
+    assert onenet("import", "--site", SITE).code == 0
+    assert addressed == [(SITE, "BER-HQ-01"), (SITE, "OTHER"), (SITE, None)]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from onenet_apply.backends import open_backend
+from onenet_apply.cli.completion import complete_site_files
 from onenet_apply.cli.confirm import confirm, yes_option
 from onenet_apply.cli.exits import (
     BLOCKED_ONLY,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 
 @click.command("apply")
-@click.argument("source", metavar="SITE_FILE|PLAN_FILE")
+@click.argument("source", metavar="SITE_FILE|PLAN_FILE", shell_complete=complete_site_files)
 @backend_option
 @yes_option("Apply without asking (needed without a terminal).")
 @click.option("--allow-delete", is_flag=True, help="Allow deletions.")

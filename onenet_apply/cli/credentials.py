@@ -7,11 +7,13 @@ import sys
 import click
 
 from onenet_apply.backends import open_backend
+from onenet_apply.cli.completion import reset_user_ids
 from onenet_apply.cli.confirm import confirm, yes_option
 from onenet_apply.cli.help import WholeHelpGroup
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
-from onenet_apply.cli.options import backend_option, platform_id_option, state_option
+from onenet_apply.cli.options import backend_option, platform_id_option, site_option, state_option
 from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_options
+from onenet_apply.cli.site_ref import platform_id_of
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
@@ -22,9 +24,9 @@ def credentials() -> None:
 
 
 @credentials.command()
-@click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+@site_option
 @platform_id_option
-@click.argument("users", nargs=-1, metavar="[USER_ID...]")
+@click.argument("users", nargs=-1, metavar="[USER_ID...]", shell_complete=reset_user_ids)
 @click.option("--all", "everyone", is_flag=True, help="Every user with a desk phone.")
 @yes_option("With --all, reset without asking (needed without a terminal).")
 @click.option(
@@ -64,6 +66,7 @@ def reset(
     state: str | None,
 ) -> None:
     """New login details for users (or --all); with --password-stdin, a chosen password."""
+    platform_id = platform_id_of(platform_id)  # --site FILE: the file's
     # the stages, loaded when the command runs (see cli/validate.py)
     from onenet_apply.apply.credentials import CredentialsFileError
     from onenet_apply.apply.credentials_reset import COMMAND, reset_credentials

@@ -34,6 +34,9 @@ COMMANDS = {
 }
 
 
+COMPLETE_VAR = "_ONENET_COMPLETE"  # shell completion (README), however onenet was started
+
+
 class LazyGroup(WholeHelpGroup):
     """A group whose commands are imported by name, when they are needed."""
 
@@ -60,7 +63,7 @@ def main() -> None:
     Ctrl-C exits 130 and a closed stdout exits quietly, never with a traceback."""
     try:
         try:
-            code = cli.main(standalone_mode=False)
+            code = cli.main(standalone_mode=False, complete_var=COMPLETE_VAR)
         finally:
             sys.stdout.flush()  # a closed pipe fails here, inside the guard, not at exit
     except click.exceptions.Abort as e:
