@@ -37,7 +37,9 @@ def backend(workdir: Path) -> SandboxBackend:
 
 
 def test_reset_all(onenet, workdir: Path) -> None:
-    result = onenet("credentials", "reset", "--site", SITE, "--all", "--credentials-out", "r.csv")
+    result = onenet(
+        "credentials", "reset", "--site", SITE, "--all", "--yes", "--credentials-out", "r.csv"
+    )
     assert result.code == 0
     rows = read_rows(workdir / "r.csv")
     assert [(r["user_id"], r["event"]) for r in rows] == [("anna", "reset"), ("ben", "reset")]
@@ -87,7 +89,7 @@ def test_weak_password_is_refused_before_anything_changes(
     onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("Qz7x\n"))
-    result = onenet("credentials", "reset", "--site", SITE, "--all", "--password-stdin")
+    result = onenet("credentials", "reset", "--site", SITE, "--all", "--yes", "--password-stdin")
     assert result.code == 1
     assert result.err == (
         "Error: the password breaks the portal's rules: it must have at least 8 characters\n"
@@ -98,7 +100,7 @@ def test_weak_password_is_refused_before_anything_changes(
 
 def test_usage(onenet, workdir: Path) -> None:
     assert onenet("credentials", "reset", "--site", SITE).code == 1
-    assert onenet("credentials", "reset", "--site", SITE, "anna", "--all").code == 1
+    assert onenet("credentials", "reset", "--site", SITE, "anna", "--all", "--yes").code == 1
 
 
 def assert_not_shown(password: str, output: str) -> None:
@@ -196,7 +198,7 @@ def test_no_credentials_file_where_git_would_pick_it_up(onenet, workdir: Path) -
     """The site repository is the usual working directory: `git add .` must never take
     the passwords. Refused before anything changes, naming the fix."""
     subprocess.run(["git", "init", "-q", str(workdir)], check=True)
-    result = onenet("credentials", "reset", "--site", SITE, "--all")
+    result = onenet("credentials", "reset", "--site", SITE, "--all", "--yes")
     assert result.code == 1 and result.err.count("\n") == 1
     assert f"inside the git work tree {workdir} and it is not ignored" in result.err
     assert "add onenet-credentials-*.csv to" in result.err
@@ -206,7 +208,7 @@ def test_no_credentials_file_where_git_would_pick_it_up(onenet, workdir: Path) -
     assert apply.code == 1 and "add c.csv to" in apply.err
     assert not backend(workdir).read_state("berlin-hq").exists
     (workdir / ".gitignore").write_text("onenet-credentials-*.csv\n")
-    assert onenet("credentials", "reset", "--site", SITE, "--all").code == 0
+    assert onenet("credentials", "reset", "--site", SITE, "--all", "--yes").code == 0
     assert len(list(workdir.glob("onenet-credentials-*.csv"))) == 1
 
 
@@ -238,7 +240,9 @@ def test_a_full_disk_says_what_the_file_holds(
     details, the file holds exactly the one that took effect, and the error says so."""
     header_and_row = 300
     fill_disk_after(monkeypatch, "r.csv", header_and_row)
-    result = onenet("credentials", "reset", "--site", SITE, "--all", "--credentials-out", "r.csv")
+    result = onenet(
+        "credentials", "reset", "--site", SITE, "--all", "--yes", "--credentials-out", "r.csv"
+    )
     monkeypatch.undo()
     assert result.code == 1 and result.err.count("\n") == 1
     assert (
@@ -307,7 +311,9 @@ def test_an_unwritable_place_is_refused_before_anything_changes(onenet, workdir:
     assert result.code == 1 and result.err.count("\n") == 1
     assert "cannot create /sys/c.csv: /sys is not writable (Permission denied)" in result.err
     assert not backend(workdir).read_state("berlin-hq").exists
-    reset = onenet("credentials", "reset", "--site", SITE, "--all", "--credentials-out", "/sys/c")
+    reset = onenet(
+        "credentials", "reset", "--site", SITE, "--all", "--yes", "--credentials-out", "/sys/c"
+    )
     assert reset.code == 1 and "/sys is not writable" in reset.err
     assert not [e for e in backend(workdir).journal(SITE) if "reset-login" in e.action_id]
 

@@ -223,7 +223,7 @@ def test_out_onto_a_dangling_symlink_is_refused(onenet, workdir: Path) -> None:
     [
         ("apply", str(EXAMPLE), "--yes", "--credentials-out", ""),
         ("plan", str(EXAMPLE), "--out", ""),
-        ("credentials", "reset", "--site", "berlin-hq", "--all", "--credentials-out", ""),
+        ("credentials", "reset", "--site", "berlin-hq", "--all", "--yes", "--credentials-out", ""),
     ],
     ids=["apply", "plan", "reset"],
 )

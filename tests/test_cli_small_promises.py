@@ -42,7 +42,7 @@ def test_retry_and_remove_say_when_nothing_has_failed(onenet, workdir: Path) -> 
 
 
 def test_a_reset_for_a_site_not_on_the_backend_names_it(onenet, workdir: Path) -> None:
-    result = onenet("credentials", "reset", "--site", "nosuch", "--all")
+    result = onenet("credentials", "reset", "--site", "nosuch", "--all", "--yes")
     assert result.code == 1
     assert result.err == "Error: no site nosuch on the backend\n"
     assert list(workdir.glob("onenet-credentials-*")) == []

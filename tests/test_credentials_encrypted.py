@@ -261,7 +261,7 @@ def test_a_private_key_given_as_recipient_is_refused_and_never_repeated(
         ["--credentials-recipient", secret],
         ["--credentials-recipients-file", str(recipients)],
     ):
-        result = onenet("credentials", "reset", "--site", SITE, "--all", *args)
+        result = onenet("credentials", "reset", "--site", SITE, "--all", "--yes", *args)
         assert result.code == 1 and "this is a private key" in result.err
         assert secret[15:] not in result.err + result.out
     assert f"{recipients}:2:1: this is a private key" in result.err
@@ -272,7 +272,7 @@ def test_credentials_reset_encrypts_too(onenet, workdir: Path) -> None:
     assert onenet("apply", str(EXAMPLE), "--yes", "--credentials-recipient", public).code == 3
     assert onenet("sandbox", "activate", "--site", SITE, "--all").code == 0
     result = onenet(
-        "credentials", "reset", "--site", SITE, "--all", "--credentials-recipient", public
+        "credentials", "reset", "--site", SITE, "--all", "--yes", "--credentials-recipient", public
     )
     assert result.code == 0, result.err
     newest = max(workdir.glob("*.csv.age"), key=os.path.getmtime)

@@ -80,13 +80,13 @@ def test_killed_resets_lose_no_password_and_the_next_run_works(tmp_path: Path) -
         workdir = tmp_path / f"run-{run}"
         shutil.copytree(template, workdir)
         seq = journal_end(workdir)
-        command = ["credentials", "reset", "--site", SITE, "--all"]
+        command = ["credentials", "reset", "--site", SITE, "--all", "--yes"]
         kill_onenet(workdir, command, rng, RESETS_AFTER.format(seq), len(phones))
         caught_mid_reset += 0 < resets_since(workdir, seq) < len(phones)
         csvs = list(workdir.glob("onenet-credentials-*.csv"))
         lost = lost_passwords(workdir, phones, csvs)
         assert lost == [], f"run {run}: the passwords of {lost[:5]} are in no CSV"
-        rerun = run_process("credentials", "reset", "--site", SITE, "--all", cwd=workdir)
+        rerun = run_process("credentials", "reset", "--site", SITE, "--all", "--yes", cwd=workdir)
         assert rerun.code == 0, f"run {run}: {rerun.err}"
         [newest] = set(workdir.glob("onenet-credentials-*.csv")) - set(csvs)
         assert lost_passwords(workdir, phones, [newest]) == [], f"run {run}"

@@ -109,7 +109,7 @@ MISSING = {
     "import": ("import", "--site", SITE),
     "status": ("sandbox", "status", "--site", SITE),
     "activate": ("sandbox", "activate", "--site", SITE, "--all"),
-    "credentials reset": ("credentials", "reset", "--site", SITE, "--all"),
+    "credentials reset": ("credentials", "reset", "--site", SITE, "--all", "--yes"),
 }
 
 

@@ -53,7 +53,7 @@ def test_no_password_outside_the_csv_files(
     run("sandbox", "activate", "--site", "berlin-hq", "--all")
     run("apply", str(EXAMPLE), "--yes")
     run("plan", str(EXAMPLE), "--format", "markdown")
-    run("credentials", "reset", "--site", "berlin-hq", "--all")
+    run("credentials", "reset", "--site", "berlin-hq", "--all", "--yes")
     monkeypatch.setattr(sys, "stdin", io.StringIO(CHOSEN + "\n"))
     run("credentials", "reset", "--site", "berlin-hq", "anna", "--password-stdin")
     run("import", "--site", "berlin-hq", "--out", "berlin-hq.yaml")

@@ -124,7 +124,9 @@ def test_a_credentials_reset_is_recorded_without_a_secret(
     onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "first.csv")
     onenet("sandbox", "activate", "--site", SITE, "--all")
     onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "second.csv")
-    reset = onenet("credentials", "reset", "--site", SITE, "--all", "--credentials-out", "r.csv")
+    reset = onenet(
+        "credentials", "reset", "--site", SITE, "--all", "--yes", "--credentials-out", "r.csv"
+    )
     assert reset.code == 0
     monkeypatch.setattr(sys, "stdin", io.StringIO(CHOSEN + "\n"))
     chosen = ("credentials", "reset", "--site", SITE, "anna", "nobody-has-this-id")

@@ -187,7 +187,7 @@ def test_an_apply_with_an_unreachable_store_applies_nothing(
     )
     assert "Traceback" not in result.err and result.err.count("\n") == 1
     assert onenet("sandbox", "status", "--site", SITE).code == 1  # the site was never made
-    reset = onenet("credentials", "reset", "--site", SITE, "--all")
+    reset = onenet("credentials", "reset", "--site", SITE, "--all", "--yes")
     assert reset.code == 1 and "cannot reach the state store" in reset.err
 
 

@@ -40,6 +40,7 @@ from onenet_apply.backends.base import (
 )
 from onenet_apply.model.plan import Action, Plan, Status
 from onenet_apply.model.spec import Site, SiteSpec
+from onenet_apply.model.state import SiteState
 from onenet_apply.planning.planner import PlanOptions, plan
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ class _Retries:
 
 
 Progress = Callable[[int, int, Action], None]
+Waiting = Callable[[SiteState, Plan, float], None]  # what is waited for, seconds left
 Approve = Callable[[Plan], bool]  # shows the plan; False: apply nothing
 
 
@@ -134,13 +136,15 @@ def apply_site(
     command: str = "onenet apply",
     locks: SiteLocks | None = None,
     ledger: Ledger = NO_LEDGER,
+    waiting: Waiting | None = None,
 ) -> ApplyReport:
     """Plan and apply a site file under the site's lock, telling `ledger` each step.
 
     The plan made under the lock is the one shown and approved (`approve` may
     refuse it by returning False). Running ready actions never makes other actions
     ready, so the applier plans again only while waiting for activations
-    (`wait_activation`) or after a transient failure."""
+    (`wait_activation`, said on stderr unless `waiting` says it elsewhere) or after
+    a transient failure."""
     report = ApplyReport()
     with (
         site_locks(backend, locks).lock(spec.site.id, lock_timeout, command),
@@ -148,7 +152,15 @@ def apply_site(
         ledger_run(ledger) as ending,
     ):
         _converge(
-            backend, spec, options, record, report, wait_activation, progress, approve, ledger
+            backend,
+            spec,
+            options,
+            record,
+            report,
+            (wait_activation, waiting),
+            progress,
+            approve,
+            ledger,
         )
         ending.settle(report.outcome(), report.summary(), _failures(report))
     return report
@@ -160,20 +172,21 @@ def _converge(
     options: PlanOptions,
     record: Recorder,
     report: ApplyReport,
-    wait_activation: float,
+    wait: tuple[float, Waiting | None],
     progress: Progress | None,
     approve: Approve | None,
     ledger: Ledger,
 ) -> None:
-    """Plan and run until nothing ready is left, activations included while waiting."""
+    """Plan and run until nothing ready is left, activations included while waiting
+    (`wait`: for how long, and who says so)."""
+    wait_activation, waiting = wait
     deadline = time.monotonic() + wait_activation
     retries = _Retries()
     first = True
     while True:
         try:  # a read can fail as a write can (a lost reply, a Warning): read again
-            current = plan(
-                spec, backend.read_state(spec.site.id), options, catalogue=backend.catalogue()
-            )
+            state = backend.read_state(spec.site.id)
+            current = plan(spec, state, options, catalogue=backend.catalogue())
         except TransientError as e:
             if retries.exhausted(report, e):
                 return
@@ -197,6 +210,11 @@ def _converge(
             return
         if time.monotonic() >= deadline:
             return
+        if waiting is None:
+            from onenet_apply.apply.waiting import WaitNotice
+
+            waiting = WaitNotice.on_stderr()
+        waiting(state, current, deadline - time.monotonic())
         time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 from onenet_apply.backends import open_backend
+from onenet_apply.cli.completion import complete_site_files
+from onenet_apply.cli.confirm import confirm, yes_option
 from onenet_apply.cli.exits import (
     BLOCKED_ONLY,
     EXIT_BLOCKED,
@@ -33,9 +35,9 @@ if TYPE_CHECKING:
 
 
 @click.command("apply")
-@click.argument("source", metavar="SITE_FILE|PLAN_FILE")
+@click.argument("source", metavar="SITE_FILE|PLAN_FILE", shell_complete=complete_site_files)
 @backend_option
-@click.option("--yes", is_flag=True, help="Apply without asking (needed without a terminal).")
+@yes_option("Apply without asking (needed without a terminal).")
 @click.option("--allow-delete", is_flag=True, help="Allow deletions.")
 @click.option("--force", is_flag=True, help="Lift the policy.max_change_percent gate.")
 @click.option(
@@ -234,14 +236,7 @@ def _valid_spec(path: str, backend: Backend) -> SiteSpec:
 
 
 def _confirm(yes: bool, count: int) -> None:
-    if yes:
-        return
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise click.ClickException(
-            "apply asks for confirmation on a terminal; without one, add --yes"
-        )
-    if not click.confirm(f"Apply {count} action{'s' if count != 1 else ''}?", err=True):
-        raise click.ClickException("nothing applied")
+    confirm(yes, f"Apply {count} action{'s' if count != 1 else ''}?", "apply", "nothing applied")
 
 
 class ApplyProgress:

@@ -7,23 +7,28 @@ import sys
 import click
 
 from onenet_apply.backends import open_backend
+from onenet_apply.cli.completion import reset_user_ids
+from onenet_apply.cli.confirm import confirm, yes_option
+from onenet_apply.cli.help import WholeHelpGroup
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
-from onenet_apply.cli.options import backend_option, platform_id_option, state_option
+from onenet_apply.cli.options import backend_option, platform_id_option, site_option, state_option
 from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_options
+from onenet_apply.cli.site_ref import platform_id_of
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
 
-@click.group()
+@click.group(cls=WholeHelpGroup)
 def credentials() -> None:
     """Desk phone login details: they are only ever written to a credentials CSV."""
 
 
 @credentials.command()
-@click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+@site_option
 @platform_id_option
-@click.argument("users", nargs=-1, metavar="[USER_ID...]")
+@click.argument("users", nargs=-1, metavar="[USER_ID...]", shell_complete=reset_user_ids)
 @click.option("--all", "everyone", is_flag=True, help="Every user with a desk phone.")
+@yes_option("With --all, reset without asking (needed without a terminal).")
 @click.option(
     "--password-stdin",
     is_flag=True,
@@ -51,6 +56,7 @@ def reset(
     platform_id: str | None,
     users: tuple[str, ...],
     everyone: bool,
+    yes: bool,
     password_stdin: bool,
     credentials_out: str | None,
     recipient_keys: tuple[str, ...],
@@ -60,6 +66,7 @@ def reset(
     state: str | None,
 ) -> None:
     """New login details for users (or --all); with --password-stdin, a chosen password."""
+    platform_id = platform_id_of(platform_id)  # --site FILE: the file's
     # the stages, loaded when the command runs (see cli/validate.py)
     from onenet_apply.apply.credentials import CredentialsFileError
     from onenet_apply.apply.credentials_reset import COMMAND, reset_credentials
@@ -68,6 +75,14 @@ def reset(
 
     if bool(users) == everyone:
         raise click.UsageError("name the users (USER_ID...) or give --all")
+    if everyone:  # every phone's current login stops working: asked, like an apply
+        confirm(
+            yes,
+            f"Issue new login details to every user with a desk phone on site {site}? "
+            "Their phones' current logins stop working.",
+            "credentials reset --all",
+            "no login details issued",
+        )
     recipients = read_recipients(recipient_keys, recipient_files, credentials_out)
     password = _read_password() if password_stdin else None
     sink = open_sink(site, credentials_out, recipients)
@@ -94,10 +109,16 @@ def reset(
         platform.close()
         if shared is not None:
             shared.close()
-    for uid, why in report.skipped:
-        click.echo(f"skipped {uid}: {why}", err=True)
     event = "set the chosen password for" if password else "issued new login details to"
     count = len(report.done)
+    if not count:  # nothing asked for could be done: say why, and fail
+        whys = [f"{uid} ({why})" for uid, why in report.skipped]
+        raise click.ClickException(
+            "no login details issued: "
+            + ("; ".join(whys) if whys else f"no user of site {site} has a desk phone")
+        )
+    for uid, why in report.skipped:
+        click.echo(f"skipped {uid}: {why}", err=True)
     click.echo(
         f"{event} {count} user{'s' if count != 1 else ''}"
         + (f"; written to {sink.path}, and nowhere else" if sink.written else ""),

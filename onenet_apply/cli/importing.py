@@ -8,11 +8,12 @@ import click
 
 from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
-from onenet_apply.cli.options import backend_option, platform_id_option
+from onenet_apply.cli.options import backend_option, platform_id_option, site_option
+from onenet_apply.cli.site_ref import platform_id_of
 
 
 @click.command("import")
-@click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+@site_option
 @platform_id_option
 @backend_option
 @click.option(
@@ -43,6 +44,7 @@ def import_command(
     country: str | None,
 ) -> None:
     """Write a backend's current site as a site file that plans to no changes."""
+    platform_id = platform_id_of(platform_id)  # --site FILE: the file's
     # the stages, loaded when the command runs (see cli/validate.py)
     from onenet_apply.backends.base import SiteSettings, address_site
     from onenet_apply.cli.output import write_file_atomically

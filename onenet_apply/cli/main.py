@@ -17,6 +17,7 @@ import click
 from onenet_apply import __version__
 from onenet_apply.backends.errors import BackendError
 from onenet_apply.cli.exits import EXIT_ERROR
+from onenet_apply.cli.help import WholeHelpGroup
 from onenet_apply.endings import interrupted, stdout_closed
 
 # each command's module, imported only when the command runs (or --help lists it):
@@ -33,7 +34,10 @@ COMMANDS = {
 }
 
 
-class LazyGroup(click.Group):
+COMPLETE_VAR = "_ONENET_COMPLETE"  # shell completion (README), however onenet was started
+
+
+class LazyGroup(WholeHelpGroup):
     """A group whose commands are imported by name, when they are needed."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -59,7 +63,7 @@ def main() -> None:
     Ctrl-C exits 130 and a closed stdout exits quietly, never with a traceback."""
     try:
         try:
-            code = cli.main(standalone_mode=False)
+            code = cli.main(standalone_mode=False, complete_var=COMPLETE_VAR)
         finally:
             sys.stdout.flush()  # a closed pipe fails here, inside the guard, not at exit
     except click.exceptions.Abort as e:

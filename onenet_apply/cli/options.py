@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
+from onenet_apply.cli.completion import complete_sites
 from onenet_apply.cli.option_types import PLATFORM_ID, TARGET
+from onenet_apply.cli.site_ref import SITE_REF
 
 backend_option = click.option(
     "--backend",
@@ -16,7 +18,15 @@ backend_option = click.option(
     metavar="URL",
     help="Backend URL (default: $ONENET_BACKEND, else sandbox:.onenet/sandbox.db).",
 )
-site_option = click.option("--site", "site", required=True, metavar="SITE_ID", help="Site id.")
+site_option = click.option(
+    "--site",
+    "site",
+    required=True,
+    type=SITE_REF,
+    metavar="SITE_ID|SITE_FILE",
+    shell_complete=complete_sites,
+    help="Site id, or a site file (.yaml/.yml) to read it from.",
+)
 platform_id_option = click.option(
     "--platform-id",
     "platform_id",

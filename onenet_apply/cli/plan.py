@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from onenet_apply.backends import open_backend
+from onenet_apply.cli.completion import complete_site_files
 from onenet_apply.cli.exits import (
     EXIT_BLOCKED,
     EXIT_CHANGES,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @click.command("plan")
-@click.argument("site_file", metavar="SITE_FILE")
+@click.argument("site_file", metavar="SITE_FILE", shell_complete=complete_site_files)
 @backend_option
 @click.option(
     "--out",

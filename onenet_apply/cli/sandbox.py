@@ -11,6 +11,7 @@ import click
 
 from onenet_apply.backends import backend_url, open_backend
 from onenet_apply.backends.errors import BackendError
+from onenet_apply.cli.help import WholeHelpGroup
 from onenet_apply.cli.options import backend_option, format_option, site_option
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def open_sandbox(url: str | None, *, create: bool = False) -> SandboxBackend:
     return backend
 
 
-@click.group()
+@click.group(cls=WholeHelpGroup)
 def sandbox() -> None:
     """Control the embedded sandbox: activate or fail pending users and groups, retry or
     remove failed ones, or serve it over OCI-P."""

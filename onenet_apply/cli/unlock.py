@@ -12,6 +12,7 @@ import click
 
 from onenet_apply.backends import open_backend
 from onenet_apply.cli.options import backend_option, platform_id_option, site_option, state_option
+from onenet_apply.cli.site_ref import platform_id_of
 
 COMMAND = "onenet unlock"
 
@@ -25,6 +26,7 @@ def unlock_command(
     site: str, platform_id: str | None, state: str | None, backend: str | None
 ) -> None:
     """Break a site's apply lock, in the shared store or the backend."""
+    platform_id = platform_id_of(platform_id)  # --site FILE: the file's
     from onenet_apply.store.address import state_address
 
     if state_address(state) is None:

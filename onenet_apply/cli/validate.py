@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from onenet_apply.cli.completion import complete_site_files
 from onenet_apply.cli.exits import (
     EXIT_ERROR,
     EXIT_OK,
@@ -21,7 +22,13 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("site_files", nargs=-1, required=True, metavar="SITE_FILE...")
+@click.argument(
+    "site_files",
+    nargs=-1,
+    required=True,
+    metavar="SITE_FILE...",
+    shell_complete=complete_site_files,
+)
 @format_option("json prints every problem as one JSON list on stdout.")
 def validate(site_files: tuple[str, ...], fmt: str) -> None:
     """Check site files offline: every problem of every file, with FILE:LINE:COL."""

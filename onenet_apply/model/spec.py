@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-ACTIVE = "active"
+ACTIVE = "active"  # kept in saved plans and digests; said as ACTIVATED to people
+ACTIVATED = "activated"  # the platform's word (and sandbox status's), also read in site files
 DEACTIVATED = "deactivated"
 NO_DESK_PHONE = "none"
 OMITTED_AT_DEFAULT = "omitted_at_default"

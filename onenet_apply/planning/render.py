@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from onenet_apply.model.plan import Action, Kind, Plan, Status, plan_to_json
+from onenet_apply.model.spec import ACTIVATED, ACTIVE
 
 # everything else updates: "~"; "!" is no change but a failed activation a human must see to
 MARKS = {Kind.CREATE: "+", Kind.DELETE: "-", Kind.ACTIVATION_FAILED: "!"}
@@ -49,9 +50,19 @@ def change_lines(action: Action) -> list[str]:
     """`field: value` for a creation (empty fields left out), `field: old -> new` otherwise."""
     if action.kind is Kind.CREATE:
         return [
-            f"{c.field}: {value(c.after)}" for c in action.changes if c.after not in (None, [], {})
+            f"{c.field}: {said(c.field, c.after)}"
+            for c in action.changes
+            if c.after not in (None, [], {})
         ]
-    return [f"{c.field}: {value(c.before)} -> {value(c.after)}" for c in action.changes]
+    return [
+        f"{c.field}: {said(c.field, c.before)} -> {said(c.field, c.after)}" for c in action.changes
+    ]
+
+
+def said(field: str, v: Any) -> str:
+    """A value as people read it: a user's `status: active` (so kept in saved plans and
+    their digests) in the platform's word, activated, as `sandbox status` says it."""
+    return value(ACTIVATED if field == "status" and v == ACTIVE else v)
 
 
 def only_blocked(plan: Plan) -> bool:

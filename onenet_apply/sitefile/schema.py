@@ -47,6 +47,7 @@ _SUPPORTED = _ANNOTATIONS | {
     "const",
     "pattern",
     "x-pattern-message",
+    "x-enum-said",
     "minLength",
     "maxLength",
     "minimum",
@@ -145,7 +146,7 @@ class _Compiler:
         elif kind is not None:
             checks.append(self._type_only(kind))
         if "enum" in schema:
-            checks.append(self._enum(schema["enum"]))
+            checks.append(self._enum(schema["enum"], schema.get("x-enum-said")))
         if "const" in schema:
             const = schema["const"]
             checks.append(
@@ -213,14 +214,17 @@ class _Compiler:
 
         return check
 
-    def _enum(self, allowed: list[Any]) -> Check:
+    def _enum(self, allowed: list[Any], said: list[Any] | None) -> Check:
+        """`said` (x-enum-said): the values named and hinted; the others are still read
+        (an earlier spelling) but never suggested."""
         allowed_set = frozenset(allowed)
-        listing = ", ".join(str(a) for a in allowed)
+        named = said or allowed
+        listing = ", ".join(str(a) for a in named)
 
         def check(v: Any) -> list[Violation] | None:
             if isinstance(v, str | int | bool) and v in allowed_set:
                 return None
-            hint = did_you_mean(v, allowed) if isinstance(v, str) else None
+            hint = did_you_mean(v, named) if isinstance(v, str) else None
             return [Violation(f"must be one of {listing}; not {describe(v)}", hint=hint)]
 
         return check

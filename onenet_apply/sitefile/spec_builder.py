@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onenet_apply.model.spec import (
+    ACTIVE,
+    DEACTIVATED,
     NO_DESK_PHONE,
     CallCentre,
     CallParkGroup,
@@ -72,7 +74,7 @@ def build_spec(data: dict[str, Any], norm: Normalised) -> SiteSpec:
             mobile=Mobile(numbers[(*base, "mobile", "number")], mobile["contract"])
             if mobile
             else None,
-            status=u.get("status", "active"),
+            status=DEACTIVATED if u.get("status") == DEACTIVATED else ACTIVE,
             deactivation=Deactivation(
                 numbers[(*base, "deactivation", "transfer_to")], deactivation["caller"]
             )

@@ -24,6 +24,7 @@ from onenet_apply.model.numbering import NumberPool, default_extension, parse_po
 from onenet_apply.model.phone import InvalidNumber, known_region, parse_number
 from onenet_apply.model.spec import DEACTIVATED, SiteSpec
 from onenet_apply.model.vocabulary import GROUP_SECTIONS, GROUPS
+from onenet_apply.sitefile.catalogue_fields import catalogue_hint, value_at
 from onenet_apply.sitefile.cross_checks import CrossChecks
 from onenet_apply.sitefile.hints import did_you_mean
 from onenet_apply.sitefile.loader import LoadedFile, load_site_file
@@ -147,11 +148,18 @@ class _Validator:
             if any(path[: len(p)] == p for p in poisoned):
                 continue
             self.broken.add((*path, violation.missing) if violation.missing else path)
-            self.error(path, violation.message, violation.anchor, self._schema_hint(violation))
+            hint = self._schema_hint(violation, data)
+            self.error(path, violation.message, violation.anchor, hint)
 
-    def _schema_hint(self, violation: Violation) -> str | None:
-        raw = self.source.raw_scalar(violation.path) if violation.expected_string else None
-        return violation.hint if raw is None else f'write "{raw}" in quotes to keep it as written'
+    def _schema_hint(self, violation: Violation, data: dict[str, Any]) -> str | None:
+        path = violation.path
+        raw = self.source.raw_scalar(path) if violation.expected_string else None
+        if raw is not None:
+            return f'write "{raw}" in quotes to keep it as written'
+        if violation.hint is None and not violation.missing:  # a misspelt catalogue name
+            value = path[-1] if violation.anchor == "key" else value_at(data, path)
+            return catalogue_hint(path, value, self.catalogue)
+        return violation.hint
 
     # -- site --------------------------------------------------------------------
     def _site(self, data: dict[str, Any]) -> None:
