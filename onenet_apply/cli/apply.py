@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from onenet_apply.backends.base import Backend
     from onenet_apply.model.plan import Plan, Target
     from onenet_apply.model.spec import SiteSpec
+    from onenet_apply.multisite.outcome import SiteResult
     from onenet_apply.savedplan.plan_file import SavedPlan
-    from onenet_apply.sites.outcome import SiteResult
 
 
 @click.command("apply")
@@ -118,9 +118,7 @@ def apply_command(
     files = site_paths(sources) if document is None else [sources[0]]
     if document is None and len(files) > 1:
         sys.exit(_apply_site_files(run, files, backend, credentials_out, recipients, jobs))
-    from onenet_apply.sites.saved import is_multi_site
-
-    if document is not None and is_multi_site(document):
+    if document is not None and _several_sites(document):
         sys.exit(
             _apply_saved_sites(
                 run, sources[0], document, backend, credentials_out, recipients, all_or_nothing
@@ -259,8 +257,8 @@ def _apply_site_files(
 ) -> int:
     """Several site files: planned in parallel, applied one after another."""
     from onenet_apply.model.digest import spec_digest
+    from onenet_apply.multisite.applying import apply_sites, preview
     from onenet_apply.planning.planner import PlanOptions
-    from onenet_apply.sites.applying import apply_sites, preview
 
     site_backend = open_backend(backend, create=True)
     try:
@@ -298,8 +296,8 @@ def _apply_saved_sites(
 ) -> int:
     """A saved plan of several sites: each checked and applied on its own."""
     from onenet_apply.model.plan import PlanFileError
-    from onenet_apply.sites.applying import apply_saved_sites
-    from onenet_apply.sites.saved import SavedSite, read_sites, stale_or_tampered
+    from onenet_apply.multisite.applying import apply_saved_sites
+    from onenet_apply.multisite.saved import SavedSite, read_sites, stale_or_tampered
 
     try:
         sites = read_sites(source, document)
@@ -323,6 +321,12 @@ def _apply_saved_sites(
     finally:
         site_backend.close()
     return code
+
+
+def _several_sites(document: object) -> bool:
+    from onenet_apply.multisite.saved import is_multi_site  # loads the saved-plan reader
+
+    return is_multi_site(document)
 
 
 def _site_done(report: ApplyReport) -> int:

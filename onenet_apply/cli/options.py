@@ -72,7 +72,7 @@ jobs_option = click.option(
 
 def site_paths(paths: tuple[str, ...]) -> list[str]:
     """The site files PATHs name (a directory: its *.yaml/*.yml directly inside)."""
-    from onenet_apply.sites.discovery import SiteFilesError, site_files
+    from onenet_apply.multisite.discovery import SiteFilesError, site_files
 
     try:
         return site_files(paths)
@@ -81,6 +81,6 @@ def site_paths(paths: tuple[str, ...]) -> list[str]:
 
 
 def jobs_or_cores(jobs: int | None) -> int:
-    from onenet_apply.sites.runner import default_jobs
+    from onenet_apply.multisite.runner import default_jobs
 
     return jobs if jobs is not None else default_jobs()

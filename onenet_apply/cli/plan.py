@@ -80,7 +80,7 @@ def plan_command(
         _check_out(out)
     files = site_paths(paths)
     if len(files) > 1:
-        from onenet_apply.sites.plans import plan_sites
+        from onenet_apply.multisite.plans import plan_sites
 
         open_backend(backend).close()  # a missing sandbox: one error, not one per site
         options = PlanOptions(allow_delete, force, targets)

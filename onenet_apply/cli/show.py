@@ -14,9 +14,9 @@ from onenet_apply.cli.exits import EXIT_ERROR, EXIT_OK
 from onenet_apply.cli.options import format_option
 
 if TYPE_CHECKING:
+    from onenet_apply.multisite.outcome import SiteResult
+    from onenet_apply.multisite.saved import SavedSite
     from onenet_apply.savedplan.plan_file import SavedPlan
-    from onenet_apply.sites.outcome import SiteResult
-    from onenet_apply.sites.saved import SavedSite
 
 
 @click.command("show")
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 def show_command(plan_file: str, fmt: str) -> None:
     """Print a saved plan (onenet plan --out) again, without a backend."""
     from onenet_apply.model.plan import PlanFileError
+    from onenet_apply.multisite.saved import is_multi_site, read_sites
     from onenet_apply.savedplan.plan_file import read_document, saved_from_document
     from onenet_apply.savedplan.recognition import is_saved_plan
-    from onenet_apply.sites.saved import is_multi_site, read_sites
 
     if not is_saved_plan(plan_file):
         raise click.ClickException(f"{plan_file} is not a saved onenet plan (onenet plan --out)")
@@ -39,7 +39,7 @@ def show_command(plan_file: str, fmt: str) -> None:
         sites = read_sites(plan_file, document)
     except PlanFileError as e:
         raise click.ClickException(str(e)) from None
-    from onenet_apply.sites.report import PlanReport, report_problems
+    from onenet_apply.multisite.report import PlanReport, report_problems
 
     report = PlanReport(fmt, [lambda text: click.echo(text, nl=False)])
     for site in sites:
@@ -63,8 +63,8 @@ def render(saved: SavedPlan, fmt: str) -> str:
 
 
 def _result(site: SavedSite, fmt: str) -> SiteResult:
-    from onenet_apply.sites.outcome import ERROR, SiteResult
-    from onenet_apply.sites.planning import outcome_of
+    from onenet_apply.multisite.outcome import ERROR, SiteResult
+    from onenet_apply.multisite.planning import outcome_of
 
     if site.saved is None:
         return SiteResult(site.file, site.site, ERROR, error=site.error)

@@ -24,7 +24,7 @@ def validate(paths: tuple[str, ...], fmt: str, jobs: int | None) -> None:
     """Check site files offline: every problem of every file, with FILE:LINE:COL.
 
     PATH is a site file, or a directory: the *.yaml and *.yml files directly in it."""
-    from onenet_apply.sites.plans import validate_sites
+    from onenet_apply.multisite.plans import validate_sites
 
     sys.exit(validate_sites(site_paths(paths), fmt, jobs_or_cores(jobs)))
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -29,6 +31,8 @@ def ordered_map(function: Callable[[T], R], items: Iterable[T], jobs: int) -> It
     if jobs <= 1 or len(pending) <= 1:
         yield from map(function, pending)
         return
+    from concurrent.futures import ProcessPoolExecutor  # loads multiprocessing: only for jobs
+
     window: deque[Future[R]] = deque()
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(pending)))
     try:

@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING
 
 from onenet_apply.backends import open_backend
 from onenet_apply.backends.errors import BackendError
-from onenet_apply.planning.draft import PlanOptions
-from onenet_apply.sitefile.validate import Validation, validate_file
-from onenet_apply.sites.outcome import (
+from onenet_apply.multisite.checking import first_error, problems_of
+from onenet_apply.multisite.outcome import (
     CHANGES,
     ERROR,
     IN_SYNC,
     NEEDS_HUMAN,
-    VALID,
     Problems,
     SiteResult,
 )
+from onenet_apply.planning.draft import PlanOptions
+from onenet_apply.sitefile.validate import validate_file
 
 if TYPE_CHECKING:
     from onenet_apply.backends.base import Backend
@@ -35,27 +35,6 @@ class PlanTask:
     options: PlanOptions
     formats: tuple[str, ...]  # of text, markdown and json (the saved-plan document)
     colour: bool = False
-
-
-def problems_of(result: Validation) -> Problems:
-    """The site's problems, formatted once in the worker."""
-    from onenet_apply.sitefile.problems import Severity
-
-    lines = tuple((p.format(), p.severity is Severity.WARNING) for p in result.problems)
-    errors = sum(1 for p in result.problems if p.severity is Severity.ERROR) + result.dropped
-    dropped = f"{result.path}: ... and {result.dropped} more problems" if result.dropped else None
-    return Problems(lines, tuple(p.to_json() for p in result.problems), errors, dropped)
-
-
-def validate_site(path: str) -> SiteResult:
-    """`onenet validate` of one site file, offline."""
-    result = validate_file(path)
-    problems = problems_of(result)
-    if result.spec is None:
-        return SiteResult(path, None, ERROR, problems, _first_error(problems))
-    spec = result.spec
-    line = f"{result.path}: site {spec.site.id} is valid: {spec.summary()}"
-    return SiteResult(path, spec.site.id, VALID, problems, rendered={"text": line})
 
 
 def plan_site(task: PlanTask) -> SiteResult:
@@ -82,7 +61,7 @@ def _plan_on(backend: Backend, task: PlanTask) -> SiteResult:
         result = validate_file(task.path, catalogue)
         problems = problems_of(result)
         if result.spec is None:
-            return SiteResult(task.path, None, ERROR, problems, _first_error(problems))
+            return SiteResult(task.path, None, ERROR, problems, first_error(problems))
         spec = result.spec
         site = spec.site.id
         address_site(backend, site, spec.site.platform_id)
@@ -124,8 +103,3 @@ def _render(the_plan: Plan, spec: SiteSpec, task: PlanTask, fmt: str) -> str:
 
         return render_text(the_plan, click.style)
     return render_text(the_plan)
-
-
-def _first_error(problems: Problems) -> str:
-    errors = [line for line, warning in problems.lines if not warning]
-    return errors[0] if errors else "not a valid site file"

@@ -7,19 +7,22 @@ import contextlib
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import click
 
-from onenet_apply.planning.draft import PlanOptions
-from onenet_apply.sites.outcome import ERROR
-from onenet_apply.sites.planning import PlanTask, plan_site, validate_site
-from onenet_apply.sites.report import (
+from onenet_apply.multisite.checking import validate_site
+from onenet_apply.multisite.outcome import ERROR
+from onenet_apply.multisite.report import (
     PlanReport,
     one_site_per_file,
     plan_exit_code,
     report_problems,
 )
-from onenet_apply.sites.runner import ordered_map
+from onenet_apply.multisite.runner import ordered_map
+
+if TYPE_CHECKING:
+    from onenet_apply.planning.draft import PlanOptions
 
 Write = Callable[[str], None]
 
@@ -34,6 +37,8 @@ def plan_sites(
     jobs: int,
 ) -> int:
     """Plan every site; print (and with `out`, save as JSON) the report; the exit code."""
+    from onenet_apply.multisite.planning import PlanTask, plan_site
+
     formats = tuple(dict.fromkeys([fmt, *(["json"] if out else [])]))
     colour = fmt == "text" and sys.stdout.isatty()
     tasks = [PlanTask(path, backend, options, formats, colour) for path in files]

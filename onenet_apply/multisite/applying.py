@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 import click
 
 from onenet_apply.backends.errors import BackendError
+from onenet_apply.multisite.outcome import ERROR, SiteResult
+from onenet_apply.multisite.planning import PlanTask, plan_site
+from onenet_apply.multisite.report import report_problems
+from onenet_apply.multisite.runner import ordered_map
+from onenet_apply.multisite.saved import SavedSite
 from onenet_apply.planning.draft import PlanOptions
-from onenet_apply.sites.outcome import ERROR, SiteResult
-from onenet_apply.sites.planning import PlanTask, plan_site
-from onenet_apply.sites.report import report_problems
-from onenet_apply.sites.runner import ordered_map
-from onenet_apply.sites.saved import SavedSite
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 3, 4
 WORDS = {EXIT_OK: "done", EXIT_PENDING: "with deferred work", EXIT_BLOCKED: "needing a human"}

@@ -10,7 +10,14 @@ from typing import Any
 
 import click
 
-from onenet_apply.sites.outcome import CHANGES, ERROR, IN_SYNC, NEEDS_HUMAN, OUTCOMES, SiteResult
+from onenet_apply.multisite.outcome import (
+    CHANGES,
+    ERROR,
+    IN_SYNC,
+    NEEDS_HUMAN,
+    OUTCOMES,
+    SiteResult,
+)
 
 FORMAT_VERSION = 3  # a saved plan of several sites: each site's own plan inside
 WORDS = {IN_SYNC: "in sync", CHANGES: "with changes", NEEDS_HUMAN: "needing a human"}

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from onenet_apply.model.plan import PlanFileError
+from onenet_apply.multisite.report import FORMAT_VERSION
 from onenet_apply.savedplan.plan_file import SavedPlan, saved_from_document
-from onenet_apply.sites.report import FORMAT_VERSION
 
 
 @dataclass(frozen=True, slots=True)
