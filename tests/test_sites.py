@@ -195,7 +195,7 @@ def test_a_tampered_site_of_a_saved_plan_is_refused_alone(onenet, workdir: Path)
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
 def test_show_renders_a_saved_plan_without_a_backend(onenet, workdir: Path, fmt: str) -> None:
     small_sites(workdir)
-    planned = onenet("plan", "sites", "--format", fmt, "--out", "plan.json")
+    planned = onenet("plan", "sites", "--format", fmt, "--out", "plan.json", "--jobs", "1")
     assert planned.code == 0
     (workdir / ".onenet" / "sandbox.db").unlink()  # no backend needed
     shown = onenet("show", "plan.json", "--format", fmt)
@@ -203,3 +203,45 @@ def test_show_renders_a_saved_plan_without_a_backend(onenet, workdir: Path, fmt:
     single = onenet("plan", "sites/site-000.yaml", "--format", fmt, "--backend", "sandbox:x.db")
     assert single.code == 1  # sandbox missing: show needs none
     assert onenet("show", "sites/site-000.yaml").code == 1
+
+
+def test_a_site_saved_with_an_error_is_reported_again_and_the_others_applied(
+    onenet, workdir: Path
+) -> None:
+    ids = small_sites(workdir, 2)
+    (workdir / "sites" / "zz-broken.yaml").write_text(BROKEN)
+    planned = onenet("plan", "sites", "--out", "plan.json", "--jobs", "1")
+    assert planned.code == 1
+    assert "3 sites: 2 with changes, 1 error" in planned.out
+    shown = onenet("show", "plan.json", "--format", "markdown")
+    assert shown.code == 1
+    assert "### onenet plan: `sites/zz-broken.yaml`: error" in shown.out
+    assert "| `?` | `sites/zz-broken.yaml` | error |" in shown.out
+    applied = onenet("apply", "plan.json", "--yes")
+    assert applied.code == 1
+    assert "site sites/zz-broken.yaml was not planned: sites/zz-broken.yaml:7:3" in applied.err
+    assert all(len(state(workdir, site).users) == 6 for site in ids)
+
+
+def test_a_stale_plan_of_one_site_is_refused_before_it_is_printed(onenet, workdir: Path) -> None:
+    ids = _stale_setup(onenet, workdir)
+    assert onenet("plan", f"sites/{ids[1]}.yaml", "--out", "one.json").code == 0
+    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    backend.execute(ids[1], act(Kind.UPDATE_PROFILE, "user", "u1", first_name="Again"))
+    backend.close()
+    result = onenet("apply", "one.json", "--yes")
+    assert result.code == 1 and "stale plan" in result.err
+    assert result.out == ""  # refused first: no plan printed
+
+
+def test_a_site_the_planner_refuses_is_an_error_and_the_others_go_on(onenet, workdir: Path) -> None:
+    small_sites(workdir, 2)
+    (workdir / "sites" / "site-001.yaml").write_text("".join(generate(7, 10, site_id="site-001")))
+    for jobs in ("1", "2"):
+        result = onenet("plan", "sites", "--target", "user/u6", "--jobs", jobs)
+        assert result.code == 1
+        assert "no such object in the site file or on the backend" in result.err
+        assert "2 sites: 1 with changes, 1 error" in result.out
+    applied = onenet("apply", "sites", "--yes", "--target", "user/u6", "--jobs", "1")
+    assert applied.code == 1
+    assert "2 sites: 1 done, 1 failed (site site-000 (sites/site-000.yaml))" in applied.err
