@@ -259,6 +259,7 @@ def _apply_site_files(
     from onenet_apply.model.digest import spec_digest
     from onenet_apply.multisite.applying import apply_sites, preview
     from onenet_apply.planning.planner import PlanOptions
+    from onenet_apply.sitefile.validate import validate_file
 
     site_backend = open_backend(backend, create=True)
     try:
@@ -271,8 +272,9 @@ def _apply_site_files(
         with open_sink(None, credentials_out, recipients) as sink:
 
             def apply_one(result: SiteResult) -> int:
-                spec = _valid_spec(result.file, site_backend)
-                if spec_digest(spec) != result.spec_digest:
+                """Its file read again (its problems were reported with its plan)."""
+                spec = validate_file(result.file, site_backend.catalogue()).spec
+                if spec is None or spec_digest(spec) != result.spec_digest:
                     raise click.ClickException(
                         f"{result.file} changed while this apply ran; apply it again"
                     )
