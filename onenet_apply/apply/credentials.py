@@ -96,9 +96,11 @@ def _cell_problem(column: str, cell: str) -> str | None:
     return None
 
 
-def default_name(site: str, now: float | None = None, suffix: str = ".csv") -> str:
+def default_name(site: str | None, now: float | None = None, suffix: str = ".csv") -> str:
+    """`onenet-credentials-SITE-TIME.csv`; of a run over several sites (`site` None),
+    `onenet-credentials-TIME.csv`, its rows naming their sites."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-    return f"onenet-credentials-{site}-{stamp}{suffix}"
+    return f"onenet-credentials-{site + '-' if site else ''}{stamp}{suffix}"
 
 
 class CredentialsSink:
@@ -113,7 +115,7 @@ class CredentialsSink:
 
     def __init__(
         self,
-        site: str,
+        site: str | None,
         path: str | os.PathLike[str] | None = None,
         directory: str | os.PathLike[str] = ".",
     ) -> None:

@@ -46,7 +46,7 @@ class SealedCredentialsSink(CredentialsSink):
 
     def __init__(
         self,
-        site: str,
+        site: str | None,
         recipients: Sequence[object],
         path: str | os.PathLike[str] | None = None,
         directory: str | os.PathLike[str] = ".",

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import sys
-import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import click
 
 from onenet_apply.backends import open_backend
-from onenet_apply.cli.completion import complete_site_files
-from onenet_apply.cli.confirm import confirm, yes_option
-from onenet_apply.cli.exits import (
-    BLOCKED_ONLY,
-    EXIT_BLOCKED,
-    EXIT_ERROR,
-    EXIT_OK,
-    EXIT_PENDING,
+from onenet_apply.cli.apply_report import (
+    ApplyProgress,
+    apply_line,
+    confirm,
+    credentials_note,
+    site_exit,
+    summarise,
 )
+from onenet_apply.cli.completion import complete_site_files
+from onenet_apply.cli.confirm import yes_option
+from onenet_apply.cli.exits import EXIT_ERROR
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
-from onenet_apply.cli.options import backend_option, state_option, target_option
+from onenet_apply.cli.options import (
+    backend_option,
+    jobs_option,
+    jobs_or_cores,
+    site_paths,
+    state_option,
+    target_option,
+)
 from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_options
 from onenet_apply.cli.validate import report_problems
 
@@ -29,13 +38,20 @@ if TYPE_CHECKING:
     from onenet_apply.apply.applier import ApplyReport
     from onenet_apply.apply.credentials import CredentialsSink
     from onenet_apply.backends.base import Backend
-    from onenet_apply.model.plan import Action, Plan, Target
+    from onenet_apply.model.plan import Plan, Target
     from onenet_apply.model.spec import SiteSpec
+    from onenet_apply.multisite.outcome import SiteResult
     from onenet_apply.savedplan.plan_file import SavedPlan
 
 
 @click.command("apply")
-@click.argument("source", metavar="SITE_FILE|PLAN_FILE", shell_complete=complete_site_files)
+@click.argument(
+    "sources",
+    nargs=-1,
+    required=True,
+    metavar="PATH...|PLAN_FILE",
+    shell_complete=complete_site_files,
+)
 @backend_option
 @yes_option("Apply without asking (needed without a terminal).")
 @click.option("--allow-delete", is_flag=True, help="Allow deletions.")
@@ -45,8 +61,9 @@ if TYPE_CHECKING:
     type=OUT_FILE,
     metavar="CSV_FILE",
     help="Write issued login details here (must not exist). Default: a new "
-    "onenet-credentials-SITE-TIME.csv (.csv.age, encrypted to recipients) in the current "
-    "directory. Refused where git would pick it up (in a work tree, not ignored).",
+    "onenet-credentials-SITE-TIME.csv (of several sites: onenet-credentials-TIME.csv; "
+    ".csv.age, encrypted to recipients) in the current directory. Refused where git "
+    "would pick it up (in a work tree, not ignored).",
 )
 @recipient_options
 @click.option(
@@ -66,8 +83,15 @@ if TYPE_CHECKING:
 )
 @state_option
 @target_option
+@jobs_option
+@click.option(
+    "--all-or-nothing",
+    is_flag=True,
+    help="With a saved plan of several sites: refuse it whole, before anything changes, "
+    "if any site is stale or tampered (default: refuse only those).",
+)
 def apply_command(
-    source: str,
+    sources: tuple[str, ...],
     backend: str | None,
     yes: bool,
     allow_delete: bool,
@@ -79,124 +103,270 @@ def apply_command(
     lock_timeout: float,
     state: str | None,
     targets: tuple[Target, ...],
+    jobs: int | None,
+    all_or_nothing: bool,
 ) -> None:
-    """Carry out a site file's plan (or a saved plan) against the backend."""
-    # the stages, loaded when the command runs (see cli/validate.py)
-    from onenet_apply.apply.applier import GatedError, apply_saved, apply_site
-    from onenet_apply.apply.credentials import CredentialsFileError
-    from onenet_apply.backends.base import address_site
-    from onenet_apply.cli.state import SharedState, open_shared_state
-    from onenet_apply.model.plan import PlanFileError
-    from onenet_apply.planning.ordering import PlanError
-    from onenet_apply.planning.planner import PlanOptions
-    from onenet_apply.planning.render import render_text
+    """Carry out the site files' plans (or a saved plan) against the backend.
 
+    PATH is a site file, or a directory: the *.yaml and *.yml files directly in it.
+    Several sites are planned at once (--jobs), then applied one after another."""
     recipients = read_recipients(recipient_keys, recipient_files, credentials_out)
-    saved = _read_saved_plan(source)
-    if saved is not None and (allow_delete or force):
+    document = _saved_document(sources)
+    if document is not None and (allow_delete or force):
         raise click.ClickException(
             "--allow-delete and --force go with a site file; a saved plan keeps the options "
             "it was made with (make it again with onenet plan --allow-delete/--force --out)"
         )
-    if saved is not None and targets:
+    if document is not None and targets:
         raise click.ClickException(
             "--target goes with a site file; a saved plan keeps the targets it was made "
             "with (make it again with onenet plan --target --out)"
         )
+    run = SiteApply(yes, allow_delete, force, targets, wait_activation, lock_timeout, state)
+    files = site_paths(sources) if document is None else [sources[0]]
+    if document is None and len(files) > 1:
+        sys.exit(_apply_site_files(run, files, backend, credentials_out, recipients, jobs))
+    if document is not None and _several_sites(document):
+        sys.exit(
+            _apply_saved_sites(
+                run, sources[0], document, backend, credentials_out, recipients, all_or_nothing
+            )
+        )
+    source = files[0]
+    saved = None if document is None else _saved_plan(source, document)
     site_backend = open_backend(backend, create=saved is None)  # a plan needs its site
-
-    def approve(the_plan: Plan) -> bool:
-        """Show the plan made under the lock; ask for it on a terminal."""
-        click.echo(render_text(the_plan, click.style), nl=False)
-        if the_plan.gated:
-            raise GatedError(the_plan.gated)
-        if not the_plan.ready:
-            return bool(wait_activation)
-        if sink is not None and any(a.issues_login_details for a in the_plan.ready):
-            sink.check_place()  # refused here, before anything is applied
-        _confirm(yes, len(the_plan.ready))
-        return True
-
     sink: CredentialsSink | None = None
-    shared: SharedState | None = None
     try:
         spec = (
             _valid_spec(source, site_backend)
             if saved is None
             else _valid_saved(source, saved, site_backend)
         )
-        address_site(site_backend, spec.site.id, spec.site.platform_id)
-        site = spec.site.id
-        shared = open_shared_state(
-            state, site_backend, kind="apply", command=COMMAND, site_id=site, source_file=source
-        )
-        along = {"locks": shared.locks, "ledger": shared.ledger} if shared else {}
-        sink = open_sink(site, credentials_out, recipients)
+        sink = open_sink(spec.site.id, credentials_out, recipients)
         with sink:
+            report = run.one(site_backend, source, spec, saved, sink)
+    finally:
+        site_backend.close()
+    sys.exit(summarise(report, sink))
+
+
+@dataclass(frozen=True)
+class SiteApply:
+    """How each site of this run is applied: the command's options."""
+
+    yes: bool
+    allow_delete: bool
+    force: bool
+    targets: tuple[Target, ...]
+    wait_activation: float
+    lock_timeout: float
+    state: str | None
+
+    def one(
+        self,
+        site_backend: Backend,
+        source: str,
+        spec: SiteSpec,
+        saved: SavedPlan | None,
+        sink: CredentialsSink,
+    ) -> ApplyReport:
+        """Apply one site under its lock; an expected failure is a ClickException."""
+        from onenet_apply.apply.applier import GatedError, apply_saved, apply_site
+        from onenet_apply.apply.credentials import CredentialsFileError
+        from onenet_apply.backends.base import address_site
+        from onenet_apply.cli.state import SharedState, open_shared_state
+        from onenet_apply.model.plan import PlanFileError
+        from onenet_apply.planning.ordering import PlanError
+        from onenet_apply.planning.planner import PlanOptions
+        from onenet_apply.planning.render import render_text
+
+        def approve(the_plan: Plan) -> bool:
+            """Show the plan made under the lock; ask for it on a terminal."""
+            click.echo(render_text(the_plan, click.style), nl=False)
+            if the_plan.gated:
+                raise GatedError(the_plan.gated)
+            if not the_plan.ready:
+                return bool(self.wait_activation)
+            if any(a.issues_login_details for a in the_plan.ready):
+                sink.check_place()  # refused here, before anything is applied
+            confirm(self.yes, len(the_plan.ready))
+            return True
+
+        shared: SharedState | None = None
+        try:
+            address_site(site_backend, spec.site.id, spec.site.platform_id)
+            site = spec.site.id
+            shared = open_shared_state(
+                self.state,
+                site_backend,
+                kind="apply",
+                command=COMMAND,
+                site_id=site,
+                source_file=source,
+            )
+            along = {"locks": shared.locks, "ledger": shared.ledger} if shared else {}
             progress = ApplyProgress(sys.stderr.isatty())
             if saved is None:
-                report = apply_site(
+                return apply_site(
                     site_backend,
                     spec,
-                    PlanOptions(allow_delete, force, targets),
+                    PlanOptions(self.allow_delete, self.force, self.targets),
                     sink,
-                    lock_timeout=lock_timeout,
-                    wait_activation=wait_activation,
+                    lock_timeout=self.lock_timeout,
+                    wait_activation=self.wait_activation,
                     progress=progress,
                     approve=approve,
                     **along,
                 )
-            else:
-                from onenet_apply.savedplan.saved_check import StalePlanError
+            from onenet_apply.savedplan.saved_check import StalePlanError
 
-                try:
-                    report = apply_saved(
-                        site_backend,
-                        saved,
-                        sink,
-                        lock_timeout=lock_timeout,
-                        progress=progress,
-                        approve=approve,
-                        **along,
+            try:
+                report = apply_saved(
+                    site_backend,
+                    saved,
+                    sink,
+                    lock_timeout=self.lock_timeout,
+                    progress=progress,
+                    approve=approve,
+                    **along,
+                )
+            except StalePlanError as e:
+                raise click.ClickException(str(e)) from None
+            _note_unreviewed(report)
+            return report
+        except (GatedError, PlanError) as e:
+            raise click.ClickException(str(e)) from None
+        except PlanFileError as e:  # tampered: the actions disagree with the plan's own content
+            raise click.ClickException(f"{source}: {e}") from None
+        except CredentialsFileError as e:  # the platform committed nothing it could not record
+            raise click.ClickException(
+                f"{e}; actions whose login details could not be written were not applied"
+            ) from None
+        except KeyboardInterrupt:  # committed batches stay: say where their login details are
+            if sink.written:
+                click.echo(
+                    f"Interrupted after writing {sink.written} desk phone login details to "
+                    f"{sink.path}; keep it safe, it is written nowhere else.",
+                    err=True,
+                )
+            raise
+        finally:
+            if shared is not None:
+                shared.close()
+
+
+def _apply_site_files(
+    run: SiteApply,
+    files: list[str],
+    backend: str | None,
+    credentials_out: str | None,
+    recipients: list[object],
+    jobs: int | None,
+) -> int:
+    """Several site files: planned in parallel, applied one after another."""
+    from onenet_apply.model.digest import spec_digest
+    from onenet_apply.multisite.applying import apply_sites, preview
+    from onenet_apply.planning.planner import PlanOptions
+    from onenet_apply.sitefile.validate import validate_file
+
+    site_backend = open_backend(backend, create=True)
+    try:
+        results = preview(
+            files,
+            backend,
+            PlanOptions(run.allow_delete, run.force, run.targets),
+            jobs_or_cores(jobs),
+        )
+        with open_sink(None, credentials_out, recipients) as sink:
+
+            def apply_one(result: SiteResult) -> int:
+                """Its file read again (its problems were reported with its plan)."""
+                spec = validate_file(result.file, site_backend.catalogue()).spec
+                if spec is None or spec_digest(spec) != result.spec_digest:
+                    raise click.ClickException(
+                        f"{result.file} changed while this apply ran; apply it again"
                     )
-                except StalePlanError as e:
-                    raise click.ClickException(str(e)) from None
-                _note_unreviewed(report)
-    except (GatedError, PlanError) as e:
-        raise click.ClickException(str(e)) from None
-    except PlanFileError as e:  # tampered: the actions disagree with the plan's own content
-        raise click.ClickException(f"{source}: {e}") from None
-    except CredentialsFileError as e:  # the platform committed nothing it could not record
-        raise click.ClickException(
-            f"{e}; actions whose login details could not be written were not applied"
-        ) from None
-    except KeyboardInterrupt:  # committed batches stay: say where their login details are
-        if sink is not None and sink.written:
-            click.echo(
-                f"Interrupted after writing {sink.written} desk phone login details to "
-                f"{sink.path}; keep it safe, it is written nowhere else.",
-                err=True,
-            )
-        raise
+                return _site_done(run.one(site_backend, result.file, spec, None, sink))
+
+            code = apply_sites(results, apply_one)
+            credentials_note(sink)
     finally:
         site_backend.close()
-        if shared is not None:
-            shared.close()
-    sys.exit(_summarise(report, sink))
+    return code
 
 
-def _read_saved_plan(source: str) -> SavedPlan | None:
-    """A file that starts like a saved plan is one, whatever its name; anything else
-    is read as a site file (a site file in JSON syntax included)."""
+def _apply_saved_sites(
+    run: SiteApply,
+    source: str,
+    document: object,
+    backend: str | None,
+    credentials_out: str | None,
+    recipients: list[object],
+    all_or_nothing: bool,
+) -> int:
+    """A saved plan of several sites: each checked and applied on its own."""
+    from onenet_apply.model.plan import PlanFileError
+    from onenet_apply.multisite.applying import apply_saved_sites
+    from onenet_apply.multisite.saved import SavedSite, read_sites, stale_or_tampered
+
+    try:
+        sites = read_sites(source, document)
+    except PlanFileError as e:
+        raise click.ClickException(str(e)) from None
+    site_backend = open_backend(backend)
+    try:
+        with open_sink(None, credentials_out, recipients) as sink:
+
+            def apply_one(site: SavedSite) -> int:
+                assert site.saved is not None
+                spec = _valid_saved(source, site.saved, site_backend)
+                return _site_done(run.one(site_backend, source, spec, site.saved, sink))
+
+            def precheck(site: SavedSite) -> str | None:
+                assert site.saved is not None
+                return stale_or_tampered(site_backend, site.saved)
+
+            code = apply_saved_sites(sites, apply_one, precheck if all_or_nothing else None)
+            credentials_note(sink)
+    finally:
+        site_backend.close()
+    return code
+
+
+def _several_sites(document: object) -> bool:
+    from onenet_apply.multisite.saved import is_multi_site  # loads the saved-plan reader
+
+    return is_multi_site(document)
+
+
+def _site_done(report: ApplyReport) -> int:
+    """One site of several applied: its apply line and exit code."""
+    apply_line(report)
+    return site_exit(report)
+
+
+def _saved_document(sources: tuple[str, ...]) -> object | None:
+    """The parsed saved plan when the one source is one, whatever its name; anything
+    else is read as site files (a site file in JSON syntax included)."""
     from onenet_apply.model.plan import PlanFileError
     from onenet_apply.savedplan.recognition import is_saved_plan
 
-    if not is_saved_plan(source):
+    if len(sources) != 1 or not is_saved_plan(sources[0]):
         return None
-    from onenet_apply.savedplan.plan_file import read_saved_plan
+    from onenet_apply.savedplan.plan_file import read_document
 
     try:
-        return read_saved_plan(source)
+        return read_document(sources[0])
+    except PlanFileError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _saved_plan(source: str, document: object) -> SavedPlan:
+    from onenet_apply.model.plan import PlanFileError
+    from onenet_apply.savedplan.plan_file import saved_from_document
+
+    try:
+        return saved_from_document(document, source)
     except PlanFileError as e:
         raise click.ClickException(str(e)) from None
 
@@ -233,56 +403,3 @@ def _valid_spec(path: str, backend: Backend) -> SiteSpec:
     if result.spec is None:
         sys.exit(EXIT_ERROR)
     return result.spec
-
-
-def _confirm(yes: bool, count: int) -> None:
-    confirm(yes, f"Apply {count} action{'s' if count != 1 else ''}?", "apply", "nothing applied")
-
-
-class ApplyProgress:
-    """Progress on stderr: every action on a terminal; in a log (CI), a count every
-    `every` seconds, so a long apply shows it is alive without a line per action."""
-
-    def __init__(self, interactive: bool, every: float = 10.0) -> None:
-        self.interactive = interactive
-        self.every = every
-        self.last = time.monotonic()
-
-    def __call__(self, index: int, total: int, action: Action) -> None:
-        if self.interactive:
-            click.echo(f"[{index}/{total}] {action.id}", err=True)
-            return
-        now = time.monotonic()
-        if now - self.last >= self.every and index < total:
-            self.last = now
-            click.echo(f"Applied {index} of {total} actions ({index * 100 // total}%)...", err=True)
-
-
-def _summarise(report: ApplyReport, sink: CredentialsSink) -> int:
-    from onenet_apply.model.plan import Status
-
-    last = report.last_plan
-    counts = last.counts() if last else {}
-    click.echo(
-        f"Apply: {len(report.applied)} applied, {counts.get('deferred', 0)} deferred, "
-        f"{counts.get('blocked', 0)} blocked, {counts.get('gated', 0)} gated, "
-        f"{len(report.failed)} failed.",
-        err=True,
-    )
-    for action_id, why in report.failed:
-        click.secho(f"Failed: {action_id}: {why}", fg="red", err=True)
-    if sink.written:
-        click.echo(
-            f"Wrote {sink.written} desk phone login detail"
-            f"{'s' if sink.written != 1 else ''} to {sink.path}; keep it safe, it is "
-            "written nowhere else.",
-            err=True,
-        )
-    if report.failed:
-        return EXIT_ERROR
-    if report.remaining(Status.DEFERRED):
-        return EXIT_PENDING
-    if report.remaining(Status.BLOCKED):
-        click.echo(BLOCKED_ONLY, err=True)
-        return EXIT_BLOCKED
-    return EXIT_OK

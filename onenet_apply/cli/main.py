@@ -30,6 +30,7 @@ COMMANDS = {
     "sandbox": "onenet_apply.cli.sandbox:sandbox",
     "credentials": "onenet_apply.cli.credentials:credentials",
     "history": "onenet_apply.cli.history:history_command",
+    "show": "onenet_apply.cli.show:show_command",
     "unlock": "onenet_apply.cli.unlock:unlock_command",
 }
 

@@ -69,3 +69,28 @@ target_option = click.option(
     "need (a swap partner, the holder of a number it takes); repeatable. The plan is "
     "partial and says what it pulled in and why.",
 )
+jobs_option = click.option(
+    "--jobs",
+    "jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Sites validated and planned at once, each in a process of its own "
+    "(default: the number of cores).",
+)
+
+
+def site_paths(paths: tuple[str, ...]) -> list[str]:
+    """The site files PATHs name (a directory: its *.yaml/*.yml directly inside)."""
+    from onenet_apply.multisite.discovery import SiteFilesError, site_files
+
+    try:
+        return site_files(paths)
+    except SiteFilesError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def jobs_or_cores(jobs: int | None) -> int:
+    from onenet_apply.multisite.runner import default_jobs
+
+    return jobs if jobs is not None else default_jobs()

@@ -17,7 +17,14 @@ from onenet_apply.cli.exits import (
     EXIT_OK,
 )
 from onenet_apply.cli.option_types import OUT_FILE, unwritable_target
-from onenet_apply.cli.options import backend_option, format_option, target_option
+from onenet_apply.cli.options import (
+    backend_option,
+    format_option,
+    jobs_option,
+    jobs_or_cores,
+    site_paths,
+    target_option,
+)
 from onenet_apply.cli.validate import report_problems
 
 if TYPE_CHECKING:
@@ -27,7 +34,9 @@ if TYPE_CHECKING:
 
 
 @click.command("plan")
-@click.argument("site_file", metavar="SITE_FILE", shell_complete=complete_site_files)
+@click.argument(
+    "paths", nargs=-1, required=True, metavar="PATH...", shell_complete=complete_site_files
+)
 @backend_option
 @click.option(
     "--out",
@@ -46,8 +55,9 @@ if TYPE_CHECKING:
 @click.option("--allow-delete", is_flag=True, help="Plan deletions as ready, not gated.")
 @click.option("--force", is_flag=True, help="Lift the policy.max_change_percent gate.")
 @target_option
+@jobs_option
 def plan_command(
-    site_file: str,
+    paths: tuple[str, ...],
     backend: str | None,
     out: str | None,
     fmt: str,
@@ -55,8 +65,12 @@ def plan_command(
     allow_delete: bool,
     force: bool,
     targets: tuple[Target, ...],
+    jobs: int | None,
 ) -> None:
-    """Show what applying SITE_FILE would change, in the order it would run."""
+    """Show what applying the site files would change, in the order it would run.
+
+    PATH is a site file, or a directory: the *.yaml and *.yml files directly in it.
+    Several sites are planned at once (--jobs), each in a section of its own."""
     # the stages, loaded when the command runs (see cli/validate.py)
     from onenet_apply.backends.base import address_site
     from onenet_apply.planning.ordering import PlanError
@@ -67,6 +81,16 @@ def plan_command(
 
     if out is not None:  # before planning: never a whole plan, then the error
         _check_out(out)
+    files = site_paths(paths)
+    if len(files) > 1:
+        from onenet_apply.multisite.plans import plan_sites
+
+        open_backend(backend).close()  # a missing sandbox: one error, not one per site
+        options = PlanOptions(allow_delete, force, targets)
+        sys.exit(
+            plan_sites(files, backend, options, fmt, out, detailed_exitcode, jobs_or_cores(jobs))
+        )
+    site_file = files[0]
     site_backend = open_backend(backend)
     try:
         catalogue = site_backend.catalogue()

@@ -63,8 +63,11 @@ def read_recipients(
         raise click.ClickException(str(e)) from None
 
 
-def open_sink(site: str, credentials_out: str | None, recipients: list[object]) -> CredentialsSink:
-    """The credentials sink: encrypted when there are recipients."""
+def open_sink(
+    site: str | None, credentials_out: str | None, recipients: list[object]
+) -> CredentialsSink:
+    """The credentials sink: encrypted when there are recipients (`site` None: of
+    several sites)."""
     from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
 
     try:

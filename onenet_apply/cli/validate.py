@@ -11,11 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from onenet_apply.cli.completion import complete_site_files
-from onenet_apply.cli.exits import (
-    EXIT_ERROR,
-    EXIT_OK,
-)
-from onenet_apply.cli.options import format_option
+from onenet_apply.cli.options import format_option, jobs_option, jobs_or_cores, site_paths
 
 if TYPE_CHECKING:
     from onenet_apply.sitefile.validate import Validation
@@ -23,32 +19,17 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument(
-    "site_files",
-    nargs=-1,
-    required=True,
-    metavar="SITE_FILE...",
-    shell_complete=complete_site_files,
+    "paths", nargs=-1, required=True, metavar="PATH...", shell_complete=complete_site_files
 )
 @format_option("json prints every problem as one JSON list on stdout.")
-def validate(site_files: tuple[str, ...], fmt: str) -> None:
-    """Check site files offline: every problem of every file, with FILE:LINE:COL."""
-    from onenet_apply.sitefile.validate import validate_file
+@jobs_option
+def validate(paths: tuple[str, ...], fmt: str, jobs: int | None) -> None:
+    """Check site files offline: every problem of every file, with FILE:LINE:COL.
 
-    results = [validate_file(path) for path in site_files]
-    failed = [r for r in results if not r.ok]
-    if fmt == "json":
-        import json
+    PATH is a site file, or a directory: the *.yaml and *.yml files directly in it."""
+    from onenet_apply.multisite.plans import validate_sites
 
-        problems = [p for r in results for p in r.problems]
-        click.echo(json.dumps([p.to_json() for p in problems], indent=2, ensure_ascii=False))
-    else:
-        report_problems(results)
-        for result in results:
-            if result.spec is not None:
-                click.echo(
-                    f"{result.path}: site {result.spec.site.id} is valid: {result.spec.summary()}"
-                )
-    sys.exit(EXIT_ERROR if failed else EXIT_OK)
+    sys.exit(validate_sites(site_paths(paths), fmt, jobs_or_cores(jobs)))
 
 
 def report_problems(results: list[Validation]) -> None:

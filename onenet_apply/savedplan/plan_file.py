@@ -67,6 +67,11 @@ def render(plan: Plan, spec: SiteSpec, options: PlanOptions) -> str:
 
 def read_saved_plan(path: str) -> SavedPlan:
     """Read and check a saved plan; PlanFileError (or TamperedPlanError) says why not."""
+    return saved_from_document(read_document(path), path)
+
+
+def read_document(path: str) -> Any:
+    """A plan file's JSON, read bounded; PlanFileError says why it cannot be."""
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_PLAN_BYTES + 1)
@@ -82,7 +87,6 @@ def read_saved_plan(path: str) -> SavedPlan:
             parse_int=_int,
             parse_float=_float,
         )
-        return saved_from_document(parsed, path)
     except UnicodeDecodeError as e:
         raise PlanFileError(f"{path}: not UTF-8 text (byte {e.start})") from None
     except json.JSONDecodeError as e:
@@ -91,6 +95,7 @@ def read_saved_plan(path: str) -> SavedPlan:
         raise PlanFileError(f"{path}: nested too deeply to be a saved plan") from None
     except _BadJson as e:
         raise PlanFileError(f"{path}: {e}") from None
+    return parsed
 
 
 def saved_from_document(parsed: Any, path: str) -> SavedPlan:

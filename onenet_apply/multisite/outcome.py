@@ -1,0 +1,40 @@
+"""One site's result in a run over many: what the worker sends back to the parent.
+
+Small on purpose: the rendered plan and counts, never the site's spec or state, so
+the parent of a run over hundreds of sites holds only what it prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+IN_SYNC, CHANGES, NEEDS_HUMAN, ERROR = "in_sync", "changes", "needs_human", "error"
+VALID = "valid"  # validate's outcome for a site without errors
+OUTCOMES = (IN_SYNC, CHANGES, NEEDS_HUMAN, ERROR)
+
+
+@dataclass(frozen=True, slots=True)
+class Problems:
+    """A site file's problems as `onenet validate` prints them: (line, is a warning)."""
+
+    lines: tuple[tuple[str, bool], ...] = ()
+    as_json: tuple[dict[str, Any], ...] = ()
+    errors: int = 0  # errors, dropped ones included
+    dropped_line: str | None = None  # "FILE: ... and N more problems"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteResult:
+    file: str
+    site: str | None  # None when the file could not be read as a site
+    outcome: str
+    problems: Problems = field(default_factory=Problems)
+    error: str | None = None  # the error in one line (outcome error)
+    rendered: dict[str, str] = field(default_factory=dict)  # format -> the plan so
+    # (json: its saved-plan document); validate: {"text": the "is valid" line}
+    counts: dict[str, int] = field(default_factory=dict)
+    spec_digest: str | None = None
+
+    def failed(self, error: str) -> SiteResult:
+        """This site as an error (another file holds the same site, say)."""
+        return SiteResult(self.file, self.site, ERROR, self.problems, error)

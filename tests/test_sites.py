@@ -1,0 +1,248 @@
+"""Many sites in one run, through the real CLI: a directory of site files validated,
+planned and applied in parallel worker processes, a section per site and a grand
+summary, one broken site reported with FILE:LINE:COL while the others proceed,
+combined exit codes, saved plans of several sites (a stale site refused alone, or
+everything with --all-or-nothing), `onenet show` and the nightly drift check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.sitegen import generate
+from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.model.plan import Kind
+from tests.sandbox_kit import act
+
+BROKEN = "version: 1\nsite:\n  id: broken\n  name: Broken\n  country: DE\nusers:\n  anna: {frist_name: Anna}\n"
+
+
+def write_sites(directory: Path, count: int, users: int, groups: int = 0) -> list[str]:
+    directory.mkdir(exist_ok=True)
+    ids = []
+    for n in range(count):
+        site = f"site-{n:03d}"
+        (directory / f"{site}.yaml").write_text("".join(generate(users, groups, site_id=site)))
+        ids.append(site)
+    return ids
+
+
+def state(workdir: Path, site: str):
+    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    try:
+        return backend.read_state(site)
+    finally:
+        backend.close()
+
+
+def test_fifty_sites_of_200_users_validated_planned_and_applied_in_parallel(
+    onenet, workdir: Path
+) -> None:
+    sites = workdir / "sites"
+    ids = write_sites(sites, 50, 200, 10)
+    (sites / "zz-broken.yaml").write_text(BROKEN)
+    (sites / ".hidden.yaml").write_text(BROKEN)  # hidden files are skipped
+    (sites / "notes.txt").write_text("not a site")
+
+    checked = onenet("validate", "sites", "--jobs", "2")
+    assert checked.code == 1
+    assert checked.out.count(" is valid: 200 users") == 50
+    assert "sites/zz-broken.yaml:7:10: users.anna.frist_name: unknown key" in checked.err
+    assert "errors in 1 of 51 files" in checked.err
+
+    planned = onenet("plan", "sites", "--jobs", "2", "--format", "json", "--detailed-exitcode")
+    assert planned.code == 1, planned.err  # an error outweighs the changes
+    document = json.loads(planned.out)
+    assert [s["id"] for s in document["sites"]] == [*ids, None]  # in input order
+    assert document["summary"] == {
+        "sites": 51,
+        "in_sync": 0,
+        "changes": 50,
+        "needs_human": 0,
+        "error": 1,
+    }
+    broken = document["sites"][-1]
+    assert broken["outcome"] == "error" and broken["file"] == "sites/zz-broken.yaml"
+    assert broken["problems"][0]["line"] == 7
+
+    applied = onenet(
+        "apply", "sites", "--yes", "--jobs", "2", "--credentials-out", str(workdir / "c.csv")
+    )
+    assert applied.code == 1  # the broken site; the fifty others are applied
+    assert applied.out.count("== site site-") == 50
+    assert "== sites/zz-broken.yaml ==" in applied.out
+    assert "51 sites: 50 with deferred work, 1 failed (sites/zz-broken.yaml)" in applied.err
+    assert all(len(state(workdir, site).users) == 200 for site in (ids[0], ids[-1]))
+    rows = (workdir / "c.csv").read_text().splitlines()[1:]
+    assert {row.split(",")[0].strip('"') for row in rows} == set(ids)  # one file, every site
+
+    (sites / "zz-broken.yaml").unlink()
+    again = onenet("plan", "sites", "--detailed-exitcode", "--jobs", "2")
+    assert again.code == 2  # the members wait for activation
+    assert again.out.endswith("50 sites: 50 with changes\n")
+
+
+def small_sites(workdir: Path, count: int = 3) -> list[str]:
+    return write_sites(workdir / "sites", count, 6, 10)
+
+
+def test_combined_exit_codes_of_plan_and_apply(onenet, workdir: Path) -> None:
+    ids = small_sites(workdir)
+    assert onenet("plan", "sites", "--detailed-exitcode").code == 2
+    assert onenet("plan", "sites").code == 0
+    first = onenet("apply", "sites", "--yes", "--jobs", "1")
+    assert first.code == 3, first.err  # members wait for activation in every site
+    for site in ids:
+        assert onenet("sandbox", "activate", "--site", site, "--all").code == 0
+    assert onenet("apply", "sites", "--yes").code == 0
+    synced = onenet("plan", "sites", "--detailed-exitcode")
+    assert synced.code == 0 and synced.out.endswith("3 sites: 3 in sync\n")
+    # a failed activation in one site: only blocked items there, a human must act
+    (workdir / "sites" / f"{ids[1]}.yaml").write_text("".join(generate(7, 10, site_id=ids[1])))
+    assert onenet("apply", str(workdir / "sites" / f"{ids[1]}.yaml"), "--yes").code in (0, 3)
+    assert onenet("sandbox", "fail", "--site", ids[1], "u6").code == 0
+    drift = onenet("plan", "sites", "--detailed-exitcode", "--format", "json")
+    assert drift.code == 4
+    outcomes = [s["outcome"] for s in json.loads(drift.out)["sites"]]
+    assert outcomes == ["in_sync", "needs_human", "in_sync"]
+    assert onenet("apply", "sites", "--yes").code == 4
+    # one site with changes as well: 2 for plan; its pending user makes apply 3
+    (workdir / "sites" / f"{ids[2]}.yaml").write_text("".join(generate(7, 10, site_id=ids[2])))
+    assert onenet("plan", "sites", "--detailed-exitcode").code == 2
+    # deferred work in one site outweighs blocked work in another
+    assert onenet("apply", "sites", "--yes").code == 3
+
+
+def test_validate_and_plan_of_one_site_in_a_directory_read_as_before(onenet, workdir: Path) -> None:
+    small_sites(workdir, 1)
+    one = onenet("plan", "sites")
+    assert one.code == 0 and not one.out.startswith("==") and "sites:" not in one.out
+
+
+def test_two_files_of_one_site_are_an_error_naming_both(onenet, workdir: Path) -> None:
+    small_sites(workdir, 2)
+    sites = workdir / "sites"
+    (sites / "site-001.yaml").write_text((sites / "site-000.yaml").read_text())
+    checked = onenet("validate", "sites")
+    assert checked.code == 1
+    assert "site site-000 is also in sites/site-000.yaml" in checked.err
+    applied = onenet("apply", "sites", "--yes")
+    assert applied.code == 1
+    assert "site site-000 is in sites/site-000.yaml and sites/site-001.yaml" in applied.err
+    assert not state(workdir, "site-000").users  # neither file was applied
+
+
+def test_a_directory_without_site_files_is_an_error(onenet, workdir: Path) -> None:
+    (workdir / "empty").mkdir()
+    for command in ("validate", "plan", "apply"):
+        result = onenet(command, "empty")
+        assert result.code == 1
+        assert "empty is a directory with no site file in it" in result.err
+
+
+def _stale_setup(onenet, workdir: Path) -> list[str]:
+    ids = small_sites(workdir)
+    assert onenet("apply", "sites", "--yes").code == 3
+    for site in ids:
+        assert onenet("sandbox", "activate", "--site", site, "--all").code == 0
+    for site in ids:  # every site renames u1
+        path = workdir / "sites" / f"{site}.yaml"
+        path.write_text(path.read_text().replace("first_name: First1\n", "first_name: Renamed\n"))
+    assert onenet("plan", "sites", "--out", "plan.json").code == 0
+    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")  # meanwhile, in the portal
+    backend.execute(ids[1], act(Kind.UPDATE_PROFILE, "user", "u1", first_name="Portal"))
+    backend.close()
+    return ids
+
+
+def test_a_saved_plan_of_several_sites_refuses_the_stale_site_alone(onenet, workdir: Path) -> None:
+    ids = _stale_setup(onenet, workdir)
+    result = onenet("apply", "plan.json", "--yes")
+    assert result.code == 1
+    assert f"stale plan: site {ids[1]} changed since the plan was made" in result.err
+    assert f"1 failed (site {ids[1]} (sites/{ids[1]}.yaml))" in result.err
+    section = result.out.split(f"== site {ids[1]} (sites/{ids[1]}.yaml) ==\n")[1]
+    assert section.startswith(f"== site {ids[2]}")  # refused first: no plan printed
+    names = [state(workdir, site).users["u1"].item.first_name for site in ids]
+    assert names == ["Renamed", "Portal", "Renamed"]
+
+
+def test_all_or_nothing_refuses_the_whole_saved_plan(onenet, workdir: Path) -> None:
+    ids = _stale_setup(onenet, workdir)
+    result = onenet("apply", "plan.json", "--yes", "--all-or-nothing")
+    assert result.code == 1
+    assert "nothing was applied" in result.err and f"site {ids[1]}" in result.err
+    assert result.out == ""
+    names = [state(workdir, site).users["u1"].item.first_name for site in ids]
+    assert names == ["First1", "Portal", "First1"]
+
+
+def test_a_tampered_site_of_a_saved_plan_is_refused_alone(onenet, workdir: Path) -> None:
+    ids = _stale_setup(onenet, workdir)
+    document = json.loads((workdir / "plan.json").read_text())
+    document["sites"][0]["plan"]["actions"][0]["changes"][0]["after"] = "Forged"
+    (workdir / "plan.json").write_text(json.dumps(document))
+    shown = onenet("show", "plan.json")
+    assert shown.code == 1 and "changed after it was made" in shown.err
+    assert f"== site {ids[2]} (sites/{ids[2]}.yaml) ==" in shown.out
+    result = onenet("apply", "plan.json", "--yes")
+    assert result.code == 1
+    names = [state(workdir, site).users["u1"].item.first_name for site in ids]
+    assert names == ["First1", "Portal", "Renamed"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_show_renders_a_saved_plan_without_a_backend(onenet, workdir: Path, fmt: str) -> None:
+    small_sites(workdir)
+    planned = onenet("plan", "sites", "--format", fmt, "--out", "plan.json", "--jobs", "1")
+    assert planned.code == 0
+    (workdir / ".onenet" / "sandbox.db").unlink()  # no backend needed
+    shown = onenet("show", "plan.json", "--format", fmt)
+    assert shown.code == 0 and shown.out == planned.out
+    single = onenet("plan", "sites/site-000.yaml", "--format", fmt, "--backend", "sandbox:x.db")
+    assert single.code == 1  # sandbox missing: show needs none
+    assert onenet("show", "sites/site-000.yaml").code == 1
+
+
+def test_a_site_saved_with_an_error_is_reported_again_and_the_others_applied(
+    onenet, workdir: Path
+) -> None:
+    ids = small_sites(workdir, 2)
+    (workdir / "sites" / "zz-broken.yaml").write_text(BROKEN)
+    planned = onenet("plan", "sites", "--out", "plan.json", "--jobs", "1")
+    assert planned.code == 1
+    assert "3 sites: 2 with changes, 1 error" in planned.out
+    shown = onenet("show", "plan.json", "--format", "markdown")
+    assert shown.code == 1
+    assert "### onenet plan: `sites/zz-broken.yaml`: error" in shown.out
+    assert "| `?` | `sites/zz-broken.yaml` | error |" in shown.out
+    applied = onenet("apply", "plan.json", "--yes")
+    assert applied.code == 1
+    assert "site sites/zz-broken.yaml was not planned: sites/zz-broken.yaml:7:3" in applied.err
+    assert all(len(state(workdir, site).users) == 6 for site in ids)
+
+
+def test_a_stale_plan_of_one_site_is_refused_before_it_is_printed(onenet, workdir: Path) -> None:
+    ids = _stale_setup(onenet, workdir)
+    assert onenet("plan", f"sites/{ids[1]}.yaml", "--out", "one.json").code == 0
+    backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    backend.execute(ids[1], act(Kind.UPDATE_PROFILE, "user", "u1", first_name="Again"))
+    backend.close()
+    result = onenet("apply", "one.json", "--yes")
+    assert result.code == 1 and "stale plan" in result.err
+    assert result.out == ""  # refused first: no plan printed
+
+
+def test_a_site_the_planner_refuses_is_an_error_and_the_others_go_on(onenet, workdir: Path) -> None:
+    small_sites(workdir, 2)
+    (workdir / "sites" / "site-001.yaml").write_text("".join(generate(7, 10, site_id="site-001")))
+    for jobs in ("1", "2"):
+        result = onenet("plan", "sites", "--target", "user/u6", "--jobs", jobs)
+        assert result.code == 1
+        assert "no such object in the site file or on the backend" in result.err
+        assert "2 sites: 1 with changes, 1 error" in result.out
+    applied = onenet("apply", "sites", "--yes", "--target", "user/u6", "--jobs", "1")
+    assert applied.code == 1
+    assert "2 sites: 1 done, 1 failed (site site-000 (sites/site-000.yaml))" in applied.err
