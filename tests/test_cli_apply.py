@@ -27,7 +27,7 @@ def sandbox(workdir: Path) -> SandboxBackend:
 def test_readme_walkthrough(onenet, workdir: Path) -> None:
     first = onenet("apply", str(EXAMPLE), "--yes")
     assert first.code == 3  # users pending, memberships deferred
-    assert "Apply: 19 applied, 4 deferred, 0 blocked, 0 gated, 0 failed." in first.err
+    assert "Apply: 19 applied, 4 deferred, 0 blocked, 0 gated, 0 failed." in first.out
     [csv_file] = workdir.glob("onenet-credentials-berlin-hq-*.csv")
     rows = read_rows(csv_file)
     assert len(rows) == 11 and {r["event"] for r in rows} == {"created"}
@@ -37,7 +37,7 @@ def test_readme_walkthrough(onenet, workdir: Path) -> None:
     assert onenet("sandbox", "activate", "--site", SITE, "--all").code == 0
     second = onenet("apply", str(EXAMPLE), "--yes")
     assert second.code == 0
-    assert "Apply: 4 applied, 0 deferred" in second.err
+    assert "Apply: 4 applied, 0 deferred" in second.out
     assert len(list(workdir.glob("onenet-credentials-*.csv"))) == 1  # nothing new issued
     converged = onenet("plan", str(EXAMPLE), "--detailed-exitcode")
     assert converged.code == 0
@@ -166,7 +166,7 @@ def test_wait_activation_keeps_applying_as_activations_arrive(onenet, workdir: P
     sandbox(workdir).configure(SITE, activation="after:1")
     result = onenet("apply", str(EXAMPLE), "--yes", "--wait-activation", "20")
     assert result.code == 0, result.err
-    assert "Apply: 23 applied, 0 deferred" in result.err
+    assert "Apply: 23 applied, 0 deferred" in result.out
 
 
 def test_a_plan_of_an_older_format_is_refused_with_the_way_out(onenet, workdir: Path) -> None:

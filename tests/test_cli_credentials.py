@@ -48,7 +48,7 @@ def test_reset_all(onenet, workdir: Path) -> None:
         assert row["password"] not in result.out + result.err
     assert "skipped carla: is pending" in result.err
     assert "skipped emil: its activation failed" in result.err
-    assert "issued new login details to 2 users; written to r.csv" in result.err
+    assert "issued new login details to 2 users; written to r.csv" in result.out
 
 
 def test_reset_named_users_and_skips(onenet, workdir: Path) -> None:

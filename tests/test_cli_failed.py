@@ -77,8 +77,8 @@ def test_a_failed_user_plans_as_one_line_of_advice_never_a_create(
     assert f"| `user/fay/activation-failed` | blocked | {action['reason']} |" in markdown
     applied = onenet("apply", failed_fay, "--yes")
     assert applied.code == 4  # only blocked work remains
+    assert applied.out.splitlines()[-1] == "Apply: 0 applied, 0 deferred, 1 blocked, 0 gated, 0 failed."
     assert applied.err.splitlines() == [
-        "Apply: 0 applied, 0 deferred, 1 blocked, 0 gated, 0 failed.",
         "Only blocked items remain: a human must act on them first (see their reasons).",
     ]
     assert lifecycles(workdir)["fay"] == "failed"  # nothing was done to it

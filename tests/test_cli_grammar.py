@@ -79,7 +79,7 @@ def test_reset_all_asks_on_a_terminal(
 def test_reset_of_named_users_is_not_asked(onenet, site_dir: Path) -> None:
     result = onenet("credentials", "reset", "--site", SITE, "anna")
     assert result.code == 0, result.err
-    assert "issued new login details to 1 user" in result.err
+    assert "issued new login details to 1 user" in result.out
 
 
 def test_reset_that_could_do_nothing_says_why_and_fails(onenet, site_dir: Path) -> None:
@@ -116,7 +116,7 @@ def test_short_yes_on_apply(onenet, workdir: Path) -> None:
 
     result = onenet("apply", str(EXAMPLE), "-y")
     assert result.code == 3, result.err
-    assert "Apply: 19 applied" in result.err
+    assert "Apply: 19 applied" in result.out
 
 
 def test_every_yes_has_its_short_form() -> None:
@@ -162,7 +162,7 @@ def test_a_site_file_names_its_site(onenet, site_dir: Path, command: tuple[str, 
     assert by_file.code == by_id.code
     assert by_file.code in (0, 1)
     if "reset" in command:  # the same, but new login details each time
-        assert "issued new login details to 1 user" in by_file.err
+        assert "issued new login details to 1 user" in by_file.out
         return
     if "activate" in command:  # the file's run activated carla: nothing was left
         assert (by_file.out, by_id.err) == ("user/carla: activated\n", "nothing is pending\n")

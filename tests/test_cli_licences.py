@@ -42,7 +42,7 @@ def test_more_users_than_owned_licences_are_blocked_with_the_counts(onenet, work
     )
     applied = onenet("apply", path, "--yes")
     assert applied.code == 4  # what fits is done; the rest needs more licences
-    assert "Apply: 10 applied, 0 deferred, 2 blocked, 0 gated, 0 failed." in applied.err
+    assert "Apply: 10 applied, 0 deferred, 2 blocked, 0 gated, 0 failed." in applied.out
     assert onenet("plan", path, "--detailed-exitcode").code == 4
     owns(onenet, 12)  # the admin buys two more
     assert onenet("apply", path, "--yes").code == 0

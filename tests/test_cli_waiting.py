@@ -59,4 +59,4 @@ def test_a_small_wait_is_said_in_the_singular_and_ends_with_the_activations(
     assert said[0].startswith(
         "Waiting for 1 user and 1 hunt group to be activated (1 deferred action; up to 20 s"
     ), said
-    assert "Apply: 3 applied, 0 deferred" in result.err
+    assert "Apply: 3 applied, 0 deferred" in result.out

@@ -80,7 +80,7 @@ def test_the_identity_decrypts_every_issued_credential(onenet, workdir: Path) ->
     assert list(workdir.glob("*.csv")) == []
     assert sealed.stat().st_mode & 0o777 == 0o600
     assert sealed.read_bytes().startswith(b"age-encryption.org/v1\n")  # an ordinary age file
-    assert f"to {sealed.name}" in result.err
+    assert f"to {sealed.name}" in result.out
     rows = decrypted_rows(onenet, sealed, key)
     assert sorted(r["user_id"] for r in rows) == phone_users(workdir)
     assert len(rows) == PHONES and all_verify(workdir, rows)

@@ -99,7 +99,7 @@ def test_readme_walkthrough_over_ocip(
 ) -> None:
     first = onenet("apply", str(EXAMPLE), "--yes")
     assert first.code == 3, first.err
-    assert "Apply: 19 applied, 4 deferred, 0 blocked, 0 gated, 0 failed." in first.err
+    assert "Apply: 19 applied, 4 deferred, 0 blocked, 0 gated, 0 failed." in first.out
     [csv_file] = workdir.glob("onenet-credentials-berlin-hq-*.csv")
     rows = read_rows(csv_file)
     assert len(rows) == 11
@@ -112,7 +112,7 @@ def test_readme_walkthrough_over_ocip(
     )
     second = onenet("apply", str(EXAMPLE), "--yes")
     assert second.code == 0, second.err
-    assert "Apply: 4 applied, 0 deferred" in second.err
+    assert "Apply: 4 applied, 0 deferred" in second.out
     converged = onenet("plan", str(EXAMPLE), "--detailed-exitcode")
     assert converged.code == 0, converged.out
     assert sandbox.check_consistency(SITE) == []

@@ -141,7 +141,7 @@ def test_a_backend_failure_during_a_saved_plan_says_to_plan_again(
     monkeypatch.setenv("ONENET_SANDBOX_FAULTS", "nth=1")
     result = onenet("apply", "plan.json", "--yes")
     assert result.code == 1
-    assert "Apply: 0 applied, 0 deferred, 0 blocked, 0 gated, 1 failed." in result.err
+    assert "Apply: 0 applied, 0 deferred, 0 blocked, 0 gated, 1 failed." in result.out
     assert (
         "Failed: (backend): user/emil/update-profile: injected transient failure "
         "(nothing changed); run onenet plan again"

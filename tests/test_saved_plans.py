@@ -159,7 +159,7 @@ def test_an_untouched_plan_applies_whatever_its_name(onenet, workdir: Path) -> N
     assert onenet("plan", str(EXAMPLE), "--out", "plan.out").code == 0
     result = onenet("apply", "plan.out", "--yes")
     assert result.code == 3, result.err
-    assert "Apply: 19 applied, 4 deferred" in result.err
+    assert "Apply: 19 applied, 4 deferred" in result.out
     assert len(users(workdir)) == 12
 
 
@@ -175,7 +175,7 @@ def test_unrelated_activations_and_changes_do_not_make_a_plan_stale(onenet, work
     backend.close()
     result = onenet("apply", "plan.json", "--yes")
     assert result.code == 3, result.err
-    assert "Apply: 1 applied" in result.err
+    assert "Apply: 1 applied" in result.out
     assert "Not in the saved plan, so not applied: 3 actions the site now needs " in result.err
     assert "(user/carla/update-profile, " in result.err
     state = sandbox(workdir).read_state(SITE)
@@ -245,7 +245,7 @@ def test_a_site_file_in_json_syntax_is_not_a_plan(onenet, workdir: Path) -> None
     (workdir / "site.json").write_text(json.dumps(yaml.safe_load(EXAMPLE.read_text())))
     result = onenet("apply", "site.json", "--yes")
     assert result.code == 3, result.err
-    assert "Apply: 19 applied, 4 deferred" in result.err
+    assert "Apply: 19 applied, 4 deferred" in result.out
 
 
 def test_plan_json_and_plan_out_are_the_same_document(onenet, workdir: Path) -> None:

@@ -50,7 +50,7 @@ def test_fifty_sites_of_200_users_validated_planned_and_applied_in_parallel(
     assert checked.code == 1
     assert checked.out.count(" is valid: 200 users") == 50
     assert "sites/zz-broken.yaml:7:10: users.anna.frist_name: unknown key" in checked.err
-    assert "errors in 1 of 51 files" in checked.err
+    assert "errors in 1 of 51 files" in checked.out
 
     planned = onenet("plan", "sites", "--jobs", "2", "--format", "json", "--detailed-exitcode")
     assert planned.code == 1, planned.err  # an error outweighs the changes
@@ -73,7 +73,7 @@ def test_fifty_sites_of_200_users_validated_planned_and_applied_in_parallel(
     assert applied.code == 1  # the broken site; the fifty others are applied
     assert applied.out.count("== site site-") == 50
     assert "== sites/zz-broken.yaml ==" in applied.out
-    assert "51 sites: 50 with deferred work, 1 failed (sites/zz-broken.yaml)" in applied.err
+    assert "51 sites: 50 with deferred work, 1 failed (sites/zz-broken.yaml)" in applied.out
     assert all(len(state(workdir, site).users) == 200 for site in (ids[0], ids[-1]))
     rows = (workdir / "c.csv").read_text().splitlines()[1:]
     assert {row.split(",")[0].strip('"') for row in rows} == set(ids)  # one file, every site
@@ -162,7 +162,7 @@ def test_a_saved_plan_of_several_sites_refuses_the_stale_site_alone(onenet, work
     result = onenet("apply", "plan.json", "--yes")
     assert result.code == 1
     assert f"stale plan: site {ids[1]} changed since the plan was made" in result.err
-    assert f"1 failed (site {ids[1]} (sites/{ids[1]}.yaml))" in result.err
+    assert f"1 failed (site {ids[1]} (sites/{ids[1]}.yaml))" in result.out
     section = result.out.split(f"== site {ids[1]} (sites/{ids[1]}.yaml) ==\n")[1]
     assert section.startswith(f"== site {ids[2]}")  # refused first: no plan printed
     names = [state(workdir, site).users["u1"].item.first_name for site in ids]
@@ -245,4 +245,4 @@ def test_a_site_the_planner_refuses_is_an_error_and_the_others_go_on(onenet, wor
         assert "2 sites: 1 with changes, 1 error" in result.out
     applied = onenet("apply", "sites", "--yes", "--target", "user/u6", "--jobs", "1")
     assert applied.code == 1
-    assert "2 sites: 1 done, 1 failed (site site-000 (sites/site-000.yaml))" in applied.err
+    assert "2 sites: 1 done, 1 failed (site site-000 (sites/site-000.yaml))" in applied.out

@@ -120,7 +120,7 @@ def test_after_a_targeted_apply_a_plan_shows_the_rest(onenet, workdir: Path) -> 
     site = _site(workdir, _swapped())
     result = onenet("apply", site, "--target", "user/ben", "--yes")
     assert result.code == 0, result.err
-    assert "Apply: 3 applied" in result.err
+    assert "Apply: 3 applied" in result.out
     numbers = _numbers(workdir)
     assert (numbers["anna"], numbers["ben"]) == ("+493012345602", "+493012345601")
     document = json.loads(onenet("plan", site, "--format", "json").out)
@@ -191,7 +191,7 @@ def test_a_saved_targeted_plan_applies_exactly_its_actions(onenet, workdir: Path
     assert refused.code == 1 and "a saved plan keeps the targets it was made with" in refused.err
     result = onenet("apply", "plan.json", "--yes")
     assert result.code == 0, result.err
-    assert "Apply: 3 applied" in result.err and "Not in the saved plan" not in result.err
+    assert "Apply: 3 applied" in result.out and "Not in the saved plan" not in result.out
     document = json.loads(onenet("plan", site, "--format", "json").out)
     assert _ids(document) == ["user/carla/update-profile"]
 

@@ -60,8 +60,7 @@ def apply_line(report: ApplyReport) -> None:
     click.echo(
         f"Apply: {len(report.applied)} applied, {counts.get('deferred', 0)} deferred, "
         f"{counts.get('blocked', 0)} blocked, {counts.get('gated', 0)} gated, "
-        f"{len(report.failed)} failed.",
-        err=True,
+        f"{len(report.failed)} failed."
     )
     for action_id, why in report.failed:
         click.secho(f"Failed: {action_id}: {why}", fg="red", err=True)
@@ -72,8 +71,7 @@ def credentials_note(sink: CredentialsSink) -> None:
         click.echo(
             f"Wrote {sink.written} desk phone login detail"
             f"{'s' if sink.written != 1 else ''} to {sink.path}; keep it safe, it is "
-            "written nowhere else.",
-            err=True,
+            "written nowhere else."
         )
 
 

@@ -121,8 +121,7 @@ def reset(
         click.echo(f"skipped {uid}: {why}", err=True)
     click.echo(
         f"{event} {count} user{'s' if count != 1 else ''}"
-        + (f"; written to {sink.path}, and nowhere else" if sink.written else ""),
-        err=True,
+        + (f"; written to {sink.path}, and nowhere else" if sink.written else "")
     )
     sys.exit(0)
 

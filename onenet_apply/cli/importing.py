@@ -87,4 +87,4 @@ def import_command(
         click.echo(text, nl=False)
         return
     write_file_atomically(out, text)
-    click.echo(f"Wrote site {site} to {out} ({len(state.users)} users).", err=True)
+    click.echo(f"Wrote site {site} to {out} ({len(state.users)} users).")

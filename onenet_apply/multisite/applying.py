@@ -97,7 +97,7 @@ def combine(codes: Iterable[tuple[str, int]]) -> int:
     parts = [f"{counts[c]} {WORDS[c]}" for c in (EXIT_OK, EXIT_PENDING, EXIT_BLOCKED) if counts[c]]
     if failed:
         parts.append(f"{len(failed)} failed ({', '.join(failed)})")
-    click.echo(f"{len(codes)} sites: {', '.join(parts)}", err=True)
+    click.echo(f"{len(codes)} sites: {', '.join(parts)}")
     for code in (EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED):
         if counts[code]:
             return code
