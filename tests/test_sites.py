@@ -14,6 +14,7 @@ import pytest
 from benchmarks.sitegen import generate
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.plan import Kind
+from tests.conftest import run_process
 from tests.sandbox_kit import act
 
 BROKEN = "version: 1\nsite:\n  id: broken\n  name: Broken\n  country: DE\nusers:\n  anna: {frist_name: Anna}\n"
@@ -263,3 +264,13 @@ def test_show_of_one_site_and_of_files_that_are_no_plan(onenet, workdir: Path) -
     broken = onenet("show", "bad.json")
     assert broken.code == 1 and "not valid JSON" in broken.err
     assert onenet("apply", "bad.json", "--yes").code == 1
+
+
+def test_sites_are_planned_in_worker_processes_of_a_fresh_interpreter(workdir: Path) -> None:
+    """The same through `python -m onenet_apply` in a process of its own."""
+    small_sites(workdir, 4)
+    result = run_process("plan", "sites", "--jobs", "2", "--format", "json", cwd=workdir)
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert [s["id"] for s in document["sites"]] == [f"site-{n:03d}" for n in range(4)]
+    assert document["summary"]["changes"] == 4
