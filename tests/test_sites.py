@@ -14,6 +14,7 @@ import pytest
 from benchmarks.sitegen import generate
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.plan import Kind
+from tests.conftest import run_process
 from tests.sandbox_kit import act
 
 BROKEN = "version: 1\nsite:\n  id: broken\n  name: Broken\n  country: DE\nusers:\n  anna: {frist_name: Anna}\n"
@@ -246,3 +247,30 @@ def test_a_site_the_planner_refuses_is_an_error_and_the_others_go_on(onenet, wor
     applied = onenet("apply", "sites", "--yes", "--target", "user/u6", "--jobs", "1")
     assert applied.code == 1
     assert "2 sites: 1 done, 1 failed (site site-000 (sites/site-000.yaml))" in applied.out
+
+
+def test_show_of_one_site_and_of_files_that_are_no_plan(onenet, workdir: Path) -> None:
+    small_sites(workdir, 1)
+    planned = onenet("plan", "sites/site-000.yaml", "--out", "one.json")
+    assert planned.code == 0
+    shown = onenet("show", "one.json")
+    assert shown.code == 0 and shown.out == planned.out
+    (workdir / "bad.json").write_text('{"kind": "onenet-plan", "format_version": 3, "sites": {}}')
+    bad = onenet("show", "bad.json")
+    assert bad.code == 1 and 'holds a list of "sites"' in bad.err
+    (workdir / "bad.json").write_text('{"kind": "onenet-plan", "format_version": 3, "sites": [1]}')
+    assert "sites[0] is not a site's plan" in onenet("show", "bad.json").err
+    (workdir / "bad.json").write_text('{"kind": "onenet-plan", "format_version": 3, "sites": [')
+    broken = onenet("show", "bad.json")
+    assert broken.code == 1 and "not valid JSON" in broken.err
+    assert onenet("apply", "bad.json", "--yes").code == 1
+
+
+def test_sites_are_planned_in_worker_processes_of_a_fresh_interpreter(workdir: Path) -> None:
+    """The same through `python -m onenet_apply` in a process of its own."""
+    small_sites(workdir, 4)
+    result = run_process("plan", "sites", "--jobs", "2", "--format", "json", cwd=workdir)
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert [s["id"] for s in document["sites"]] == [f"site-{n:03d}" for n in range(4)]
+    assert document["summary"]["changes"] == 4
