@@ -9,8 +9,8 @@ must differ when any field of any user, group, site or lifecycle state differs.
 from __future__ import annotations
 
 import dataclasses
-import json
 import hashlib
+import json
 import os
 import subprocess
 import sys
