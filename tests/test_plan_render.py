@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.catalogue import default_catalogue
@@ -26,7 +28,7 @@ from onenet_apply.model.plan import (
 )
 from onenet_apply.model.state import SiteState
 from onenet_apply.planning.planner import PlanOptions, plan
-from onenet_apply.planning.render import render_json, render_markdown, render_text
+from onenet_apply.planning.render import render_json, render_markdown, render_text, value
 from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE
 
@@ -94,3 +96,11 @@ def test_text_has_no_colour_codes_unless_styled(tmp_path: Path) -> None:
     text = render_text(example_plans(tmp_path)["empty"])
     assert "\x1b[" not in text
     assert text.splitlines()[-1] == "Plan: 19 ready, 4 deferred, 0 blocked, 0 gated."
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text())
+def test_a_text_value_is_shown_as_its_json_string(text: str) -> None:
+    """Values are quoted as json.dumps(v, ensure_ascii=False) quotes them, escapes alike."""
+    assert value(text) == json.dumps(text, ensure_ascii=False)
+    assert value([text, None, 3]) == f"[{json.dumps(text, ensure_ascii=False)}, (none), 3]"

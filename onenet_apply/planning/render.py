@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from json.encoder import encode_basestring
 from typing import Any
 
 from onenet_apply.model.plan import Action, Kind, Plan, Status, plan_to_json
@@ -36,7 +37,8 @@ def value(v: Any) -> str:
     if isinstance(v, dict):
         return "{" + ", ".join(f"{k}: {value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        # json.dumps(v, ensure_ascii=False) without building an encoder per call
+        return encode_basestring(v)
     return str(v)
 
 
