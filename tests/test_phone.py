@@ -207,3 +207,25 @@ def test_the_numbers_of_a_block_are_checked_once(monkeypatch: pytest.MonkeyPatch
     assert len(checks) <= 4
     with pytest.raises(InvalidNumber, match=r"'030 12' is not a valid phone number in DE"):
         parse_number("030 12", "DE")
+
+
+@pytest.mark.parametrize(
+    "text,region", [("01599 123456", "IL"), ("01919 123456", "IL"), ("03 1234 5678", "JP")]
+)
+def test_national_digits_that_dial_abroad_are_read_as_phonenumbers_reads_them(
+    text: str, region: str
+) -> None:
+    """Where a call abroad starts with the trunk prefix (Israel's 015 and 019),
+    phonenumbers reads such digits as an international number: so does onenet."""
+    try:
+        reference = phonenumbers.parse(text, region)
+        valid = phonenumbers.is_valid_number(reference)
+    except phonenumbers.NumberParseException:
+        valid = False
+    if valid:
+        assert parse_number(text, region).e164 == phonenumbers.format_number(
+            reference, phonenumbers.PhoneNumberFormat.E164
+        )
+    else:
+        with pytest.raises(InvalidNumber):
+            parse_number(text, region)

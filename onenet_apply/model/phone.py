@@ -78,6 +78,9 @@ def _fast_parse(text: str, region: str) -> ParsedNumber | None:
     prefix = _simple_trunk_prefix(region)
     if not prefix or not digits.startswith(prefix) or digits.startswith("00"):
         return None
+    dialling_out = _international_prefix(region)
+    if dialling_out is not None and dialling_out.match(digits):
+        return None  # parse reads it as a call abroad (`015...` in IL)
     return _valid_or_none(_country_code(region), digits[len(prefix) :], prefix)
 
 
@@ -93,6 +96,14 @@ def _valid_or_none(cc: int, national: str, trunk_prefix: str | None) -> ParsedNu
     elif kind == PhoneNumberType.UNKNOWN:
         return None
     return ParsedNumber(f"+{cc}{national}", national, number, kind)
+
+
+@cache
+def _international_prefix(region: str) -> re.Pattern[str] | None:
+    """The digits that start a call abroad from `region`, as parse recognises them."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    pattern = metadata.international_prefix if metadata is not None else None
+    return re.compile(pattern) if pattern else None
 
 
 @cache
