@@ -30,7 +30,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.common import Goal, add_check_option, conclude, onenet_argv, scratch_dir, write_site
+from benchmarks.common import (
+    Goal,
+    add_check_option,
+    compile_package,
+    conclude,
+    floor_lines,
+    floor_samples,
+    onenet_argv,
+    scratch_dir,
+    write_site,
+)
 
 SITE = "bench"
 LOGIN = {"ONENET_OCIP_USER": "bench-admin", "ONENET_OCIP_PASSWORD": "Bench-Secret-42"}
@@ -161,6 +171,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.groups is None:
         args.groups = args.users // 5
+    compile_package()
     with scratch_dir() as tmp_name:
         tmp = Path(tmp_name)
         env = {**os.environ, **LOGIN, "ONENET_LOCK_DIR": str(tmp / "locks")}
@@ -176,8 +187,11 @@ def main() -> None:
             ("plan", str(site), "--detailed-exitcode"),
         )
         direct = ("--backend", f"sandbox:{direct_db}")
+        floors: dict[str, list[float]] = {}  # the site file's, between the runs
+        floor_samples(site, floors)
         direct_apply = run(onenet_argv(*apply_args, *direct), work["direct"], env, (0, 3))
         first = over_ocip(apply_args, peer_db, work["ocip"], env, (0, 3))
+        floor_samples(site, floors)
         for backend, path in (
             (f"sandbox:{direct_db}", work["direct"]),
             (f"sandbox:{peer_db}", work["ocip"]),
@@ -187,6 +201,7 @@ def main() -> None:
         over_ocip(apply_args, peer_db, work["ocip"], env, (0,))
         direct_plan = run(onenet_argv(*plan_args, *direct), work["direct"], env, (0,))
         plan = over_ocip(plan_args, peer_db, work["ocip"], env, (0,))
+        floor_samples(site, floors)
     print(
         f"{args.users:,} users (5 in 6 with a desk phone) and {args.groups:,} groups "
         "over the loopback peer"
@@ -197,6 +212,11 @@ def main() -> None:
           f"({applied(direct_apply):,} on the sandbox directly)")  # fmt: skip
     report("apply from empty", first, direct_apply, args.users)
     report("no-change plan (all activated)", plan, direct_plan, args.users)
+    for line in [
+        *floor_lines("the apply over OCI-P", first.client.seconds, floors),
+        *floor_lines("the no-change plan over OCI-P", plan.client.seconds, floors),
+    ]:
+        print(line)
     conclude(
         targets(first.per_request_ms(first.client.cpu), plan.per_request_ms(plan.client.cpu)),
         args.check,

@@ -99,6 +99,22 @@ def baselines(site: Path) -> dict[str, list[str]]:
     return {FLOOR: floor_argv(site), EVENTS: events_argv(site)}
 
 
+def floor_samples(site: Path, into: dict[str, list[float]]) -> None:
+    """Run both floors of `site` once, adding their wall seconds to `into` by name:
+    for benchmarks that alternate them with runs of their own."""
+    for name, argv in baselines(site).items():
+        into.setdefault(name, []).append(run_process(argv).wall)
+
+
+def floor_lines(what: str, seconds: float, floors: dict[str, list[float]]) -> list[str]:
+    """`what` took `seconds`: as ratios to the medians of the floors of its site file."""
+    return [
+        f"  {what}: {seconds / statistics.median(samples):.2f} x {name} "
+        f"({statistics.median(samples):.2f} s, median of {len(samples)})"
+        for name, samples in floors.items()
+    ]
+
+
 def onenet_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "onenet_apply", *args]
 
