@@ -63,9 +63,9 @@ def plan(
     """The plan that takes the site from `state` to `spec` on a backend whose
     catalogue is `catalogue` (its options decide which agent levels ordering keeps)."""
     options = options or PlanOptions()
-    builder = _Builder(spec, state, catalogue)
-    drafts = builder.build()
     with gc_paused():  # tens of thousands of acyclic drafts: nothing for the collector
+        builder = _Builder(spec, state, catalogue)
+        drafts = builder.build()
         ordered = ordering.order(drafts, spec, state, catalogue)
         pulled: dict[str, str] = {}
         if options.targets:  # the whole plan is ordered first: its edges say what is needed
