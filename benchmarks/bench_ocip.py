@@ -30,7 +30,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.common import Goal, add_check_option, conclude, onenet_argv, scratch_dir, write_site
+from benchmarks.common import (
+    Goal,
+    add_check_option,
+    compile_package,
+    conclude,
+    floor_lines,
+    floor_samples,
+    onenet_argv,
+    scratch_dir,
+    write_site,
+)
 
 SITE = "bench"
 LOGIN = {"ONENET_OCIP_USER": "bench-admin", "ONENET_OCIP_PASSWORD": "Bench-Secret-42"}
@@ -40,11 +50,12 @@ SERVED = re.compile(r"served (\d+) documents, (\d+) requests")
 
 @dataclass(frozen=True)
 class Run:
-    """One whole process: wall seconds, CPU seconds (user + system), its stderr."""
+    """One whole process: wall seconds, CPU seconds (user + system), what it printed
+    last (the end of its stdout, where the summary is, then its stderr)."""
 
     seconds: float
     cpu: float
-    stderr: str
+    printed: str
 
 
 @dataclass
@@ -62,14 +73,18 @@ class Phase:
 
 def run(argv: Sequence[str], cwd: Path, env: dict[str, str], expect: Sequence[int]) -> Run:
     """Run one process to its end; its own rusage only (never the peer's)."""
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as out,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as err,
+    ):
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = code = os.waitstatus_to_exitcode(status)
+        out.seek(max(out.seek(0, os.SEEK_END) - 4000, 0))
         err.seek(0)
-        text = err.read()
+        text = out.read()[-2000:] + err.read()
     if code not in expect:
         raise SystemExit(f"{' '.join(argv)} exited {code}:\n{text[-2000:]}")
     return Run(seconds, usage.ru_utime + usage.ru_stime, text)
@@ -123,9 +138,9 @@ def settle(site: Path, backend: str, cwd: Path, env: dict[str, str]) -> None:
 
 
 def applied(run_: Run) -> int:
-    found = re.search(r"Apply: (\d+) applied", run_.stderr)
+    found = re.search(r"Apply: (\d+) applied", run_.printed)
     if found is None:
-        raise SystemExit(f"no apply summary in:\n{run_.stderr[-2000:]}")
+        raise SystemExit(f"no apply summary in:\n{run_.printed[-2000:]}")
     return int(found.group(1))
 
 
@@ -161,6 +176,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.groups is None:
         args.groups = args.users // 5
+    compile_package()
     with scratch_dir() as tmp_name:
         tmp = Path(tmp_name)
         env = {**os.environ, **LOGIN, "ONENET_LOCK_DIR": str(tmp / "locks")}
@@ -176,8 +192,11 @@ def main() -> None:
             ("plan", str(site), "--detailed-exitcode"),
         )
         direct = ("--backend", f"sandbox:{direct_db}")
+        floors: dict[str, list[float]] = {}  # the site file's, between the runs
+        floor_samples(site, floors)
         direct_apply = run(onenet_argv(*apply_args, *direct), work["direct"], env, (0, 3))
         first = over_ocip(apply_args, peer_db, work["ocip"], env, (0, 3))
+        floor_samples(site, floors)
         for backend, path in (
             (f"sandbox:{direct_db}", work["direct"]),
             (f"sandbox:{peer_db}", work["ocip"]),
@@ -187,6 +206,7 @@ def main() -> None:
         over_ocip(apply_args, peer_db, work["ocip"], env, (0,))
         direct_plan = run(onenet_argv(*plan_args, *direct), work["direct"], env, (0,))
         plan = over_ocip(plan_args, peer_db, work["ocip"], env, (0,))
+        floor_samples(site, floors)
     print(
         f"{args.users:,} users (5 in 6 with a desk phone) and {args.groups:,} groups "
         "over the loopback peer"
@@ -197,6 +217,11 @@ def main() -> None:
           f"({applied(direct_apply):,} on the sandbox directly)")  # fmt: skip
     report("apply from empty", first, direct_apply, args.users)
     report("no-change plan (all activated)", plan, direct_plan, args.users)
+    for line in [
+        *floor_lines("the apply over OCI-P", first.client.seconds, floors),
+        *floor_lines("the no-change plan over OCI-P", plan.client.seconds, floors),
+    ]:
+        print(line)
     conclude(
         targets(first.per_request_ms(first.client.cpu), plan.per_request_ms(plan.client.cpu)),
         args.check,

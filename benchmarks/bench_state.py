@@ -38,6 +38,8 @@ from benchmarks.bench_ocip import Run, applied, run
 from benchmarks.common import (
     Goal,
     conclude,
+    floor_lines,
+    floor_samples,
     onenet_argv,
     scratch_dir,
     site_arguments,
@@ -59,6 +61,7 @@ class Comparison:
     cpu_with: float
     cpu_without: float
     pair_ratios: tuple[float, ...]  # each apply with the store / the one without just after
+    floors: dict[str, list[float]]  # the site file's floors, alternated with the applies
 
     @property
     def ratio(self) -> float:
@@ -83,6 +86,7 @@ class Comparison:
             f"{self.per_action_us(self.overhead_ms / 1000):,.1f} µs per action (wall); "
             f"client CPU {self.cpu_with:.2f} s vs {self.cpu_without:.2f} s: "
             f"{cpu_ms:,.0f} ms = {self.per_action_us(cpu_ms / 1000):,.1f} µs per action",
+            *floor_lines("the apply without the store", self.wall_without, self.floors),
         ]
 
 
@@ -157,11 +161,13 @@ def compare(site: Path, state_url: str, runs: int, workdir: Path) -> Comparison:
     without = {k: v for k, v in os.environ.items() if k not in ("ONENET_STATE", "ONENET_BACKEND")}
     envs = {"with": {**without, "ONENET_STATE": state_url}, "without": without}
     samples: dict[str, list[Run]] = {name: [] for name in envs}
+    floors: dict[str, list[float]] = {}
     for attempt in range(runs):
         for name, env in envs.items():
             cwd = workdir / f"{site.stem}-{name}-{attempt}"
             cwd.mkdir()
             samples[name].append(run(onenet_argv("apply", str(site), "--yes"), cwd, env, (0, 3)))
+        floor_samples(site, floors)
     counts = {applied(r) for runs_ in samples.values() for r in runs_}
     if len(counts) != 1:
         raise SystemExit(f"the applies carried out different numbers of actions: {counts}")
@@ -173,7 +179,7 @@ def compare(site: Path, state_url: str, runs: int, workdir: Path) -> Comparison:
     return Comparison(
         counts.pop(), median("with", "seconds"), median("without", "seconds"),
         median("with", "cpu"), median("without", "cpu"),
-        tuple(w.seconds / wo.seconds for w, wo in pairs),
+        tuple(w.seconds / wo.seconds for w, wo in pairs), floors,
     )  # fmt: skip
 
 

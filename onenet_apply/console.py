@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import signal
 
-from onenet_apply import _interrupted_early
+from onenet_apply import _interrupted_early, gcpause
 from onenet_apply.endings import interrupted
 
 
@@ -25,4 +25,8 @@ def main() -> None:
     # interrupted apply first says where the login details it committed went.
     if signal.getsignal(signal.SIGINT) is _interrupted_early:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    cli_main()
+    gcpause.freeze_after_pause = True  # one command, then the process ends
+    try:
+        cli_main()
+    finally:
+        gcpause.freeze_after_pause = False  # callers in this process (tests) as before

@@ -85,7 +85,8 @@ def run_session(commands: list[Command], cwd: Path, env: dict[str, str]) -> list
     (so `echo $?` sees the command before it)."""
     script = ["set +e"]
     for number, command in enumerate(commands):
-        script.append(f"printf '%s\\n' '{_SEPARATOR.format(number)}'")
+        # the separator keeps $? of the command before it, for `echo $?`
+        script.append(f"__rc=$?; printf '%s\\n' '{_SEPARATOR.format(number)}'; (exit $__rc)")
         script.append(command.text)
     proc = subprocess.run(
         ["bash", "--noprofile", "--norc", "-c", "\n".join(script)],

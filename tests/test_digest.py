@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -180,3 +181,25 @@ def test_digests_are_the_same_in_every_process_whatever_the_hash_seed() -> None:
 def test_empty_and_falsy_values_are_not_confused() -> None:
     values = (0, "", [], {}, None, False, "0", "null")
     assert len({json_digest(v) for v in values}) == len(values)
+
+
+def test_digests_are_computed_only_for_a_plan_that_is_saved_or_printed_as_json(
+    onenet, workdir, monkeypatch
+) -> None:
+    """On a large site the digests cost as much as planning: a text plan and the apply
+    of a site file compute none; --format json and --out do, and print the same ones."""
+    from onenet_apply.model import digest
+
+    computed: list[str] = []
+    real = digest._digest
+    monkeypatch.setattr(digest, "_digest", lambda value: computed.append("") or real(value))
+    assert onenet("plan", str(EXAMPLE)).code == 0
+    assert onenet("plan", str(EXAMPLE), "--format", "markdown").code == 0
+    assert onenet("apply", str(EXAMPLE), "--yes").code in (0, 3)
+    assert computed == []
+    printed = json.loads(onenet("plan", str(EXAMPLE), "--format", "json").out)
+    assert len(computed) == 2  # the spec's and the state's
+    assert onenet("plan", str(EXAMPLE), "--out", "plan.json").code == 0
+    saved = json.loads((workdir / "plan.json").read_text())
+    spec = validate_file(str(EXAMPLE)).spec
+    assert printed["spec_digest"] == saved["spec_digest"] == spec_digest(spec)

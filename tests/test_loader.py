@@ -214,6 +214,43 @@ def test_duplicate_key_is_reported_at_the_second_key(tmp_path: Path) -> None:
     assert loaded.data["site"]["id"] == "a"  # never a silent overwrite
 
 
+def test_duplicate_keys_past_the_cap_are_counted_quickly(tmp_path: Path) -> None:
+    """Finding where a duplicate key was first defined scans its mapping; past the cap
+    the problem is only counted, so a hostile file of duplicates in a huge mapping
+    stays quick."""
+    body = "".join(f"  u{i}: 1\n" for i in range(20_000))
+    body += "".join(f"  u{i}: 2\n  v{i}: 3\n" for i in range(19_000, 20_000)) * 3
+    path = write(tmp_path, "dups.yaml", "users:\n" + body)
+    start = time.perf_counter()
+    loaded = load_site_file(str(path))
+    assert time.perf_counter() - start < 5
+    assert len(loaded.problems.items) == 1000 and loaded.problems.dropped == 4000
+    first = loaded.problems.items[0]
+    assert first.message == "duplicate key `u19000` (first defined at line 19002)"
+    assert loaded.source.locate(("users", "v19999")).line == 20_000 + 2 * 1000 + 1
+
+
+def test_field_names_are_one_string_each_and_marks_are_compact(tmp_path: Path) -> None:
+    """A large site repeats its field names in every entry: one string serves them all,
+    and positions are packed, so a loaded site costs a fraction of yaml.load's memory."""
+    import tracemalloc
+
+    from benchmarks.sitegen import generate
+
+    path = tmp_path / "site.yaml"
+    path.write_text("".join(generate(2000, 400)), encoding="utf-8")
+    load_site_file(str(path))  # caches and imports out of the count
+    tracemalloc.start()
+    try:
+        loaded = load_site_file(str(path))
+        per_user = tracemalloc.get_traced_memory()[0] / 2000
+    finally:
+        tracemalloc.stop()
+    first, second = (dict(zip(u, u, strict=True)) for u in list(loaded.data["users"].values())[:2])
+    assert all(first[k] is second[k] for k in first.keys() & second.keys())
+    assert per_user < 2_900  # bytes: data, marks and raw scalars (3,350 with dicts of ints)
+
+
 def test_problems_are_capped(tmp_path: Path) -> None:
     body = "".join(f"k{i}: *a\n" for i in range(3000))
     path = write(tmp_path, "many.yaml", "a: &a 1\n" + body)

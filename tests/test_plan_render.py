@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.catalogue import default_catalogue
@@ -26,7 +29,13 @@ from onenet_apply.model.plan import (
 )
 from onenet_apply.model.state import SiteState
 from onenet_apply.planning.planner import PlanOptions, plan
-from onenet_apply.planning.render import render_json, render_markdown, render_text
+from onenet_apply.planning.render import (
+    render_json,
+    render_markdown,
+    render_text,
+    render_text_chunks,
+    value,
+)
 from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE
 
@@ -94,3 +103,28 @@ def test_text_has_no_colour_codes_unless_styled(tmp_path: Path) -> None:
     text = render_text(example_plans(tmp_path)["empty"])
     assert "\x1b[" not in text
     assert text.splitlines()[-1] == "Plan: 19 ready, 4 deferred, 0 blocked, 0 gated."
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text())
+def test_a_text_value_is_shown_as_its_json_string(text: str) -> None:
+    """Values are quoted as json.dumps(v, ensure_ascii=False) quotes them, escapes alike."""
+    assert value(text) == json.dumps(text, ensure_ascii=False)
+    assert value([text, None, 3]) == f"[{json.dumps(text, ensure_ascii=False)}, (none), 3]"
+
+
+def test_plan_text_is_written_in_pieces_that_make_the_same_text(tmp_path: Path) -> None:
+    """The command line writes a plan's text a few thousand lines at a time (a large
+    plan is never one string in memory): the pieces make exactly the golden text."""
+    plans = example_plans(tmp_path)
+    empty_site = plan(
+        validate_file(str(EXAMPLE)).spec, SiteState(SITE), catalogue=default_catalogue()
+    )
+    for case, the_plan in [*plans.items(), ("no change", replace(empty_site, actions=()))]:
+        whole = render_text(the_plan)
+        for lines in (1, 2, 7, 4096):
+            chunks = list(render_text_chunks(the_plan, lines=lines))
+            assert "".join(chunks) == whole, case
+            assert all(chunk.endswith("\n") and chunk.count("\n") <= lines for chunk in chunks)
+        if case in ("empty", "partly-built"):
+            assert whole == (GOLDEN / f"example-{case}.txt").read_text("utf-8")

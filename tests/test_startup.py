@@ -56,6 +56,7 @@ def test_version_and_help_load_no_model_site_file_or_backend(
     assert ours(loaded, "onenet_apply.") - ours(loaded, "onenet_apply.cli") == {
         "onenet_apply.console",
         "onenet_apply.endings",
+        "onenet_apply.gcpause",  # the console sets how the collector resumes
         "onenet_apply.backends",
         "onenet_apply.backends.errors",
     }

@@ -18,6 +18,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onenet_apply.sitefile import reading
 from onenet_apply.sitefile.schema import (
@@ -322,3 +324,17 @@ def test_characters_that_render_as_nothing_are_refused(
     assert result.code == 1
     assert f"{'.'.join(path)}: holds U+{ord(blank):04X} " in result.err
     assert "at character 3; names hold visible characters only" in result.err
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(st.characters(max_codepoint=127), max_size=12))
+def test_ascii_names_are_judged_by_the_same_rules(text: str) -> None:
+    """Printable ASCII is accepted without a look at each character: the same answer
+    as the rules (no control character, no white space at either end)."""
+    from onenet_apply.sitefile.values import text_problem
+
+    problem = text_problem(text)
+    fine = all(" " <= c <= "~" for c in text) and text[:1] != " " and text[-1:] != " "
+    assert (problem is None) == fine
+    if problem is not None and text.strip(" ") == text:
+        assert "holds U+" in problem

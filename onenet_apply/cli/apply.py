@@ -178,11 +178,12 @@ class SiteApply:
         from onenet_apply.model.plan import PlanFileError
         from onenet_apply.planning.ordering import PlanError
         from onenet_apply.planning.planner import PlanOptions
-        from onenet_apply.planning.render import render_text
+        from onenet_apply.planning.render import render_text_chunks
 
         def approve(the_plan: Plan) -> bool:
             """Show the plan made under the lock; ask for it on a terminal."""
-            click.echo(render_text(the_plan, click.style), nl=False)
+            for chunk in render_text_chunks(the_plan, click.style):
+                click.echo(chunk, nl=False)
             if the_plan.gated:
                 raise GatedError(the_plan.gated)
             if not the_plan.ready:

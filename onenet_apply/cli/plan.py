@@ -76,7 +76,7 @@ def plan_command(
     from onenet_apply.planning.ordering import PlanError
     from onenet_apply.planning.planner import PlanOptions
     from onenet_apply.planning.planner import plan as make_plan
-    from onenet_apply.planning.render import RENDERERS, render_text
+    from onenet_apply.planning.render import RENDERERS, render_text_chunks
     from onenet_apply.sitefile.validate import validate_file
 
     if out is not None:  # before planning: never a whole plan, then the error
@@ -113,7 +113,8 @@ def plan_command(
     if fmt == "text":
         # colour only on a terminal (click strips it elsewhere), and never with NO_COLOR
         style = click.style if not os.environ.get("NO_COLOR") else (lambda text, **_: text)
-        click.echo(render_text(the_plan, style), nl=False)
+        for chunk in render_text_chunks(the_plan, style):
+            click.echo(chunk, nl=False)
     else:
         click.echo(saved if fmt == "json" else RENDERERS[fmt](the_plan), nl=False)
     if out:

@@ -7,7 +7,7 @@ them and gives each a status.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -99,17 +99,57 @@ def describe(action: Action) -> str:
 FORMAT_VERSION = 2  # 2: saved plans carry their site content, options and plan_digest
 
 
+class Digests:
+    """A plan's spec and state digests, computed when first asked for: only a plan
+    that is saved, compared with a saved one, recorded or printed as JSON needs
+    them, and on a large site they cost as much as planning."""
+
+    __slots__ = ("_compute", "_pair")
+
+    def __init__(self, compute: Callable[[], tuple[str, str]]) -> None:
+        self._compute: Callable[[], tuple[str, str]] | None = compute
+        self._pair: tuple[str, str] | None = None
+
+    @classmethod
+    def known(cls, spec_digest: str, state_digest: str) -> Digests:
+        digests = cls(lambda: (spec_digest, state_digest))
+        digests.pair()
+        return digests
+
+    def pair(self) -> tuple[str, str]:
+        if self._pair is None:
+            assert self._compute is not None
+            self._pair, self._compute = self._compute(), None  # drops what it read
+        return self._pair
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Digests) and self.pair() == other.pair()
+
+    def __hash__(self) -> int:
+        return hash(self.pair())
+
+    def __repr__(self) -> str:
+        return f"Digests{self.pair()!r}"
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """Actions in execution order, and what they were planned from."""
 
     site: str
-    spec_digest: str
-    state_digest: str
+    digests: Digests
     actions: tuple[Action, ...] = ()
     warnings: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()  # --target TYPE/ID: a partial plan of these objects
     pulled_in: tuple[tuple[str, str], ...] = ()  # (action id, why) needed by the targets
+
+    @property
+    def spec_digest(self) -> str:
+        return self.digests.pair()[0]
+
+    @property
+    def state_digest(self) -> str:
+        return self.digests.pair()[1]
 
     def by_status(self, status: Status) -> list[Action]:
         return [a for a in self.actions if a.status is status]
@@ -199,8 +239,7 @@ def plan_from_json(document: Any) -> Plan:
         )
         return Plan(
             _str(document["site"]),
-            _str(document["spec_digest"]),
-            _str(document["state_digest"]),
+            Digests.known(_str(document["spec_digest"]), _str(document["state_digest"])),
             actions,
             tuple(_str(w) for w in document.get("warnings", ())),
             targets=tuple(_str(t) for t in document.get("targets", ())),

@@ -13,11 +13,11 @@ from typing import Any
 
 from onenet_apply.gcpause import gc_paused
 from onenet_apply.model.catalogue import Catalogue
-from onenet_apply.model.digest import spec_digest, state_digest
 from onenet_apply.model.fields import GROUP_SETTINGS, deactivation_fields, group_fields, user_fields
 from onenet_apply.model.plan import (
     LOGIN_DETAILS_NOTE,
     NEW_LOGIN_DETAILS_NOTE,
+    Digests,
     Kind,
     Plan,
     Status,
@@ -63,9 +63,9 @@ def plan(
     """The plan that takes the site from `state` to `spec` on a backend whose
     catalogue is `catalogue` (its options decide which agent levels ordering keeps)."""
     options = options or PlanOptions()
-    builder = _Builder(spec, state, catalogue)
-    drafts = builder.build()
     with gc_paused():  # tens of thousands of acyclic drafts: nothing for the collector
+        builder = _Builder(spec, state, catalogue)
+        drafts = builder.build()
         ordered = ordering.order(drafts, spec, state, catalogue)
         pulled: dict[str, str] = {}
         if options.targets:  # the whole plan is ordered first: its edges say what is needed
@@ -74,15 +74,21 @@ def plan(
         gates.apply(ordered, spec, state, options)
         ordering.propagate(ordered)
         actions = tuple(ordering.freeze(d) for d in ordered)
-        digests = spec_digest(spec), state_digest(state)
     return Plan(
         spec.site.id,
-        *digests,
+        Digests(lambda: _digests(spec, state)),
         actions,
         tuple(builder.warnings),
         targets=tuple(str(t) for t in options.targets),
         pulled_in=tuple((a.id, pulled[a.id]) for a in actions if a.id in pulled),
     )
+
+
+def _digests(spec: SiteSpec, state: SiteState) -> tuple[str, str]:
+    from onenet_apply.model.digest import spec_digest, state_digest  # only when asked for
+
+    with gc_paused():
+        return spec_digest(spec), state_digest(state)
 
 
 class _Builder(Drafting):

@@ -6,7 +6,8 @@ Renderings only read the plan; they never see a secret because plans hold none.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring
 from typing import Any
 
 from onenet_apply.model.plan import Action, Kind, Plan, Status, plan_to_json
@@ -17,6 +18,7 @@ MARKS = {Kind.CREATE: "+", Kind.DELETE: "-", Kind.ACTIVATION_FAILED: "!"}
 COLOURS = {"+": "green", "-": "red", "~": "yellow", "!": "red"}
 STATUS_COLOURS = {Status.DEFERRED: "cyan", Status.BLOCKED: "red", Status.GATED: "magenta"}
 MARKDOWN_FOLD_AFTER = 20  # objects: longer plans are folded into <details>
+CHUNK_LINES = 4096  # lines of plan text written at a time
 
 Style = Callable[..., str]
 
@@ -37,7 +39,8 @@ def value(v: Any) -> str:
     if isinstance(v, dict):
         return "{" + ", ".join(f"{k}: {value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        # json.dumps(v, ensure_ascii=False) without building an encoder per call
+        return encode_basestring(v)
     return str(v)
 
 
@@ -86,36 +89,56 @@ def summary_line(plan: Plan) -> str:
 
 
 def render_text(plan: Plan, style: Style = _plain_style) -> str:
-    lines: list[str] = []
+    return "".join(render_text_chunks(plan, style))
+
+
+def render_text_chunks(
+    plan: Plan, style: Style = _plain_style, lines: int = CHUNK_LINES
+) -> Iterator[str]:
+    """The text of `render_text` in pieces of `lines` lines each (the last one shorter):
+    a 100,000-user plan is a million lines, never held as one string."""
+    chunk: list[str] = []
+    for line in _text_lines(plan, style):
+        chunk.append(line)
+        if len(chunk) == lines:
+            yield "\n".join(chunk) + "\n"
+            chunk = []
+    if chunk:
+        yield "\n".join(chunk) + "\n"
+
+
+def _text_lines(plan: Plan, style: Style) -> Iterator[str]:
     if plan.empty:
-        lines = [summary_line(plan), *_warning_lines(plan, style), *_target_lines(plan, style)]
-        return "\n".join(lines) + "\n"
-    lines.append(f"onenet plan for site {plan.site}, in the order it runs:")
-    lines.append("")
+        yield summary_line(plan)
+        yield from _warning_lines(plan, style)
+        yield from _target_lines(plan, style)
+        return
+    yield f"onenet plan for site {plan.site}, in the order it runs:"
+    yield ""
     for action in plan.actions:
         m = mark(action)
         if action.kind is Kind.ACTIVATION_FAILED:  # one line: what it is, what to do
-            lines.append(style(f"  {m} {action.target} {action.reason}", fg=COLOURS[m], bold=True))
+            yield style(f"  {m} {action.target} {action.reason}", fg=COLOURS[m], bold=True)
             continue
         head = style(f"  {m} {action.target} {step(action)}", fg=COLOURS[m], bold=True)
         if action.status is not Status.READY:
             tag = f"[{action.status}: {action.reason}]"
             head += " " + style(tag, fg=STATUS_COLOURS[action.status])
-        lines.append(head)
-        lines += [f"      {line}" for line in change_lines(action)]
+        yield head
+        for line in change_lines(action):
+            yield f"      {line}"
         for note in action.notes:
-            lines.append(style(f"      # {note}", dim=True))
-    lines += _warning_lines(plan, style)
-    lines += _target_lines(plan, style)
-    lines.append("")
-    lines.append(style(summary_line(plan), bold=True))
+            yield style(f"      # {note}", dim=True)
+    yield from _warning_lines(plan, style)
+    yield from _target_lines(plan, style)
+    yield ""
+    yield style(summary_line(plan), bold=True)
     gated = plan.gated
     if gated:
         reasons = sorted(
             {a.reason for a in gated if a.reason and not a.reason.startswith("waits for")}
         )
-        lines += [style(f"Gated: {r}", fg="magenta") for r in reasons]
-    return "\n".join(lines) + "\n"
+        yield from (style(f"Gated: {r}", fg="magenta") for r in reasons)
 
 
 def _warning_lines(plan: Plan, style: Style) -> list[str]:

@@ -21,8 +21,9 @@ Reading the bytes (size limits, pipes, what a path is) is `reading`'s.
 
 from __future__ import annotations
 
+import operator
 import os
-from dataclasses import dataclass, field
+import unicodedata
 from typing import Any
 
 import yaml
@@ -40,10 +41,10 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from onenet_apply.gcpause import gc_paused
+from onenet_apply.sitefile.load_state import NO_KEY, Frame, Session
 from onenet_apply.sitefile.problems import Path, Position, Problem, ProblemList
 from onenet_apply.sitefile.reading import (
     LoadAborted,
-    byte_line_col,
     decode,
     not_a_file,
     read_bytes,
@@ -68,41 +69,21 @@ from onenet_apply.sitefile.sourcemap import (
     Mark,
     SourceMap,
     line_col,
-    pair,
+    marks_array,
 )
 from onenet_apply.sitefile.sourcemap import mark as pack
+from onenet_apply.sitefile.yaml_errors import refusal
 
 MAX_DEPTH = 32
 MAX_INCLUDED_FILES = 1000
 INCLUDE_TAG = "!include"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@dataclass(slots=True)
-class _Frame:
-    container: dict[str, Any] | list[Any]
-    marks: dict[str, int] | list[Mark]
-    key: Any = None  # mappings: the pending key, or _NO_KEY when a key is expected
-    key_mark: Mark = 0
-    bad_key: bool = False
-    bad_key_name: str | None = None  # a key that is not a string, as written: for paths
-
-
-_NO_KEY = object()
-
-
-@dataclass(slots=True)
-class _Session:
-    """State shared by a top file and everything it includes."""
-
-    root_dir: str
-    source: SourceMap
-    problems: ProblemList
-    poisoned: set[Path]
-    include_stack: list[str] = field(default_factory=list)
-    files_read: int = 0
-    bytes_read: int = 0
+# plain scalars whose first character starts no implicit type are strings: no lookup
+_TYPED_FIRST = frozenset(RESOLVER.yaml_implicit_resolvers)
+_FAST_STRINGS = None not in _TYPED_FIRST  # no resolver for any first character
+_RESOLVED_KEPT = 4096  # distinct plain scalars whose resolution is remembered
+_SHARED_KEYS_DEPTH = 3  # keys of entries (a user's first_name ...): one string each
 
 
 def load_site_file(path: str) -> LoadedFile:
@@ -111,7 +92,7 @@ def load_site_file(path: str) -> LoadedFile:
     source = SourceMap(root_file=path)
     loaded = LoadedFile(path=path, data=None, source=source, problems=problems)
     real, opened = top_paths(path)
-    session = _Session(os.path.dirname(real), source, problems, loaded.poisoned)
+    session = Session(os.path.dirname(real), source, problems, loaded.poisoned)
     try:
         with gc_paused():
             data = _load_file(session, path, real, (), opened)
@@ -132,7 +113,7 @@ def load_site_file(path: str) -> LoadedFile:
     return loaded
 
 
-def _read_text(session: _Session, display: str, real: str) -> str:
+def _read_text(session: Session, display: str, real: str) -> str:
     """The text of one file of the site, within what is left of the size budget."""
     raw = read_bytes(display, real, session.bytes_read)
     session.bytes_read += len(raw)
@@ -140,7 +121,7 @@ def _read_text(session: _Session, display: str, real: str) -> str:
 
 
 def _load_file(
-    session: _Session, display: str, real: str, at: Path, opened: str | None = None
+    session: Session, display: str, real: str, at: Path, opened: str | None = None
 ) -> Any:
     text = _read_text(session, display, opened or real)
     session.include_stack.append(real)
@@ -164,11 +145,11 @@ def _kind(value: Any) -> str:
 class _Builder:
     """Turns one file's event stream into data, recording marks as it goes."""
 
-    def __init__(self, session: _Session, display: str, at: Path) -> None:
+    def __init__(self, session: Session, display: str, at: Path) -> None:
         self.session = session
         self.display = display
         self.at = at  # path of this file's root value within the whole site
-        self.stack: list[_Frame] = []
+        self.stack: list[Frame] = []
         self.resolved: dict[str, str] = {}
         self._raw: str | None = None
         self._last_scalar: Any = None
@@ -178,34 +159,8 @@ class _Builder:
         parser = _Loader(text)
         try:
             return self._run(parser)
-        except yaml.MarkedYAMLError as e:
-            mark = e.problem_mark or e.context_mark
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            detail = e.problem or "invalid YAML"
-            if "maximum nesting depth" in detail:
-                # newer libyaml builds stop deep flow nesting in their scanner,
-                # before our own guard sees the events: one message either way
-                raise LoadAborted(
-                    Problem(
-                        Position(self.display, line, col),
-                        (),
-                        f"nesting is deeper than {MAX_DEPTH} levels",
-                    )
-                ) from None
-            if e.context:
-                detail = f"{detail} ({e.context})"
-            raise LoadAborted(
-                Problem(Position(self.display, line, col), (), f"YAML syntax error: {detail}")
-            ) from None
-        except yaml.YAMLError as e:  # reader errors: control characters and the like
-            position = getattr(e, "position", None)
-            line, col = (1, 1)
-            if isinstance(position, int):
-                line, col = byte_line_col(text.encode("utf-8"), position)
-            reason = getattr(e, "reason", None) or str(e)
-            raise LoadAborted(
-                Problem(Position(self.display, line, col), (), f"unreadable YAML: {reason}")
-            ) from None
+        except yaml.YAMLError as e:
+            raise refusal(e, self.display, text, MAX_DEPTH) from None
         finally:
             dispose = getattr(parser, "dispose", None)
             if dispose:
@@ -214,6 +169,7 @@ class _Builder:
     def _run(self, parser: Any) -> Any:
         get_event = parser.get_event
         stack = self.stack
+        keys = self.session.keys
         root: Any = None
         documents = 0
         while True:
@@ -221,14 +177,49 @@ class _Builder:
             cls = type(event)
             if cls is ScalarEvent:
                 start_mark = event.start_mark
-                self._add(self._scalar(event), pack(start_mark.line + 1, start_mark.column + 1))
+                where = ((start_mark.line + 1) << 32) | (start_mark.column + 1)
+                value = event.value
+                if (
+                    stack
+                    and event.tag is None
+                    and (
+                        not event.implicit[0]
+                        or (_FAST_STRINGS and value[:1] not in _TYPED_FIRST and value)
+                    )
+                ):
+                    # a string in a mapping or list, quoted or plain: most of a site.
+                    # What `_add(_scalar(event))` does for it, without the calls.
+                    if not value.isascii():
+                        value = unicodedata.normalize("NFC", value)
+                    frame = stack[-1]
+                    container = frame.container
+                    if type(container) is list:
+                        container.append(value)
+                        frame.marks.append(where)
+                    elif frame.key is NO_KEY:
+                        if len(stack) >= _SHARED_KEYS_DEPTH:
+                            value = keys.setdefault(value, value)
+                        frame.key = value
+                        frame.key_mark = where
+                    elif frame.key is not _BAD_KEY and frame.key not in container:
+                        container[frame.key] = value  # type: ignore[index]
+                        frame.marks.append(frame.key_mark)
+                        frame.marks.append(where)
+                        frame.key = NO_KEY
+                    else:
+                        self._add(value, where)
+                    continue
+                self._add(self._scalar(event), where)
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 start_mark = event.start_mark
                 start = pack(start_mark.line + 1, start_mark.column + 1)
                 if len(stack) >= MAX_DEPTH:
                     self._abort(start, f"nesting is deeper than {MAX_DEPTH} levels")
                 self._check_collection_tag(event, start)
-                frame = _Frame({}, {}, _NO_KEY) if cls is MappingStartEvent else _Frame([], [])
+                if cls is MappingStartEvent:
+                    frame = Frame({}, marks_array(), NO_KEY)
+                else:
+                    frame = Frame([], marks_array())
                 frame.bad_key = self._expecting_key()
                 stack.append(frame)
                 self.session.source.register(
@@ -275,7 +266,9 @@ class _Builder:
                 return text(value)
             tag = self.resolved.get(value)
             if tag is None:
-                tag = self.resolved[value] = RESOLVER.resolve(ScalarNode, value, (True, False))
+                tag = RESOLVER.resolve(ScalarNode, value, (True, False))
+                if len(self.resolved) < _RESOLVED_KEPT:
+                    self.resolved[value] = tag
         if tag == STR:
             return text(value)
         if tag == NULL:
@@ -358,7 +351,7 @@ class _Builder:
         return (
             bool(self.stack)
             and isinstance(self.stack[-1].container, dict)
-            and (self.stack[-1].key is _NO_KEY)
+            and (self.stack[-1].key is NO_KEY)
         )
 
     def _add(self, value: Any, where: Mark) -> None:
@@ -374,19 +367,26 @@ class _Builder:
             container.append(None if value is _POISON else value)
             frame.marks.append(where)  # type: ignore[union-attr]
             return
-        if frame.key is _NO_KEY:
+        if frame.key is NO_KEY:
             frame.key, frame.key_mark = value, where
             if value is _POISON:
                 frame.key = _BAD_KEY
-            elif value is not _BAD_KEY and type(value) is not str:
+            elif type(value) is str:
+                if len(self.stack) >= _SHARED_KEYS_DEPTH:
+                    frame.key = self.session.keys.setdefault(value, value)
+            elif value is not _BAD_KEY:
                 self._bad_key(value, where, raw)
             return
-        key, frame.key = frame.key, _NO_KEY
+        key, frame.key = frame.key, NO_KEY
         if key is _BAD_KEY:
             frame.bad_key_name = None
             return
         if key in container:
-            first = line_col(frame.marks[key] >> 64)  # type: ignore[call-overload]
+            problems = self.session.problems
+            if len(problems.items) >= problems.limit:  # it would be dropped: only count it
+                problems.dropped += 1
+                return
+            first = line_col(frame.marks[2 * operator.indexOf(container, key)])
             self._problem(
                 frame.key_mark,
                 f"duplicate key `{key}` (first defined at line {first[0]})",
@@ -396,7 +396,8 @@ class _Builder:
         if raw is not None:
             self.session.source.raw_scalars[(id(container), key)] = raw
         container[key] = None if value is _POISON else value  # type: ignore[index]
-        frame.marks[key] = pair(frame.key_mark, where)  # type: ignore[index]
+        frame.marks.append(frame.key_mark)
+        frame.marks.append(where)
 
     def _bad_key(self, value: Any, where: Mark, raw: str | None) -> None:
         frame = self.stack[-1]
@@ -417,7 +418,7 @@ class _Builder:
         path: list[str | int] = list(self.at)
         for frame in self.stack:
             if isinstance(frame.container, dict):
-                if frame.key is not _NO_KEY and isinstance(frame.key, str):
+                if frame.key is not NO_KEY and isinstance(frame.key, str):
                     path.append(frame.key)
                 elif frame.key is _BAD_KEY and frame.bad_key_name is not None:
                     path.append(frame.bad_key_name)

@@ -8,17 +8,18 @@ so the happy path pays for recording, never for searching.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from onenet_apply.sitefile.problems import Path, Position, ProblemList
 
 # A position packed in one int, `line << 32 | column` (both 1-based): a large site has
-# over a million of them, and a tuple of tuples costs six times the memory.
+# over a million of them, kept in arrays of 64-bit numbers (a dict or list of ints
+# costs five times the memory).
 Mark = int
 Anchor = Literal["key", "value"]
 _LOW = (1 << 32) - 1
-_WIDE = (1 << 64) - 1
 
 
 def mark(line: int, column: int) -> Mark:
@@ -29,17 +30,32 @@ def line_col(packed: Mark) -> tuple[int, int]:
     return packed >> 32, packed & _LOW
 
 
-def pair(key: Mark, value: Mark) -> int:
-    """A mapping entry's key and value marks, in one int."""
-    return (key << 64) | value
+def marks_array() -> array[int]:
+    return array("Q")
 
 
 @dataclass(slots=True)
 class ContainerMarks:
     file: str
     start: Mark
-    # mapping: key -> pair(key mark, value mark); sequence: index -> value mark
-    entries: dict[str, int] | list[Mark]
+    # mapping: the key mark and the value mark of each entry, in the mapping's order
+    # (a loaded mapping never changes); sequence: the mark of each item
+    entries: array[int]
+    positions: dict[str, int] | None = None  # mapping: key -> entry number, when first asked
+
+    def entry(self, container: Any, part: str | int) -> tuple[Mark, Mark] | None:
+        """The key and value marks of `container[part]` (an item's twice), if it has one."""
+        entries = self.entries
+        if isinstance(container, dict):
+            if not isinstance(part, str):
+                return None
+            if self.positions is None:
+                self.positions = {key: i for i, key in enumerate(container)}
+            i = self.positions.get(part)
+            return None if i is None else (entries[2 * i], entries[2 * i + 1])
+        if isinstance(part, int) and 0 <= part < len(entries):
+            return entries[part], entries[part]
+        return None
 
 
 @dataclass(slots=True)
@@ -66,7 +82,7 @@ class SourceMap:
             marks = self.containers.get(id(node))
             if marks is None:
                 break
-            entry = _entry(marks, part)
+            entry = marks.entry(node, part)
             if entry is None:
                 break
             key_mark, value_mark = entry
@@ -84,16 +100,6 @@ class SourceMap:
             except (KeyError, IndexError, TypeError):
                 return None
         return self.raw_scalars.get((id(parent), path[-1]))
-
-
-def _entry(marks: ContainerMarks, part: str | int) -> tuple[Mark, Mark] | None:
-    entries = marks.entries
-    if isinstance(entries, dict):
-        packed = entries.get(part) if isinstance(part, str) else None
-        return None if packed is None else (packed >> 64, packed & _WIDE)
-    if isinstance(part, int) and 0 <= part < len(entries):
-        return entries[part], entries[part]
-    return None
 
 
 @dataclass(slots=True)

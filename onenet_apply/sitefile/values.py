@@ -59,6 +59,8 @@ def char_name(char: str) -> str:
 
 def text_problem(text: str) -> str | None:
     """What makes `text` unfit as a name or username, or None."""
+    if text.isascii() and text.isprintable() and text[:1] != " " and text[-1:] != " ":
+        return None  # printable ASCII holds no control or blank character, no other space
     text = nfc(text)
     for i, char in enumerate(text, 1):
         if unicodedata.category(char) in _INVISIBLE or ord(char) in _BLANK:
