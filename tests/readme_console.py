@@ -5,7 +5,8 @@ Every ```console block in README.md is preceded by a marker line:
     <!-- console: NAME -->          run it, in the session NAME
     <!-- console: shown: REASON --> shown only (e.g. it needs a real platform)
 
-Blocks of one session run in order, in one working directory of their own, in
+Blocks of one session run in order, in one working directory of their own (with
+`examples/` of this repository, and the files of tests/fixtures/readme/SESSION/), in
 bash, as a reader would type them (`$ ` lines are commands; the lines after one,
 up to the next, are what it prints, stdout and stderr as a terminal shows them).
 In what it prints, a line `...` stands for any number of lines, and `...` inside
