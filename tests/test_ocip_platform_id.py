@@ -36,7 +36,7 @@ def applied(onenet, workdir: Path, served: walkthrough.Served, sent: DocumentTap
     site = _site_file(workdir)
     first = onenet("apply", str(site), "--yes")
     assert first.code == 3, first.err
-    assert "Apply: 19 applied, 4 deferred" in first.err
+    assert "Apply: 19 applied, 4 deferred" in first.out
     [csv_file] = workdir.glob("onenet-credentials-berlin-hq-*.csv")
     assert {row["site"] for row in read_rows(csv_file)} == {SITE}
     activate = ("sandbox", "activate", "--site", GROUP, "--all", "--backend", served.sandbox_url)

@@ -51,7 +51,7 @@ def test_fifty_sites_of_200_users_validated_planned_and_applied_in_parallel(
     assert checked.code == 1
     assert checked.out.count(" is valid: 200 users") == 50
     assert "sites/zz-broken.yaml:7:10: users.anna.frist_name: unknown key" in checked.err
-    assert "errors in 1 of 51 files" in checked.out
+    assert "errors in 1 of 51 files" in checked.err
 
     planned = onenet("plan", "sites", "--jobs", "2", "--format", "json", "--detailed-exitcode")
     assert planned.code == 1, planned.err  # an error outweighs the changes

@@ -59,7 +59,7 @@ def plan_sites(
 
 def validate_sites(files: list[str], fmt: str, jobs: int) -> int:
     """`onenet validate` of several files, as of one: problems on stderr (json: one
-    list on stdout), each valid site's line and the closing count of errors on stdout."""
+    list on stdout) with their closing count, each valid site's line on stdout."""
     counts: Counter[str] = Counter()
     errors = 0
     problems: list[dict[str, object]] = []
@@ -81,8 +81,9 @@ def validate_sites(files: list[str], fmt: str, jobs: int) -> int:
     elif counts[ERROR]:
         click.echo(
             f"{errors} error{'s' if errors != 1 else ''} in {counts[ERROR]} of "
-            f"{len(files)} file{'s' if len(files) != 1 else ''}"
-        )  # validate's result, on stdout with the valid sites' lines
+            f"{len(files)} file{'s' if len(files) != 1 else ''}",
+            err=True,
+        )  # with the problems it counts
     return 1 if counts[ERROR] else 0
 
 
