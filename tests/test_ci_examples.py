@@ -90,22 +90,28 @@ def reviewed_on(api: FakeGitHub, runner: Runner, run_id: int | None = 7) -> None
         runner.plan_run = str(run_id)
 
 
-def platform_plan(runner: Runner, *paths: str) -> subprocess.CompletedProcess[str]:
-    """`onenet plan` of the checkout's files against the platform, as a person would."""
+def on_platform(runner: Runner, *args: str) -> subprocess.CompletedProcess[str]:
+    """`onenet ARGS` in the checkout against the platform, as a person would run it."""
     env = runner.environment({"ONENET_BACKEND": runner.secrets["ONENET_BACKEND"]})
     return subprocess.run(
-        [sys.executable, "-m", "onenet_apply", "plan", *(paths or ("sites",)),
-         "--detailed-exitcode"],
+        [sys.executable, "-m", "onenet_apply", *args],
         cwd=runner.repo, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
 
+def platform_plan(runner: Runner, *paths: str) -> subprocess.CompletedProcess[str]:
+    return on_platform(runner, "plan", *(paths or ("sites",)), "--detailed-exitcode")
+
+
 def sandbox(runner: Runner, *args: str) -> None:
-    env = runner.environment({"ONENET_BACKEND": runner.secrets["ONENET_BACKEND"]})
-    subprocess.run(
-        [sys.executable, "-m", "onenet_apply", "sandbox", *args],
-        cwd=runner.repo, env=env, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+    assert on_platform(runner, "sandbox", *args).returncode == 0
+
+
+def apply_by_hand(runner: Runner, site_file: str) -> None:
+    """An apply outside the pipeline (its login details thrown away)."""
+    by_hand = runner.home / "by-hand.csv"
+    on_platform(runner, "apply", site_file, "--yes", "--credentials-out", str(by_hand))
+    by_hand.unlink()
 
 
 def credentials(runner: Runner, artifact: Path) -> list[dict[str, str]]:
@@ -256,11 +262,9 @@ def test_gitlab_a_broken_site_fails_the_job_and_the_note_shows_the_others(
 ) -> None:
     broken = runner.repo / "sites" / "bravo.yaml"
     broken.write_text(broken.read_text().replace("first_name: Anna", "first_name: [Anna"))
-    builds = runner.home / "builds"
-    builds.mkdir()
     api = FakeGitLab(TOKEN)
     with serve(api) as url:
-        mr = gitlab_variables(f"{url}/api/v4", CI_MERGE_REQUEST_IID="3", CI_BUILDS_DIR=str(builds))
+        mr = gitlab_variables(runner, f"{url}/api/v4", CI_MERGE_REQUEST_IID="3")
         job = run_gitlab_job(runner, "plan", mr)
     assert job.failed == "plan"
     assert "sites/bravo.yaml:" in job.steps[1].err
@@ -304,13 +308,7 @@ def test_a_stale_site_is_refused_the_others_applied_and_the_credentials_kept(
     with serve(api) as url:
         assert run_github_job(runner, "plan", url, event=PULL_REQUEST).failed is None
         # the platform changes after the review: bravo is applied by someone else
-        env = runner.environment({"ONENET_BACKEND": runner.secrets["ONENET_BACKEND"]})
-        subprocess.run(
-            [sys.executable, "-m", "onenet_apply", "apply", "sites/bravo.yaml", "--yes",
-             "--credentials-out", str(runner.home / "by-hand.csv")],
-            cwd=runner.repo, env=env, check=False, capture_output=True, timeout=300,
-        )  # fmt: skip
-        (runner.home / "by-hand.csv").unlink()
+        apply_by_hand(runner, "sites/bravo.yaml")
         reviewed_on(api, runner)
         job = run_github_job(runner, "apply", url, run_id=9, event=MERGE)
     assert job.failed == "Apply the reviewed plan"
@@ -362,13 +360,7 @@ def test_the_schedule_reports_drift_then_converges(runner: Runner) -> None:
 
 
 def test_the_drift_check_names_a_site_that_needs_a_human(runner: Runner) -> None:
-    env = runner.environment({"ONENET_BACKEND": runner.secrets["ONENET_BACKEND"]})
-    subprocess.run(
-        [sys.executable, "-m", "onenet_apply", "apply", "sites/alpha.yaml", "--yes",
-         "--credentials-out", str(runner.home / "first.csv")],
-        cwd=runner.repo, env=env, check=False, capture_output=True, timeout=300,
-    )  # fmt: skip
-    (runner.home / "first.csv").unlink()
+    apply_by_hand(runner, "sites/alpha.yaml")
     sandbox(runner, "fail", "--all", "--site", "alpha")  # every activation failed
     for site in ("bravo", "charlie"):
         sandbox(runner, "configure", "--site", site, "--activation", "immediate")
@@ -386,8 +378,12 @@ def test_the_drift_check_names_a_site_that_needs_a_human(runner: Runner) -> None
 
 
 # -- GitLab ------------------------------------------------------------------------------
-def gitlab_variables(api_url: str, **extra: str) -> dict[str, str]:
+def gitlab_variables(runner: Runner, api_url: str, **extra: str) -> dict[str, str]:
+    """A GitLab job's variables; its builds folder (outside the checkout) made."""
+    builds = runner.home / "builds"
+    builds.mkdir(exist_ok=True)
     return {
+        "CI_BUILDS_DIR": str(builds),
         "CI_API_V4_URL": api_url,
         "CI_PROJECT_ID": "42",
         "CI_JOB_URL": "https://gitlab.example.com/acme/sites/-/jobs/5",
@@ -400,11 +396,9 @@ def gitlab_variables(api_url: str, **extra: str) -> dict[str, str]:
 def test_gitlab_one_note_per_merge_request_and_the_merge_applies_the_reviewed_plan(
     runner: Runner,
 ) -> None:
-    builds = runner.home / "builds"
-    builds.mkdir()
     api = FakeGitLab(TOKEN)
     with serve(api) as url:
-        mr = gitlab_variables(f"{url}/api/v4", CI_MERGE_REQUEST_IID="3", CI_BUILDS_DIR=str(builds))
+        mr = gitlab_variables(runner, f"{url}/api/v4", CI_MERGE_REQUEST_IID="3")
         first = run_gitlab_job(runner, "plan", mr)
         assert first.failed is None, [(s.code, s.err) for s in first.steps]
         assert runner.installed == [
@@ -425,9 +419,7 @@ def test_gitlab_one_note_per_merge_request_and_the_merge_applies_the_reviewed_pl
         (runner.repo / "plan.json").unlink()
         site = runner.repo / "sites" / "alpha.yaml"
         site.write_text(site.read_text().replace("first_name: Anna", "first_name: Annabel"))
-        push = gitlab_variables(
-            f"{url}/api/v4", CI_COMMIT_SHA=MERGE_SHA, CI_JOB_ID="600", CI_BUILDS_DIR=str(builds)
-        )
+        push = gitlab_variables(runner, f"{url}/api/v4", CI_COMMIT_SHA=MERGE_SHA, CI_JOB_ID="600")
         apply = run_gitlab_job(runner, "apply", push)
         assert apply.failed is None, [(s.code, s.out, s.err) for s in apply.steps]
         assert "applying the plan of !3, job https://gitlab/jobs/501" in apply.steps[1].out
@@ -439,12 +431,8 @@ def test_gitlab_one_note_per_merge_request_and_the_merge_applies_the_reviewed_pl
 
 
 def test_gitlab_a_merge_without_a_reviewed_plan_applies_nothing(runner: Runner) -> None:
-    builds = runner.home / "builds"
-    builds.mkdir()
     with serve(FakeGitLab(TOKEN)) as url:
-        push = gitlab_variables(
-            f"{url}/api/v4", CI_COMMIT_SHA=MERGE_SHA, CI_JOB_ID="600", CI_BUILDS_DIR=str(builds)
-        )
+        push = gitlab_variables(runner, f"{url}/api/v4", CI_COMMIT_SHA=MERGE_SHA, CI_JOB_ID="600")
         job = run_gitlab_job(runner, "apply", push)
     assert job.failed == "apply"
     assert "was not merged from a merge request" in job.steps[1].err
@@ -452,12 +440,10 @@ def test_gitlab_a_merge_without_a_reviewed_plan_applies_nothing(runner: Runner) 
 
 
 def test_gitlab_the_schedule_reports_drift_then_converges(runner: Runner) -> None:
-    builds = runner.home / "builds"
-    builds.mkdir()
     for site in SITES:
         sandbox(runner, "configure", "--site", site, "--activation", "after:1")
     runner.overrides["WAIT_ACTIVATION"] = "120"
-    job = run_gitlab_job(runner, "converge", {"CI_BUILDS_DIR": str(builds), "CI_JOB_ID": "7"})
+    job = run_gitlab_job(runner, "converge", gitlab_variables(runner, "", CI_JOB_ID="7"))
     assert job.failed is None, [(s.code, s.err) for s in job.steps]
     for site in SITES:
         assert f"  {site} (sites/{site}.yaml): changes to make" in job.steps[1].out
