@@ -66,7 +66,7 @@ def test_a_saved_plan_addresses_the_group(
     assert SITE in planned.out
     result = onenet("apply", "plan.json", "--yes")
     assert result.code == 0, result.err
-    assert "1 applied" in result.err
+    assert "1 applied" in result.out
     assert served.sandbox().read_state(GROUP).users["anna"].item.first_name == "Annabel"
 
 
