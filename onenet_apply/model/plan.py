@@ -118,8 +118,11 @@ class Digests:
 
     def pair(self) -> tuple[str, str]:
         if self._pair is None:
+            from onenet_apply.gcpause import gc_paused
+
             assert self._compute is not None
-            self._pair, self._compute = self._compute(), None  # drops what it read
+            with gc_paused():  # canonical JSON of a whole site: bulk, acyclic work
+                self._pair, self._compute = self._compute(), None  # drops what it read
         return self._pair
 
     def __eq__(self, other: object) -> bool:

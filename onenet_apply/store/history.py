@@ -37,14 +37,18 @@ INSERT INTO onenet_runs (kind, site, platform, os_user, host, pid, command, ci_r
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, pg_backend_pid()) RETURNING id
 """
 # one statement a batch: its rows as one JSON parameter (encoded in C here, parsed
-# in C on the server), and the session's pid back, for the lock's check
+# in C on the server), and the session's pid back, for the lock's check. Its commit
+# does not wait for the server's disk (synchronous_commit off for this statement's
+# transaction alone): the apply does not stall on a WAL flush per batch. A crash of
+# the server itself can lose the last fraction of a second of rows; the run's end,
+# committed as usual, makes every row before it durable.
 _RECORD = """
 WITH written AS (
   INSERT INTO onenet_run_actions (run_id, seq, at, action_id, outcome, message)
   SELECT %(run)s, %(seq)s + r.n, %(at)s, r.v->>0, r.v->>1, r.v->>2
   FROM json_array_elements(%(rows)s::json) WITH ORDINALITY AS r(v, n)
 )
-SELECT pg_backend_pid()
+SELECT pg_backend_pid(), set_config('synchronous_commit', 'off', true)
 """
 # how long a recorded batch stands for the lock's check: the next batch follows it
 # within milliseconds; anything slower (a wait for activations) checks again
