@@ -33,11 +33,14 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from onenet_apply.apply.gitguard import git_exposure
 from onenet_apply.backends.base import Credential
+
+T = TypeVar("T")
 
 COLUMNS = (
     "site",
@@ -69,8 +72,7 @@ def password_cell_problems(password: str) -> list[str]:
         problems.append(f"it {_FORMULA}")
     elif not password[:1].isascii() or not password[:1].isalpha():
         problems.append(
-            "it must start with a letter, or a spreadsheet may read it as a number, "
-            "date or time"
+            "it must start with a letter, or a spreadsheet may read it as a number, date or time"
         )
     if not _SPLITTERS.isdisjoint(password):
         problems.append('it contains , ; or ", at which a spreadsheet may split the cell')
@@ -270,21 +272,17 @@ class CredentialsSink:
 
     def _create(self) -> int:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        candidate, n = self.path, 1
-        while True:
-            try:
-                fd = os.open(candidate, flags, 0o600)
-                break
-            except FileExistsError:
-                if self.explicit:
-                    raise CredentialsFileError(
-                        f"{candidate} exists; credentials files are never overwritten"
-                    ) from None
-                n += 1
-                candidate = self.numbered(n)
-            except OSError as e:
-                raise CredentialsFileError(f"cannot create {candidate}: {e.strerror}") from None
-        self.path = candidate
+        tried = [self.path]
+
+        def create(candidate: Path) -> int:
+            tried.append(candidate)
+            return os.open(candidate, flags, 0o600)
+
+        try:
+            fd = self._take_new_name(create)
+        except OSError as e:
+            raise CredentialsFileError(f"cannot create {tried[-1]}: {e.strerror}") from None
+        candidate = self.path
         try:
             os.fchmod(fd, 0o600)  # whatever the umask
             _fsync_directory(candidate.parent)  # the new name itself survives a crash
@@ -293,6 +291,25 @@ class CredentialsSink:
             self._remove()
             raise CredentialsFileError(f"cannot create {candidate}: {e.strerror}") from None
         return fd
+
+    def _take_new_name(self, create: Callable[[Path], T]) -> T:
+        """`create(path)` on the first free name, never one that exists: a name the
+        user gave must be free; a default one taken (by another run this second) is
+        numbered instead. `self.path` becomes the name taken."""
+        candidate, n = self.path, 1
+        while True:
+            try:
+                made = create(candidate)
+                break
+            except FileExistsError:
+                if self.explicit:
+                    raise CredentialsFileError(
+                        f"{candidate} exists; credentials files are never overwritten"
+                    ) from None
+                n += 1
+                candidate = self.numbered(n)
+        self.path = candidate
+        return made
 
     def numbered(self, n: int) -> Path:
         """The default name taken (by another run this second): the `n`th instead."""

@@ -134,17 +134,5 @@ class SealedCredentialsSink(CredentialsSink):
 
     def _link_new(self, temp: Path) -> None:
         """Give the first file its name, never taking one that exists."""
-        candidate, n = self.path, 1
-        while True:
-            try:
-                os.link(temp, candidate)
-                break
-            except FileExistsError:
-                if self.explicit:
-                    raise CredentialsFileError(
-                        f"{candidate} exists; credentials files are never overwritten"
-                    ) from None
-                n += 1
-                candidate = self.numbered(n)
-        self.path = candidate
+        self._take_new_name(lambda candidate: os.link(temp, candidate))
         self._created = True
