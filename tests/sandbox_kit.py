@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from onenet_apply.backends.base import ActionResult
@@ -58,6 +59,17 @@ def user_in_state(backend: SandboxBackend, uid: str, n: int, state: str, **over:
         backend.activate(SITE, [uid])
     if state == "deactivated":
         backend.execute(SITE, deactivate(uid, caller="hears-number"))
+
+
+def three_users(database: Path) -> None:
+    """A sandbox at `database` with site SITE: anna (activated, desk phone), carla
+    (pending, desk phone) and dora (activated, no desk phone): one of each case a
+    command on users meets."""
+    backend = SandboxBackend(database)
+    user_in_state(backend, "anna", 1, "activated")
+    create_user(backend, "carla", 3)
+    user_in_state(backend, "dora", 4, "activated", desk_phone="none")
+    backend.close()
 
 
 def group_values(group_type: str, n: int, **over: Any) -> dict[str, Any]:

@@ -114,6 +114,12 @@ def apply_by_hand(runner: Runner, site_file: str) -> None:
     by_hand.unlink()
 
 
+def break_bravo(runner: Runner) -> None:
+    """A YAML syntax error in sites/bravo.yaml (line 19, column 14)."""
+    broken = runner.repo / "sites" / "bravo.yaml"
+    broken.write_text(broken.read_text().replace("first_name: Anna", "first_name: [Anna"))
+
+
 def credentials(runner: Runner, artifact: Path) -> list[dict[str, str]]:
     """The login details in an encrypted artifact, decrypted with the identity."""
     [sealed] = list(artifact.glob("*.csv.age"))
@@ -240,8 +246,7 @@ def test_a_plan_too_long_for_a_comment_is_cut_at_a_site_and_kept_whole_as_an_art
 def test_a_broken_site_fails_the_job_naming_its_line_and_the_others_are_planned(
     runner: Runner,
 ) -> None:
-    broken = runner.repo / "sites" / "bravo.yaml"
-    broken.write_text(broken.read_text().replace("first_name: Anna", "first_name: [Anna"))
+    break_bravo(runner)
     api = FakeGitHub(GITHUB_TOKEN)
     with serve(api) as url:
         job = run_github_job(runner, "plan", url, event=PULL_REQUEST)
@@ -260,8 +265,7 @@ def test_a_broken_site_fails_the_job_naming_its_line_and_the_others_are_planned(
 def test_gitlab_a_broken_site_fails_the_job_and_the_note_shows_the_others(
     runner: Runner,
 ) -> None:
-    broken = runner.repo / "sites" / "bravo.yaml"
-    broken.write_text(broken.read_text().replace("first_name: Anna", "first_name: [Anna"))
+    break_bravo(runner)
     api = FakeGitLab(TOKEN)
     with serve(api) as url:
         mr = gitlab_variables(runner, f"{url}/api/v4", CI_MERGE_REQUEST_IID="3")

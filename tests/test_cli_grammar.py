@@ -12,7 +12,7 @@ import pytest
 
 from onenet_apply.apply.credentials import read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
-from tests.sandbox_kit import SITE, create_user, user_in_state
+from tests.sandbox_kit import SITE, three_users, user_in_state
 
 
 @pytest.fixture
@@ -21,11 +21,7 @@ def site_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     no desk phone) on site `berlin`."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ONENET_BACKEND", raising=False)
-    backend = SandboxBackend(tmp_path / ".onenet" / "sandbox.db")
-    user_in_state(backend, "anna", 1, "activated")
-    create_user(backend, "carla", 3)
-    user_in_state(backend, "dora", 4, "activated", desk_phone="none")
-    backend.close()
+    three_users(tmp_path / ".onenet" / "sandbox.db")
     return tmp_path
 
 

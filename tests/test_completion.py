@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLE
-from tests.sandbox_kit import SITE, create_user, user_in_state
+from tests.sandbox_kit import SITE, three_users
 
 
 def complete(onenet, monkeypatch: pytest.MonkeyPatch, line: str) -> list[str]:
@@ -29,8 +29,6 @@ def complete(onenet, monkeypatch: pytest.MonkeyPatch, line: str) -> list[str]:
 def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A directory with site files, another file, a folder, and a sandbox holding
     site berlin: anna (desk phone), carla (pending, desk phone), dora (no desk phone)."""
-    from onenet_apply.backends.sandbox import SandboxBackend
-
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ONENET_BACKEND", raising=False)
     (tmp_path / "berlin.yaml").write_text(EXAMPLE.read_text().replace("berlin-hq", SITE))
@@ -38,11 +36,7 @@ def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "notes.txt").write_text("")
     (tmp_path / "sites").mkdir()
     (tmp_path / "sites" / "hamburg.yaml").write_text("")
-    backend = SandboxBackend(tmp_path / ".onenet" / "sandbox.db")
-    user_in_state(backend, "anna", 1, "activated")
-    create_user(backend, "carla", 3)
-    user_in_state(backend, "dora", 4, "activated", desk_phone="none")
-    backend.close()
+    three_users(tmp_path / ".onenet" / "sandbox.db")
     return tmp_path
 
 
