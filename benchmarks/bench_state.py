@@ -6,10 +6,11 @@ without `ONENET_STATE`.
 Whole processes: `onenet apply SITE --yes` of a generated site onto a fresh empty
 sandbox, with the store (`ONENET_STATE` naming a PostgreSQL schema of the
 benchmark's own, its tables set up beforehand, as after a team's first apply)
-and without, in alternation (with, without, with, ...), RUNS of each. The cost
+and without, in alternation (with, without, without, with, ...: ABBA, so an
+effect of going first falls on both alike), RUNS of each. The cost
 with the store is the lock (a connection, the schema check, the advisory lock,
-its row), the run's row and, per batch, the lock's check and one COPY of the
-batch's history. Reported: the ratio of wall times with/without (the median of
+its row), the run's row and, per batch, the lock's check and one statement of
+the batch's history, which the server works on while the next batch runs. Reported: the ratio of wall times with/without (the median of
 each back-to-back pair's ratio), and from the medians of wall and CPU time (the
 client's own rusage; the server's work shows in the wall time only) the overhead
 in ms per apply and in µs per action; then the same for a tiny site, whose
@@ -163,7 +164,11 @@ def compare(site: Path, state_url: str, runs: int, workdir: Path) -> Comparison:
     samples: dict[str, list[Run]] = {name: [] for name in envs}
     floors: dict[str, list[float]] = {}
     for attempt in range(runs):
-        for name, env in envs.items():
+        # ABBA: which of the pair goes first alternates, so whatever the machine does
+        # to the first of two runs (caches dropped by the floors just before) falls on
+        # each alike
+        order = list(envs.items()) if attempt % 2 == 0 else list(envs.items())[::-1]
+        for name, env in order:
             cwd = workdir / f"{site.stem}-{name}-{attempt}"
             cwd.mkdir()
             samples[name].append(run(onenet_argv("apply", str(site), "--yes"), cwd, env, (0, 3)))

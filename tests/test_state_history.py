@@ -58,7 +58,10 @@ def test_each_apply_is_recorded_with_who_what_and_each_outcome(onenet, with_stor
     assert one["source_file"] == "examples/site.yaml"  # as the repository names it
     assert len(one["source_commit"].removesuffix("+changes")) == 40
     assert one["platform"].startswith("sandbox:") and one["platform"].endswith(f"#{SITE}")
-    assert one["spec_digest"].startswith("sha256:") and one["plan_digest"] == ""
+    import hashlib
+
+    assert one["source_digest"] == "sha256:" + hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
+    assert (one["plan_digest"], one["spec_digest"], one["state_digest"]) == ("", "", "")
     assert one["finished_at"] >= one["started_at"]
     text = onenet("history", "--site", SITE)
     assert text.code == 0
@@ -66,6 +69,7 @@ def test_each_apply_is_recorded_with_who_what_and_each_outcome(onenet, with_stor
     assert "  19 applied, 4 deferred, 0 blocked, 0 gated, 0 failed\n" in text.out
     assert "    ok  user/anna/create  create user/anna (" in text.out
     assert "CI run nightly-17" in text.out and "from examples/site.yaml at commit " in text.out
+    assert f"  file {one['source_digest']}\n" in text.out
 
 
 def test_a_saved_plan_records_its_digest_and_a_refusal_its_reason(
@@ -76,6 +80,9 @@ def test_a_saved_plan_records_its_digest_and_a_refusal_its_reason(
     assert onenet("apply", "plan.json", "--yes").code == 3
     (recorded,) = runs(onenet)
     assert recorded["plan_digest"] == saved["plan_digest"]
+    assert (recorded["spec_digest"], recorded["state_digest"]) == (
+        saved["spec_digest"], saved["state_digest"]
+    )  # fmt: skip
     assert recorded["source_file"].endswith("plan.json")
 
 
@@ -232,7 +239,7 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
         def unreachable() -> None:
             raise StoreError("cannot reach the state store")
 
-        store.reopen = unreachable  # type: ignore[assignment, method-assign]
+        store.another_connection = unreachable  # type: ignore[assignment, method-assign]
     ledger = store.run_log("apply", SMALL_SITE, locks)
     executed = backend.execute_batch
 
@@ -260,47 +267,167 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
     assert message.startswith(f"lost the lock of site {SMALL_SITE}")
 
 
-def test_a_batch_record_is_the_next_batchs_lock_check(
-    pg_url: str, pg_admin, tmp_path: Path
-) -> None:
-    """One round trip a batch: recording a batch on the lock's session proves the lock
-    held, so the next batch asks no more; after a pause (a wait for activations) or
-    once the lock's session is gone, the check asks the server again."""
-    from onenet_apply.apply.ledger import ActionOutcome
-    from onenet_apply.store import history
+@pytest.fixture
+def one_run(pg_url: str, pg_admin):  # type: ignore[no-untyped-def]
+    """A store, the site's lock and a begun run's ledger; closed after the test."""
     from onenet_apply.store.actor import current_actor
     from onenet_apply.store.address import StateAddress
-    from onenet_apply.store.errors import LockLostError
     from onenet_apply.store.session import open_store
 
     store = open_store(StateAddress(pg_url), current_actor("onenet apply"), SITE)
     locks = store.locks(lambda site: f"test#{site}")
     ledger = store.run_log("apply", SITE, locks)
-    checks: list[str] = []
-    ensure_held = locks.ensure_held
-
-    def counted(site_id: str) -> None:
-        checks.append(site_id)
-        ensure_held(site_id)
-
-    locks.ensure_held = counted  # type: ignore[method-assign]
     with locks.lock(SITE, 5, "onenet apply"):
         ledger.begin()
-        ledger.before_batch()  # the first batch: nothing recorded yet, so it asks
-        ledger.record([ActionOutcome("user/a/create", "ok", "create user/a")])
-        ledger.before_batch()  # right after a record on the lock's session: no question
-        assert checks == [SITE]
-        ledger.record([ActionOutcome("user/b/create", "ok", "create user/b")])
-        time.sleep(history._CHECK_FRESH_FOR * 2)  # a pause: the record no longer stands
-        ledger.before_batch()
-        assert checks == [SITE, SITE]
-        ledger.record([ActionOutcome("user/c/create", "ok", "create user/c")])
-        pg_admin.execute("SELECT pg_terminate_backend(%s, 5000)", [locks.session_pid])
-        ledger.record([ActionOutcome("user/d/create", "ok", "create user/d")])  # on a new session
-        with pytest.raises(LockLostError):
-            ledger.before_batch()
+        yield store, locks, ledger
     store.close()
+
+
+def outcomes(*names: str):  # type: ignore[no-untyped-def]
+    from onenet_apply.apply.ledger import ActionOutcome
+
+    return [ActionOutcome(f"user/{n}/create", "ok", f"create user/{n}") for n in names]
+
+
+def recorded(pg_url: str) -> list[tuple[int, str]]:
     with psycopg.connect(pg_url) as conn:
-        rows = conn.execute("SELECT seq, action_id FROM onenet_run_actions ORDER BY seq").fetchall()
-    assert rows == [(1, "user/a/create"), (2, "user/b/create"), (3, "user/c/create"),
-                    (4, "user/d/create")]  # fmt: skip
+        return conn.execute("SELECT seq, action_id FROM onenet_run_actions ORDER BY seq").fetchall()
+
+
+def test_every_batch_asks_the_locks_session_first(one_run, pg_url: str, pg_admin) -> None:
+    """Each batch starts only after the lock's own session answered: once that
+    session is gone, the next batch does not start, and the rows of the batches
+    before are all in the history."""
+    from onenet_apply.store.errors import LockLostError
+
+    _, locks, ledger = one_run
+    asked: list[None] = []
+    why_lost = locks.why_lost
+
+    def counted() -> str | None:
+        asked.append(None)
+        return why_lost()
+
+    locks.why_lost = counted
+    ledger.before_batch()
+    ledger.record(outcomes("a"))
+    ledger.before_batch()
+    ledger.record(outcomes("b", "c"))
+    assert len(asked) == 2
+    pg_admin.execute("SELECT pg_terminate_backend(%s, 5000)", [locks.session_pid])
+    with pytest.raises(LockLostError, match="stopped before the next batch") as lost:
+        ledger.before_batch()
+    assert "are not in the history" not in str(lost.value)
+    ledger.end("failed", {}, str(lost.value))  # on the rows' connection: the lock's is gone
+    assert [a for _, a in recorded(pg_url)] == [
+        "user/a/create", "user/b/create", "user/c/create"
+    ]  # fmt: skip
+
+
+def test_a_batchs_rows_go_in_while_the_next_batch_runs(one_run, pg_url: str) -> None:
+    """The server inserting a batch's rows does not hold up the next batch: with the
+    table locked, the rows of one batch wait on the server while the next batch's
+    lock check passes; recording the batch after that waits for them, and every
+    row is in, in order, once the table is free."""
+    import threading
+
+    _, _, ledger = one_run
+    blocker = psycopg.connect(pg_url)
+    blocker.execute("LOCK TABLE onenet_run_actions IN EXCLUSIVE MODE")
+
+    def first_batch_done_and_next_checked() -> None:
+        ledger.record(outcomes("a"))
+        ledger.before_batch()
+
+    first = threading.Thread(target=first_batch_done_and_next_checked)
+    first.start()
+    first.join(2)
+    assert not first.is_alive()  # did not wait for the server's insert
+    second = threading.Thread(target=ledger.record, args=(outcomes("b"),))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # confirming the first batch's rows waits for the table
+    blocker.rollback()
+    blocker.close()
+    second.join(10)
+    assert not second.is_alive()
+    ledger.end("ok", {"applied": 2})
+    assert recorded(pg_url) == [(1, "user/a/create"), (2, "user/b/create")]
+
+
+def test_rows_the_server_refuses_stop_the_run_at_the_next_batch(
+    one_run, pg_url: str, pg_admin
+) -> None:
+    """A batch's rows the server will not take (here a constraint) stop the run
+    before the batch after next, naming how many actions the history misses; the
+    run's end says it failed."""
+    from onenet_apply.store.errors import StoreError
+
+    _, _, ledger = one_run
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "ALTER TABLE onenet_run_actions ADD CONSTRAINT no_b CHECK (action_id <> 'user/b/create')"
+        )
+    ledger.before_batch()
+    ledger.record(outcomes("a"))
+    ledger.before_batch()
+    ledger.record(outcomes("b", "c"))  # refused: the whole statement
+    ledger.before_batch()  # its answer is not read yet
+    ledger.record(outcomes("d"))  # reads it: refused; this batch is not sent
+    with pytest.raises(StoreError, match=r"no_b.*last 3 actions are not in the history"):
+        ledger.before_batch()
+    with pytest.raises(StoreError, match="last 3 actions"):
+        ledger.end("ok", {"applied": 4})
+    assert recorded(pg_url) == [(1, "user/a/create")]
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT outcome FROM onenet_runs").fetchone() == ("failed",)
+
+
+def test_rows_whose_connection_is_lost_are_sent_again_once(one_run, pg_url: str, pg_admin) -> None:
+    """The rows' connection ended with a batch in flight: its rows go again on a new
+    connection (rows already in are kept as they are, so none is twice)."""
+    _, _, ledger = one_run
+    ledger.record(outcomes("a"))
+    time.sleep(0.2)  # its rows are in; the answer waits in this side's socket
+    ledger.before_batch()
+    rows_pid = ledger.rows.conn.info.backend_pid
+    pg_admin.execute("SELECT pg_terminate_backend(%s, 5000)", [rows_pid])
+    ledger.record(outcomes("b"))  # the answer for a is read; b's send finds the end
+    ledger.before_batch()
+    ledger.record(outcomes("c"))
+    assert ledger.rows.conn.info.backend_pid != rows_pid
+    ledger.end("ok", {"applied": 3})
+    assert recorded(pg_url) == [(1, "user/a/create"), (2, "user/b/create"), (3, "user/c/create")]
+
+
+def test_rows_in_whose_answer_was_lost_are_not_written_twice(
+    one_run, pg_url: str, pg_admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server wrote a batch's rows, then the connection ended before this side
+    read the answer: the rows go again on a new connection, and the ones already
+    in are kept as they are, neither twice nor refused as duplicates."""
+    from onenet_apply.store import action_rows
+
+    _, _, ledger = one_run
+    read_answer = action_rows._read_answer
+    lost: list[int] = []
+
+    def answer_lost_after_the_commit(conn: psycopg.Connection) -> None:
+        read_answer(conn)  # the rows are in
+        if lost:
+            return
+        lost.append(conn.info.backend_pid)
+        pg_admin.execute("SELECT pg_terminate_backend(%s, 5000)", [lost[0]])
+        with pytest.raises(psycopg.OperationalError):
+            while True:  # until this side sees the connection end
+                conn.pgconn.consume_input()
+                time.sleep(0.01)
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(action_rows, "_read_answer", answer_lost_after_the_commit)
+    ledger.record(outcomes("a", "b"))
+    ledger.before_batch()
+    ledger.record(outcomes("c"))  # confirming a and b: the answer is lost, so again
+    assert lost and ledger.rows.conn.info.backend_pid != lost[0]
+    ledger.end("ok", {"applied": 3})
+    assert recorded(pg_url) == [(1, "user/a/create"), (2, "user/b/create"), (3, "user/c/create")]

@@ -1,5 +1,5 @@
 """The history's action rows as the store keeps them: each batch goes in with one
-binary COPY (store/history.py), and reads back as it was recorded, in order,
+statement (store/action_rows.py), and reads back as it was recorded, in order,
 whatever the text holds."""
 
 from __future__ import annotations

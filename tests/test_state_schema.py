@@ -112,6 +112,29 @@ def test_a_newer_schema_is_refused_and_nothing_is_applied(
     assert history.code == 1 and "newer than this onenet knows" in history.err
 
 
+def test_a_store_of_an_earlier_version_is_read_as_it_is_and_brought_up_on_the_next_apply(
+    pg_url: str, onenet, monkeypatch: pytest.MonkeyPatch, workdir: Path
+) -> None:
+    """Version 1 (before runs recorded their file's digest): `onenet history` reads
+    it unchanged; the next apply migrates it, keeping the runs already there."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert ensure_schema(conn, "test", MIGRATIONS[:1]) == 1
+        conn.execute(
+            "INSERT INTO onenet_runs (kind, site, platform, os_user, host, pid, command) "
+            "VALUES ('apply', 'berlin-hq', 'sandbox:x#berlin-hq', 'anna', 'ci', 7, 'onenet apply')"
+        )
+    monkeypatch.setenv("ONENET_STATE", pg_url)
+    read = onenet("history", "--site", "berlin-hq")
+    assert read.code == 0 and "by anna@ci pid 7" in read.out and "  file " not in read.out
+    with psycopg.connect(pg_url) as conn:
+        assert current_version(conn) == 1
+    assert onenet("apply", str(EXAMPLE), "--yes").code == 3
+    with psycopg.connect(pg_url) as conn:
+        assert current_version(conn) == LATEST == 2
+        digests = conn.execute("SELECT source_digest FROM onenet_runs ORDER BY id").fetchall()
+    assert digests[0] == ("",) and digests[1][0].startswith("sha256:")
+
+
 def test_a_reader_of_an_unused_store_creates_nothing(pg_url: str, pg_admin, onenet) -> None:
     result = onenet("history", "--site", "berlin-hq", "--state", pg_url)
     assert result.code == 0 and "No runs recorded for site berlin-hq" in result.out

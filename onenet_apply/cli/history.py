@@ -94,7 +94,8 @@ def render_run(run: RunRecord) -> str:
     if run.source_file:
         commit = f" at commit {run.source_commit}" if run.source_commit else ""
         lines.append(f"  from {run.source_file}{commit}")
-    digests = [f"plan {run.plan_digest}"] if run.plan_digest else []
+    digests = [f"file {run.source_digest}"] if run.source_digest else []
+    digests += [f"plan {run.plan_digest}"] if run.plan_digest else []
     if run.spec_digest:
         digests += [f"site {run.spec_digest}", f"state {run.state_digest}"]
     if digests:

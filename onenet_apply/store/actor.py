@@ -7,6 +7,7 @@ Nothing here is a secret: CI variables that name a run are read, tokens never.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import socket
 import subprocess
@@ -80,3 +81,13 @@ def git_source(path: str | os.PathLike[str]) -> tuple[str, str]:
         prefix, commit = "", prefix
     changed = "+changes" if status.stdout.strip() else ""
     return prefix + where.name, commit.strip() + changed
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of the file's bytes, as "sha256:HEX" ("" when it cannot be read): what
+    was applied, exactly, even when its commit has uncommitted changes on top."""
+    try:
+        with open(path, "rb") as f:
+            return "sha256:" + hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return ""

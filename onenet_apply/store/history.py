@@ -3,23 +3,22 @@ one per action it carried out, written as the run goes.
 
 A run's row is written when it has the site's lock, so a run that waited and gave
 up leaves none; its outcome is `running` until it ends. A run whose process died
-keeps `running`: a reader shows it as interrupted once its connection is gone.
-A batch's action rows go in as one statement right after the batch, and that same
-statement returns the session's pid: it is also the check that the lock is still
-held before the next batch, so the history and the lock together cost one round
-trip per hundred actions. Nothing here holds a secret: messages are the plan's
-words and the backend's refusals, which never carry a password.
+keeps `running`: a reader shows it as interrupted once its lock's session is gone.
+Before each batch the lock's connection is asked whether its session still holds
+the lock (one short round trip); a batch's action rows go in on a connection of
+their own while the next batch runs (store/action_rows.py). Nothing here holds a
+secret: messages are the plan's words and the backend's refusals, which never
+carry a password.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from onenet_apply.apply.ledger import ActionOutcome
+from onenet_apply.store.action_rows import ActionRows, RowsNotWritten
 from onenet_apply.store.actor import Actor
 from onenet_apply.store.connection import first_line
 from onenet_apply.store.errors import StoreError
@@ -33,33 +32,17 @@ if TYPE_CHECKING:
 
 _BEGIN = """
 INSERT INTO onenet_runs (kind, site, platform, os_user, host, pid, command, ci_run,
-                         source_file, source_commit, session_pid)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, pg_backend_pid()) RETURNING id
+                         source_file, source_commit, source_digest, session_pid)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, pg_backend_pid()) RETURNING id
 """
-# one statement a batch: its rows as one JSON parameter (encoded in C here, parsed
-# in C on the server), and the session's pid back, for the lock's check. Its commit
-# does not wait for the server's disk (synchronous_commit off for this statement's
-# transaction alone): the apply does not stall on a WAL flush per batch. A crash of
-# the server itself can lose the last fraction of a second of rows; the run's end,
-# committed as usual, makes every row before it durable.
-_RECORD = """
-WITH written AS (
-  INSERT INTO onenet_run_actions (run_id, seq, at, action_id, outcome, message)
-  SELECT %(run)s, %(seq)s + r.n, %(at)s, r.v->>0, r.v->>1, r.v->>2
-  FROM json_array_elements(%(rows)s::json) WITH ORDINALITY AS r(v, n)
-)
-SELECT pg_backend_pid(), set_config('synchronous_commit', 'off', true)
-"""
-# how long a recorded batch stands for the lock's check: the next batch follows it
-# within milliseconds; anything slower (a wait for activations) checks again
-_CHECK_FRESH_FOR = 0.05
 
 
 class RunLog:
-    """A `Ledger` writing one run to the history, on the connection that holds the
-    site's lock (`before_batch` is the lock's check). When that connection is lost
-    the lock is too, but what the last batch did is still written, on a new
-    connection (`reopen`), before the next check stops the run."""
+    """A `Ledger` writing one run to the history. The run's row goes on the lock's
+    connection; `before_batch` asks that connection whether its session still
+    holds the lock. The action rows go on a second connection (`connect` opens
+    it), which also writes the run's end when the lock's connection is lost, so
+    the history keeps what the run did before it stopped."""
 
     def __init__(
         self,
@@ -68,19 +51,18 @@ class RunLog:
         site_id: str,
         actor: Actor,
         locks: StoreLocks,
-        source: tuple[str, str] = ("", ""),  # the file applied and its git commit
-        reopen: Callable[[], psycopg.Connection] | None = None,
+        source: tuple[str, ...] = (),  # the file applied, its git commit, its digest
+        connect: Callable[[], psycopg.Connection] | None = None,
     ) -> None:
         self.conn = conn
-        self.reopen = reopen
+        self.connect = connect
         self.kind = kind
         self.site_id = site_id
         self.actor = actor
         self.locks = locks
-        self.source = source
+        self.source = (*source, "", "", "")[:3]
         self.run_id: int | None = None
-        self.seq = 0
-        self._checked_at: float | None = None  # when a record last proved the lock held
+        self.rows: ActionRows | None = None
 
     def begin(self) -> None:
         a = self.actor
@@ -90,8 +72,16 @@ class RunLog:
              a.pid, a.command, a.ci_run, *self.source),
         )  # fmt: skip
         self.run_id = int(row[0]) if row else None
+        if self.run_id is not None and self.connect is not None:
+            self.rows = ActionRows(self.run_id, self.connect)
 
     def planned(self, plan: Plan, plan_digest: str = "") -> None:
+        """A saved plan's digests. A site file's run has its file's digest already
+        (`begin`): the plan's spec and state digests, canonical JSON of the whole
+        site and state, would cost as much as planning, for nothing that file, its
+        commit and digest do not already say."""
+        if not plan_digest:
+            return
         self._write(
             "UPDATE onenet_runs SET spec_digest = %s, state_digest = %s, plan_digest = %s "
             "WHERE id = %s",
@@ -99,59 +89,60 @@ class RunLog:
         )
 
     def before_batch(self) -> None:
-        checked, self._checked_at = self._checked_at, None
-        if checked is not None and time.monotonic() - checked < _CHECK_FRESH_FOR:
-            return  # the last batch's record, just now, on the lock's own session
-        self.locks.ensure_held(self.site_id)
+        """Stop unless the lock is still held (asked of its session) and the history
+        keeps up (the rows of the batch before last are written)."""
+        why = self.locks.why_lost()
+        if why is not None:
+            raise lock_lost(self.site_id, why, self._unrecorded())
+        if self.rows is not None and self.rows.failed is not None:
+            raise self._rows_error(self.rows.failed)
 
     def record(self, outcomes: Sequence[ActionOutcome]) -> None:
-        if not outcomes or self.run_id is None:
-            return
-        params = {
-            "run": self.run_id,
-            "seq": self.seq,
-            "at": datetime.now(UTC),
-            "rows": json.dumps([(o.action_id, o.outcome, o.message) for o in outcomes]),
-        }
-        self.seq += len(outcomes)
-        lock_conn = self.conn
-
-        def insert_rows(conn: psycopg.Connection) -> None:
-            row = conn.execute(_RECORD, params).fetchone()
-            if conn is lock_conn and row is not None and row[0] == self.locks.session_pid:
-                self._checked_at = time.monotonic()
-
-        self._on_connection(insert_rows, unrecorded=len(outcomes))
+        if outcomes and self.rows is not None:
+            self.rows.send(outcomes)
 
     def end(self, outcome: str, summary: Mapping[str, int], message: str = "") -> None:
+        """Write the run's end once its action rows are in (else say which are not)."""
+        missing = self._unrecorded()
+        if missing and outcome == "ok":
+            outcome = "failed"
         self._write(
             "UPDATE onenet_runs SET finished_at = clock_timestamp(), outcome = %s, "
             "summary = %s, message = %s WHERE id = %s",
             (outcome, json.dumps(dict(summary)), message, self.run_id),
         )
+        if self.rows is not None:
+            self.rows.close()
+            if missing:
+                raise self._rows_error(self.rows.failed)
+
+    def _unrecorded(self) -> int:
+        """Wait for the action rows sent; how many actions' rows never made it."""
+        if self.rows is None:
+            return 0
+        try:
+            self.rows.settle()
+        except RowsNotWritten as e:
+            return e.unrecorded
+        return 0
+
+    def _rows_error(self, failed: RowsNotWritten | None) -> StoreError:
+        unrecorded = failed.unrecorded if failed else 0
+        why = failed.why if failed else "unknown"
+        return StoreError(
+            f"could not write the history of site {self.site_id} to the state store: "
+            f"{why}; stopped. The outcomes of the last {unrecorded} actions are not in "
+            "the history"
+        )
 
     def _write(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
-        found: list[tuple[object, ...] | None] = []
-
-        def execute(conn: psycopg.Connection) -> None:
-            cur = conn.execute(sql, params)  # type: ignore[arg-type]
-            found.append(cur.fetchone() if cur.description else None)
-
-        self._on_connection(execute)
-        return found[0]
-
-    def _on_connection(
-        self, work: Callable[[psycopg.Connection], None], unrecorded: int = 0
-    ) -> None:
-        """Do `work` on the lock's connection. Once that is lost (and the lock with
-        it), do it once more on a new connection, so the history keeps what already
-        happened; if even that fails, the run stops as one that lost its lock, saying
-        how many actions (`unrecorded`) the history misses."""
+        """Run `sql` on the lock's connection; once that is lost (and the lock with
+        it), on the action rows' connection or a new one, so the history keeps the
+        run's end; if even that fails, the run stops as one that lost its lock."""
         import psycopg
 
         try:
-            work(self.conn)
-            return
+            return _one_row(self.conn, sql, params)
         except psycopg.Error as e:
             if not self.conn.broken:
                 raise StoreError(
@@ -159,12 +150,20 @@ class RunLog:
                     f"store: {first_line(e)}; stopped, so nothing ran unrecorded"
                 ) from None
             lost = first_line(e)
-        reopen, self.reopen = self.reopen, None
-        if reopen is not None:
-            try:
-                self.conn = reopen()
-                work(self.conn)
-                return
-            except (psycopg.Error, StoreError):
-                pass
-        raise lock_lost(self.site_id, lost, unrecorded)
+        spare = self.rows.usable_connection() if self.rows is not None else None
+        try:
+            if spare is None and self.connect is not None:
+                spare = self.connect()
+            if spare is not None:
+                self.conn = spare
+                return _one_row(spare, sql, params)
+        except (psycopg.Error, StoreError):
+            pass
+        raise lock_lost(self.site_id, lost)
+
+
+def _one_row(
+    conn: psycopg.Connection, sql: str, params: tuple[object, ...]
+) -> tuple[object, ...] | None:
+    cur = conn.execute(sql, params)  # type: ignore[arg-type]
+    return cur.fetchone() if cur.description else None

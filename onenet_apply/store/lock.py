@@ -187,14 +187,20 @@ class StoreLocks:
 
     def ensure_held(self, site_id: str) -> None:
         """Raise LockLostError unless this connection's session still holds the lock."""
+        why = self.why_lost()
+        if why is not None:
+            raise lock_lost(site_id, why)
+
+    def why_lost(self) -> str | None:
+        """None while this connection's session still holds the lock (one round
+        trip), else why it does not."""
         import psycopg
 
         try:
             pid = self._one("SELECT pg_backend_pid()", {})
         except psycopg.Error as e:
-            raise lock_lost(site_id, first_line(e)) from None
-        if pid != self.session_pid:
-            raise lock_lost(site_id, POOLED)
+            return first_line(e)
+        return None if pid == self.session_pid else POOLED
 
     def break_lock(self, site_id: str) -> LockHolder | None:
         """End the session holding the site's lock (PostgreSQL then lets go of it) and

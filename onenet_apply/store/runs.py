@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 _RUNS = """
 SELECT r.id, r.kind, r.site, r.platform, r.started_at, r.finished_at, r.outcome, r.message,
        r.os_user, r.host, r.pid, r.command, r.ci_run, r.source_file, r.source_commit,
+       coalesce(to_jsonb(r)->>'source_digest', ''),  -- a column since schema version 2
        r.plan_digest, r.spec_digest, r.state_digest, r.summary,
        EXISTS (SELECT 1 FROM pg_stat_activity a
                WHERE a.pid = r.session_pid AND a.backend_start <= r.started_at)
@@ -54,6 +55,7 @@ class RunRecord:
     ci_run: str
     source_file: str
     source_commit: str
+    source_digest: str  # of the file's bytes: "sha256:..."
     plan_digest: str
     spec_digest: str
     state_digest: str
@@ -76,12 +78,12 @@ def read_runs(
 
 def _run(row: tuple[Any, ...]) -> RunRecord:
     (run_id, kind, site, platform, started, finished, outcome, message, *who) = row[:12]
-    ci_run, source_file, source_commit, plan, spec, state, summary, alive = row[12:]
+    ci_run, source_file, source_commit, source_digest, plan, spec, state, summary, alive = row[12:]
     if outcome == "running" and not alive:
         outcome, message = "interrupted", message or "its process ended before it finished"
     return RunRecord(
         int(run_id), kind, site, platform, iso_utc(started),
         iso_utc(finished) if finished else None, outcome, message, who[0], who[1],
-        int(who[2]), who[3], ci_run, source_file, source_commit, plan, spec, state,
+        int(who[2]), who[3], ci_run, source_file, source_commit, source_digest, plan, spec, state,
         dict(summary or {}),
     )  # fmt: skip

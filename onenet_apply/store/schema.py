@@ -82,6 +82,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "the digest of the file applied",
+        """
+        ALTER TABLE onenet_runs ADD COLUMN source_digest text NOT NULL DEFAULT '';
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -2,9 +2,9 @@
 
 `open_store` connects (one dedicated connection, named after the command), brings
 the tables up to date, and hands out the `SiteLocks` and the `Ledger` the applier
-uses. One connection serves both: the history rows of a run are written by the
-session that holds the site's lock, so a run that lost its lock cannot go on
-writing as if it had it.
+uses. That connection holds the site's lock and writes each run's row; a run's
+action rows go on a second one (`another_connection`), so the server inserts
+them while the next batch runs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from onenet_apply.store.actor import Actor, git_source
+from onenet_apply.store.actor import Actor, file_digest, git_source
 from onenet_apply.store.address import StateAddress
 from onenet_apply.store.connection import connect, first_line
 from onenet_apply.store.errors import StoreError
@@ -39,12 +39,13 @@ class Store:
 
     def run_log(self, kind: str, site_id: str, locks: StoreLocks, source_file: str = "") -> RunLog:
         """The history of one run; `source_file` (the site or plan file applied) is
-        recorded with its git commit."""
-        source = git_source(source_file) if source_file else ("", "")
-        return RunLog(self.conn, kind, site_id, self.actor, locks, source, self.reopen)
+        recorded with its git commit and the digest of its bytes."""
+        source = (*git_source(source_file), file_digest(source_file)) if source_file else ()
+        return RunLog(self.conn, kind, site_id, self.actor, locks, source, self.another_connection)
 
-    def reopen(self) -> psycopg.Connection:
-        """A new connection, for the history of a run whose lock connection was lost."""
+    def another_connection(self) -> psycopg.Connection:
+        """A new connection, for a run's action rows, or for the rest of its history
+        once its lock's connection is lost."""
         conn = connect(self.address, self.actor.application_name("history"))
         self.spare.append(conn)
         return conn
