@@ -18,7 +18,8 @@ from onenet_apply.endings import interrupted
 
 def main() -> None:
     try:
-        from onenet_apply.cli import main as cli_main
+        with gcpause.gc_paused():  # imports make objects, never garbage cycles
+            from onenet_apply.cli import main as cli_main
     except KeyboardInterrupt:
         interrupted()
     # From here Ctrl-C is a KeyboardInterrupt again, which the command handles: an

@@ -106,3 +106,45 @@ def test_apply_of_a_site_file_loads_no_saved_plan_code(workdir: Path) -> None:
         "onenet_apply.savedplan.recognition",  # is the argument a saved plan?
     }
     assert list(workdir.glob("onenet-credentials-*.csv"))  # it did apply
+
+
+# records, for each module of the command line imported, whether the collector ran
+COLLECTOR_DURING_IMPORTS = (
+    "import builtins, gc, sys\n"
+    "sys.argv = ['onenet', *sys.argv[1:]]\n"
+    "seen = {}\n"
+    "real = builtins.__import__\n"
+    "def spy(name, *args, **kwargs):\n"
+    "    if name.startswith('onenet_apply.cli'):\n"
+    "        seen.setdefault(name, gc.isenabled())\n"
+    "    return real(name, *args, **kwargs)\n"
+    "builtins.__import__ = spy\n"
+    "import importlib\n"
+    "real_module = importlib.import_module\n"
+    "def spy_module(name, *args):\n"
+    "    seen.setdefault(name, gc.isenabled())\n"
+    "    return real_module(name, *args)\n"
+    "importlib.import_module = spy_module\n"
+    "from onenet_apply.console import main\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "print(repr((seen, gc.isenabled(), gc.get_freeze_count() > 0)), file=sys.stderr)\n"
+)
+
+
+def test_the_command_lines_imports_run_with_the_collector_paused_then_frozen(
+    tmp_path: Path,
+) -> None:
+    """Importing the command line and a command's modules makes classes and
+    functions by the thousand, never garbage cycles: the collector is paused for
+    them, and what they made is frozen (later passes skip it) before it resumes."""
+    run = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_DURING_IMPORTS, "plan", "--help"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    seen, enabled_after, frozen = ast.literal_eval(run.stderr.strip().splitlines()[-1])
+    assert {"onenet_apply.cli", "onenet_apply.cli.plan"} <= set(seen)
+    assert not any(seen.values()), seen
+    assert enabled_after and frozen

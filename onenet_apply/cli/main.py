@@ -19,6 +19,7 @@ from onenet_apply.backends.errors import BackendError
 from onenet_apply.cli.exits import EXIT_ERROR
 from onenet_apply.cli.help import WholeHelpGroup
 from onenet_apply.endings import interrupted, stdout_closed
+from onenet_apply.gcpause import gc_paused
 
 # each command's module, imported only when the command runs (or --help lists it):
 # `onenet validate` never loads the planner, `onenet plan` never loads the applier
@@ -49,7 +50,8 @@ class LazyGroup(WholeHelpGroup):
         if where is None:
             return None
         module, _, name = where.partition(":")
-        command: click.Command = getattr(import_module(module), name)
+        with gc_paused():  # a command's imports: modules and classes, no garbage cycles
+            command: click.Command = getattr(import_module(module), name)
         return command
 
 
