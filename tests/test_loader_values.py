@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onenet_apply.sitefile import loader, reading
 
@@ -108,3 +110,51 @@ def test_more_included_files_than_the_limit_is_an_error_at_the_include(
     result = onenet("validate", str(site))
     assert result.code == 1
     assert result.err.splitlines()[0] == f"{site}:3:43: users[2]: more than 2 included files"
+
+
+_LETTERS = "".join(
+    sorted({c for w in ("yes", "no", "true", "false", "on", "off", "null") for c in w + w.upper()})
+)
+
+
+@given(
+    st.one_of(
+        st.text(min_size=1, max_size=8).filter(lambda v: v[:1].isalpha()),
+        st.text(alphabet=_LETTERS, min_size=1, max_size=5),
+    )
+)
+@settings(max_examples=400, deadline=None)
+def test_a_plain_word_is_text_unless_yaml_reads_it_as_a_boolean_or_null(value: str) -> None:
+    """The loader takes a plain scalar that starts with a letter for text without
+    running the resolver unless it is one of YAML 1.1's boolean or null words: the
+    same answer as the resolver's, for every such scalar."""
+    from yaml.nodes import ScalarNode
+
+    from onenet_apply.sitefile.scalars import RESOLVER, STR, WORD_FIRST, WORDS_NOT_TEXT
+
+    resolved = RESOLVER.resolve(ScalarNode, value, (True, False))
+    taken_for_text = value[:1] not in RESOLVER.yaml_implicit_resolvers or (
+        value[:1] in WORD_FIRST and value not in WORDS_NOT_TEXT
+    )
+    if taken_for_text:
+        assert resolved == STR, value
+    if value in WORDS_NOT_TEXT:
+        assert resolved != STR, value
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("Yes", True),
+        ("OFF", False),
+        ("Null", None),
+        ("Frank", "Frank"),
+        ("yEs", "yEs"),
+        ("nobody", "nobody"),
+    ],
+)
+def test_a_plain_word_loads_as_yaml_reads_it(tmp_path: Path, written: str, read: object) -> None:
+    path = tmp_path / "words.yaml"
+    path.write_text(f"a: {written}\nb: [{written}]\n")
+    loaded = loader.load_site_file(str(path))
+    assert loaded.data == {"a": read, "b": [read]}

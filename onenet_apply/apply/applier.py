@@ -293,7 +293,8 @@ def _run(
         batch = ready[start : start + BATCH_SIZE]
         ledger.before_batch()  # e.g. the shared store's lock must still be held
         outcome = backend.execute_batch(current.site, batch, record)
-        ledger.record(batch_outcomes(batch, outcome))
+        if ledger is not NO_LEDGER:  # the outcomes' words cost as much as a journal's
+            ledger.record(batch_outcomes(batch, outcome))
         for offset, result in enumerate(outcome.results):
             report.applied.append(result.action_id)
             if progress is not None:

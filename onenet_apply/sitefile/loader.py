@@ -41,6 +41,8 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from onenet_apply.gcpause import gc_paused
+from onenet_apply.sitefile.load_reporting import BAD_KEY as _BAD_KEY
+from onenet_apply.sitefile.load_reporting import LoadReporting
 from onenet_apply.sitefile.load_state import NO_KEY, Frame, Session
 from onenet_apply.sitefile.problems import Path, Position, Problem, ProblemList
 from onenet_apply.sitefile.reading import (
@@ -59,10 +61,11 @@ from onenet_apply.sitefile.scalars import (
     STR,
     TAG,
     TIMESTAMP,
+    WORD_FIRST,
+    WORDS_NOT_TEXT,
     text,
     yaml11_number,
 )
-from onenet_apply.sitefile.schema import describe
 from onenet_apply.sitefile.sourcemap import (
     ContainerMarks,
     LoadedFile,
@@ -142,7 +145,7 @@ def _kind(value: Any) -> str:
     return f"a single value ({value!r})"
 
 
-class _Builder:
+class _Builder(LoadReporting):
     """Turns one file's event stream into data, recording marks as it goes."""
 
     def __init__(self, session: Session, display: str, at: Path) -> None:
@@ -184,7 +187,14 @@ class _Builder:
                     and event.tag is None
                     and (
                         not event.implicit[0]
-                        or (_FAST_STRINGS and value[:1] not in _TYPED_FIRST and value)
+                        or (
+                            _FAST_STRINGS
+                            and value
+                            and (
+                                value[:1] not in _TYPED_FIRST
+                                or (value[:1] in WORD_FIRST and value not in WORDS_NOT_TEXT)
+                            )
+                        )
                     )
                 ):
                     # a string in a mapping or list, quoted or plain: most of a site.
@@ -399,51 +409,5 @@ class _Builder:
         frame.marks.append(frame.key_mark)
         frame.marks.append(where)
 
-    def _bad_key(self, value: Any, where: Mark, raw: str | None) -> None:
-        frame = self.stack[-1]
-        frame.key = _BAD_KEY
-        if value is None:
-            self._problem(where, "empty key")
-        else:
-            written = raw if raw is not None else str(value)
-            self._problem(
-                where,
-                f"key `{written}` is read by YAML as {describe(value)}; keys must be "
-                f'strings: write "{written}" in quotes',
-            )
-            frame.bad_key_name = written  # problems inside its value keep their path
-
-    # -- problems -----------------------------------------------------------
-    def _path(self) -> Path:
-        path: list[str | int] = list(self.at)
-        for frame in self.stack:
-            if isinstance(frame.container, dict):
-                if frame.key is not NO_KEY and isinstance(frame.key, str):
-                    path.append(frame.key)
-                elif frame.key is _BAD_KEY and frame.bad_key_name is not None:
-                    path.append(frame.bad_key_name)
-            else:
-                path.append(len(frame.container))
-        return tuple(path)
-
-    def _problem(self, where: Mark, message: str, path: Path | None = None) -> None:
-        self.session.problems.add(
-            Problem(
-                Position(self.display, *line_col(where)),
-                self._path() if path is None else path,
-                message,
-            )
-        )
-
-    def _poison(self, where: Mark, message: str) -> None:
-        """Report a value the loader cannot accept; later checks skip its path."""
-        path = self._path()
-        self.session.poisoned.add(path)
-        self._problem(where, message, path)
-
-    def _abort(self, where: Mark, message: str) -> None:
-        raise LoadAborted(Problem(Position(self.display, *line_col(where)), self._path(), message))
-
 
 _POISON = object()
-_BAD_KEY = object()

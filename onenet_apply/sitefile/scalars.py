@@ -22,6 +22,22 @@ CONVERT = {
 }
 RESOLVER = yaml.resolver.Resolver()
 
+# A plain scalar that starts with a letter resolves to something other than text
+# only when it is one of YAML 1.1's boolean or null words: a name such as `Frank`
+# or a key such as `number` is text without running the resolver's expressions.
+WORDS_NOT_TEXT = frozenset(
+    spelling
+    for word in ("yes", "no", "true", "false", "on", "off", "null")
+    for spelling in (word, word.capitalize(), word.upper())
+)
+# the first letters that start such a word (only where the resolver's types for that
+# letter are booleans and null alone, as in YAML 1.1; any other resolver: none)
+WORD_FIRST = frozenset(
+    first
+    for first, resolvers in RESOLVER.yaml_implicit_resolvers.items()
+    if first and first.isalpha() and {tag for tag, _ in resolvers} <= {BOOL, NULL}
+)
+
 
 def text(value: str) -> str:
     return value if value.isascii() else unicodedata.normalize("NFC", value)
