@@ -72,6 +72,9 @@ def root_reasons(actions: list[Action]) -> list[str]:
 
 @dataclass
 class ApplyReport:
+    """What an apply did and what is left: the actions carried out and refused, and the
+    last plan."""
+
     applied: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     last_plan: Plan | None = None

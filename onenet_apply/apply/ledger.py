@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class ActionOutcome:
+    """How one action of a run ended, for the history."""
+
     action_id: str
     outcome: str  # ok | refused | failed | skipped
     message: str = ""  # what was done, or the backend's reason; never a secret

@@ -46,6 +46,8 @@ class LockTimeout(BackendError):
 
 @dataclass(frozen=True, slots=True)
 class LockHolder:
+    """Who holds a site's apply lock, so the one waiting for it can be told."""
+
     pid: int
     host: str
     started_at: str  # ISO 8601, UTC
@@ -74,6 +76,8 @@ class Credential:
 
 @dataclass(frozen=True, slots=True)
 class ActionResult:
+    """One action carried out, with the login details it issued, if any."""
+
     action_id: str
     credential: Credential | None = None
 
@@ -89,6 +93,8 @@ class BatchResult:
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
+    """One line of a backend's own journal: what was done to a site, and how it ended."""
+
     seq: int
     at: str
     site: str

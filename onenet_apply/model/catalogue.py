@@ -15,6 +15,9 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
+    """What a platform sells: packages, options, services and desk phones, and which
+    agent level an option grants and a call centre edition needs."""
+
     packages: frozenset[str]
     options: frozenset[str]
     services: frozenset[str]

@@ -28,6 +28,9 @@ _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 @dataclass(frozen=True, slots=True)
 class ParsedNumber:
+    """A valid phone number: E.164, its national significant digits, and its type when
+    already known."""
+
     e164: str
     national: str  # national significant number: the digits extensions default from
     number: PhoneNumber

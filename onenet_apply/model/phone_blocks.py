@@ -103,6 +103,8 @@ def _region(country_code: int, symbolic: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class _Desc:
+    """A number type's pattern and lengths, as phonenumbers' metadata states them."""
+
     national_number_pattern: str | None
     possible_length: tuple[int, ...]
 

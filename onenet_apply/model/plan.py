@@ -36,6 +36,8 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Target:
+    """What an action changes: a user or a group, by type and id."""
+
     type: str  # user | hunt_group | call_centre | call_pickup_group | call_park_group
     id: str
 
@@ -57,6 +59,9 @@ NEW_LOGIN_DETAILS_NOTE = "new desk phone login details will be issued"
 
 @dataclass(frozen=True, slots=True)
 class Action:
+    """One step of a plan: its kind and target, the fields it changes, whether it can
+    run now (status, reason) and the actions it must follow."""
+
     id: str
     kind: Kind
     target: Target

@@ -26,12 +26,18 @@ def frozen_map(items: dict | None = None) -> Mapping:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
+    """How much one apply may change: deletions allowed, and the share of the site an
+    apply may touch before it is gated."""
+
     allow_delete: bool = False
     max_change_percent: int = 30
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
+    """The site's own settings: its id and name, country (numbers read in it), extension
+    length, number pool, licences, policy and what it leaves unmanaged."""
+
     id: str
     name: str
     country: str
@@ -46,18 +52,25 @@ class Site:
 
 @dataclass(frozen=True, slots=True)
 class Mobile:
+    """A user's mobile number and the contract it is billed to."""
+
     number: str
     contract: str
 
 
 @dataclass(frozen=True, slots=True)
 class Deactivation:
+    """Where calls to a deactivated user go, and what the caller hears."""
+
     transfer_to: str
     caller: str  # hears-number | presses-key
 
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """A user as the site file wants it: profile, number and extension, package, options
+    and services, desk phone, mobile and status."""
+
     id: str
     first_name: str
     last_name: str
@@ -76,6 +89,9 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class NoAnswer:
+    """What a hunt group does when nobody answers: after how many rings or seconds,
+    forwarded where."""
+
     rings: int | None = None
     forward_to: str | None = None
     timeout: int | None = None
@@ -83,6 +99,9 @@ class NoAnswer:
 
 @dataclass(frozen=True, slots=True)
 class HuntGroup:
+    """A hunt group: its number and extension, the policy ringing its members, their
+    weights, and what happens on no answer."""
+
     id: str
     name: str
     number: str
@@ -95,6 +114,8 @@ class HuntGroup:
 
 @dataclass(frozen=True, slots=True)
 class CallCentre:
+    """A call centre: its number and extension, edition, agents and supervisors."""
+
     id: str
     name: str
     number: str
@@ -106,6 +127,8 @@ class CallCentre:
 
 @dataclass(frozen=True, slots=True)
 class CallPickupGroup:
+    """A call pickup group: members answer each other's calls; a user is in one at most."""
+
     id: str
     name: str
     members: tuple[str, ...] = ()
@@ -113,6 +136,8 @@ class CallPickupGroup:
 
 @dataclass(frozen=True, slots=True)
 class CallParkGroup:
+    """A call park group: members park calls for each other; a user is in one at most."""
+
     id: str
     name: str
     members: tuple[str, ...] = ()
@@ -121,6 +146,9 @@ class CallParkGroup:
 
 @dataclass(frozen=True, slots=True)
 class SiteSpec:
+    """A whole site as its file wants it: the site settings and every user and group, by
+    id."""
+
     site: Site
     users: Mapping[str, User] = field(default_factory=frozen_map)
     hunt_groups: Mapping[str, HuntGroup] = field(default_factory=frozen_map)

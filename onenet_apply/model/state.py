@@ -42,6 +42,9 @@ class Current(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class SiteState:
+    """A site as the platform has it now: every user and group with its lifecycle state,
+    and the licences the site owns."""
+
     site_id: str
     exists: bool = False
     users: Mapping[str, Current[User]] = field(default_factory=frozen_map)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class GroupType:
+    """One kind of group and the words and rules that go with it."""
+
     name: str  # as in action ids and targets: hunt_group
     section: str  # as in site files and states: hunt_groups
     label: str  # as in messages: hunt group

@@ -25,6 +25,9 @@ class Problems:
 
 @dataclass(frozen=True, slots=True)
 class SiteResult:
+    """One site's part of a run over many sites: its outcome, problems or error, and its
+    rendered plan."""
+
     file: str
     site: str | None  # None when the file could not be read as a site
     outcome: str

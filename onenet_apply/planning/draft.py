@@ -26,6 +26,9 @@ HOLD_RANK = {Status.READY: 0, Status.DEFERRED: 1, Status.GATED: 2, Status.BLOCKE
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
+    """What the command line asks of a plan beyond the site file: deletions, the change
+    gate, and targets."""
+
     allow_delete: bool = False  # --allow-delete (policy.allow_delete also allows)
     force: bool = False  # --force: lift the max_change_percent gate
     targets: tuple[Target, ...] = ()  # --target: only these objects and what they need

@@ -29,6 +29,9 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """One problem of a site file: where it is (file, line, column), the path of the
+    value, what is wrong and a hint."""
+
     position: Position
     path: Path
     message: str

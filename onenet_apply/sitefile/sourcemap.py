@@ -36,6 +36,8 @@ def marks_array() -> array[int]:
 
 @dataclass(slots=True)
 class ContainerMarks:
+    """Where a loaded mapping or list starts, and where each of its entries is."""
+
     file: str
     start: Mark
     # mapping: the key mark and the value mark of each entry, in the mapping's order
@@ -60,6 +62,9 @@ class ContainerMarks:
 
 @dataclass(slots=True)
 class SourceMap:
+    """Where every loaded value came from, so a problem found later can name its file,
+    line and column."""
+
     root: Any = None
     root_file: str = ""
     containers: dict[int, ContainerMarks] = field(default_factory=dict)

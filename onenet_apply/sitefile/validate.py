@@ -39,6 +39,8 @@ _NUMBERED_SECTIONS = tuple(g.section for g in GROUPS.values() if g.numbered)
 
 @dataclass(slots=True)
 class Validation:
+    """A site file's verdict: the spec when it is valid, and its problems in file order."""
+
     path: str
     spec: SiteSpec | None
     problems: list[Problem]
@@ -63,6 +65,8 @@ def validate_loaded(loaded: LoadedFile, catalogue: Catalogue) -> Validation:
 
 @dataclass(slots=True)
 class _Claim:
+    """Who holds a number or extension, and whether by default (from the number)."""
+
     owner: str  # dotted path of the owner, e.g. users.anna
     defaulted: bool = False
 

@@ -25,6 +25,9 @@ _TABLES = ("users", "groups")  # both hold pending objects the carrier activates
 
 @dataclass(frozen=True, slots=True)
 class CarrierOutcome:
+    """What the carrier's (or the team's) answer changed, and what it left alone, and
+    why."""
+
     changed: list[str]  # "user/anna", "hunt_group/sales"
     skipped: list[str]  # "user/ben: it is activated"
 

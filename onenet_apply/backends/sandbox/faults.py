@@ -23,6 +23,9 @@ MODES = ("before", "lost-reply", "rollback")
 
 @dataclass(slots=True)
 class Faults:
+    """Transient failures injected into the sandbox (ONENET_SANDBOX_FAULTS), to test
+    that applies converge."""
+
     nth: int | None = None  # fail the Nth action (1-based) of this backend
     rate: float = 0.0  # or each action with this probability
     seed: int = 0

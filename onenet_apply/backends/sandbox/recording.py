@@ -32,6 +32,8 @@ class Recording:
 
 @dataclass(slots=True)
 class BatchRun:
+    """What one batch carried out, and how it ended early, if it did."""
+
     done: list[ActionResult] = field(default_factory=list)
     error: BackendError | None = None  # what ended the batch early
     reply_lost: bool = False
