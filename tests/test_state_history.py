@@ -294,30 +294,45 @@ def recorded(pg_url: str) -> list[tuple[int, str]]:
         return conn.execute("SELECT seq, action_id FROM onenet_run_actions ORDER BY seq").fetchall()
 
 
-def test_every_batch_asks_the_locks_session_first(one_run, pg_url: str, pg_admin) -> None:
-    """Each batch starts only after the lock's own session answered: once that
-    session is gone, the next batch does not start, and the rows of the batches
-    before are all in the history."""
+def test_a_batch_asks_the_locks_session_when_the_server_spoke_or_a_second_passed(
+    one_run, pg_url: str, pg_admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before each batch the lock's connection is looked at: quiet, and answered
+    within ASK_EVERY, it stands for the session's answer; anything the server says
+    on it (here a notification, then a terminated session's end) or an older answer
+    makes the batch ask the session itself, and a session that is gone stops the
+    run with every row of the batches before it in the history."""
+    from onenet_apply.store import lock
     from onenet_apply.store.errors import LockLostError
 
     _, locks, ledger = one_run
-    asked: list[None] = []
+    asked: list[str | None] = []
     why_lost = locks.why_lost
 
     def counted() -> str | None:
-        asked.append(None)
-        return why_lost()
+        asked.append(why_lost())
+        return asked[-1]
 
     locks.why_lost = counted
-    ledger.before_batch()
+    ledger.before_batch()  # the lock was just taken: its session answered then
     ledger.record(outcomes("a"))
     ledger.before_batch()
+    assert asked == []
+    monkeypatch.setattr(lock, "ASK_EVERY", 0.0)
+    ledger.before_batch()  # the last answer is too old
+    assert asked == [None]
+    monkeypatch.undo()
+    locks.conn.execute("LISTEN onenet_test")
+    ledger.before_batch()  # quiet again, and just answered
+    pg_admin.execute("NOTIFY onenet_test")
+    time.sleep(0.2)
+    ledger.before_batch()  # the server said something: ask
+    assert asked == [None, None]
     ledger.record(outcomes("b", "c"))
-    assert len(asked) == 2
     pg_admin.execute("SELECT pg_terminate_backend(%s, 5000)", [locks.session_pid])
     with pytest.raises(LockLostError, match="stopped before the next batch") as lost:
         ledger.before_batch()
-    assert "are not in the history" not in str(lost.value)
+    assert len(asked) == 3 and "are not in the history" not in str(lost.value)
     ledger.end("failed", {}, str(lost.value))  # on the rows' connection: the lock's is gone
     assert [a for _, a in recorded(pg_url)] == [
         "user/a/create", "user/b/create", "user/c/create"

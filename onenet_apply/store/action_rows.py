@@ -2,13 +2,11 @@
 runs.
 
 The server's work for a batch's rows (parse a JSON array, insert a hundred rows,
-commit) takes about as long as a hundred actions take here to plan and encode:
-waiting for it before each batch made the history the largest part of the
-store's cost. So each batch's rows are sent without waiting (libpq's asynchronous
+commit) is about a millisecond: waiting for it before each batch was most of
+what the history cost per action. So each batch's rows are sent without waiting (libpq's asynchronous
 send, one statement in flight) and the answer is read when the next batch's rows
 go, or when the run ends: the server inserts while the next batch runs. The
-lock's check does not wait for them: it is its own round trip on the lock's
-connection (store/lock.py).
+lock's check does not wait for them (store/lock.py).
 
 What that costs in a failure: rows are confirmed one batch late. When their
 connection is lost, the rows not yet confirmed are sent again, once, on a new

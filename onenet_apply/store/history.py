@@ -4,11 +4,10 @@ one per action it carried out, written as the run goes.
 A run's row is written when it has the site's lock, so a run that waited and gave
 up leaves none; its outcome is `running` until it ends. A run whose process died
 keeps `running`: a reader shows it as interrupted once its lock's session is gone.
-Before each batch the lock's connection is asked whether its session still holds
-the lock (one short round trip); a batch's action rows go in on a connection of
-their own while the next batch runs (store/action_rows.py). Nothing here holds a
-secret: messages are the plan's words and the backend's refusals, which never
-carry a password.
+Before each batch the lock's connection is checked (store/lock.py); a batch's
+action rows go in on a connection of their own while the next batch runs
+(store/action_rows.py). Nothing here holds a secret: messages are the plan's
+words and the backend's refusals, which never carry a password.
 """
 
 from __future__ import annotations
@@ -89,9 +88,10 @@ class RunLog:
         )
 
     def before_batch(self) -> None:
-        """Stop unless the lock is still held (asked of its session) and the history
-        keeps up (the rows of the batch before last are written)."""
-        why = self.locks.why_lost()
+        """Stop unless the lock is still held (store/lock.py says how that is
+        checked) and the history keeps up (the rows of the batch before last are
+        written)."""
+        why = self.locks.why_lost_before_batch()
         if why is not None:
             raise lock_lost(self.site_id, why, self._unrecorded())
         if self.rows is not None and self.rows.failed is not None:

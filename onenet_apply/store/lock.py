@@ -13,9 +13,14 @@ A lock is only as good as the session holding it. Behind a transaction-pooling
 proxy (PgBouncer in transaction mode) each statement may run in another server
 session, so the lock would stay with a session nobody holds: taking the lock checks
 that the session that took it is the one that answers next, and refuses otherwise.
-Before every batch the applier asks `ensure_held`: a lost connection (a restarted
-server, `pg_terminate_backend`, a network cut) means a lost lock, and the apply
-stops before changing anything more.
+A lost connection (a restarted server, `pg_terminate_backend`, a network cut)
+means a lost lock: before every batch the applier checks, and stops before
+changing anything more. That check looks at the lock's connection without a
+round trip: a session that ends says so on it (its last words, then the socket's
+end), and anything the server said makes the check ask the session itself. It
+asks at least once a second anyway: over a network that went silent the question
+hangs, and the run stops long before the server could let go of the lock (which
+waits for its TCP keepalive to give up on the connection).
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ SELECT set_config('statement_timeout', '0', false),
        CASE WHEN current_setting('server_version_num')::int >= 140000
             THEN set_config('idle_session_timeout', '0', false) END
 """
+
+# a check before a batch asks the lock's session at least this often (seconds); in
+# between, a connection on which the server said nothing stands for its answer
+ASK_EVERY = 1.0
 
 # the lock on a bigint key, as pg_locks shows it: high and low 32 bits, objsubid 1
 _HOLDER = """
@@ -107,6 +116,7 @@ class StoreLocks:
         self.platform = platform  # the site as its platform knows it: backend + site
         self.waiting = waiting
         self.session_pid: int | None = None
+        self._answered_at: float | None = None  # when the session last said it holds it
 
     def key(self, site_id: str) -> int:
         return advisory_key(self.schema, self.platform(site_id))
@@ -119,7 +129,7 @@ class StoreLocks:
             self._claim(site_id, parts, command)
             yield
         finally:
-            self.session_pid = None
+            self.session_pid = self._answered_at = None
             with suppress(Exception):  # a lost connection has let go already
                 self.conn.execute(
                     "DELETE FROM onenet_site_locks WHERE lock_key = %(key)s "
@@ -166,6 +176,7 @@ class StoreLocks:
             if not row or not row[1]:
                 raise StoreError(POOLED)
             self.session_pid = int(row[0])
+            self._answered_at = time.monotonic()
             actor = self.actor
             self.conn.execute(
                 _CLAIM,
@@ -200,7 +211,19 @@ class StoreLocks:
             pid = self._one("SELECT pg_backend_pid()", {})
         except psycopg.Error as e:
             return first_line(e)
-        return None if pid == self.session_pid else POOLED
+        if pid != self.session_pid:
+            return POOLED
+        self._answered_at = time.monotonic()
+        return None
+
+    def why_lost_before_batch(self) -> str | None:
+        """`why_lost`, asked of the session only when the server said anything on
+        the lock's connection since its last answer, or that answer is ASK_EVERY
+        old; otherwise the quiet connection stands for it (see the module's doc)."""
+        answered = self._answered_at
+        if answered is not None and time.monotonic() - answered < ASK_EVERY and _quiet(self.conn):
+            return None
+        return self.why_lost()
 
     def break_lock(self, site_id: str) -> LockHolder | None:
         """End the session holding the site's lock (PostgreSQL then lets go of it) and
@@ -240,6 +263,17 @@ class StoreLocks:
     def _one(self, sql: str, params: dict[str, int]) -> object:
         row = self.conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
         return row[0] if row else None
+
+
+def _quiet(conn: psycopg.Connection) -> bool:
+    """Nothing from the server waits to be read on `conn` (a look, not a wait)."""
+    import select
+
+    try:
+        readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    except Exception:  # a closed or broken connection has no socket to look at
+        return False
+    return not readable
 
 
 def lock_lost(site_id: str, why: str, unrecorded: int = 0) -> LockLostError:
