@@ -9,8 +9,9 @@ benchmark's own, its tables set up beforehand, as after a team's first apply)
 and without, in alternation (with, without, without, with, ...: ABBA, so an
 effect of going first falls on both alike), RUNS of each. The cost
 with the store is the lock (a connection, the schema check, the advisory lock,
-its row), the run's row and, per batch, the lock's check and one statement of
-the batch's history, which the server works on while the next batch runs. Reported: the ratio of wall times with/without (the median of
+its row), the run's row and, per batch, a look at the lock's connection (a round
+trip at most once a second) and one statement of the batch's history, which the
+server works on while the next batch runs. Reported: the ratio of wall times with/without (the median of
 each back-to-back pair's ratio), and from the medians of wall and CPU time (the
 client's own rusage; the server's work shows in the wall time only) the overhead
 in ms per apply and in µs per action; then the same for a tiny site, whose
