@@ -11,12 +11,12 @@ going first falls on both alike), RUNS of each. The cost with the store is the l
 (a connection, the schema check, the advisory lock, its row), the run's row and, per
 batch, a look at the lock's connection (a round trip at most once a second) and one
 statement of the batch's history, which the server works on while the next batch
-runs. Reported: the ratio of wall times with/without (the median of each back-to-
-back pair's ratio), and from the medians of wall and CPU time (the client's own
-rusage; the server's work shows in the wall time only) the overhead in ms per apply
-and in µs per action; then the same for a tiny site, whose overhead is the store's
-fixed cost per apply. Target: at most 5% slower (ratio <= 1.05) at the given size;
-with `--check` a missed target exits 1.
+runs. Reported: the ratio of wall times with/without (the median of each
+back-to-back pair's ratio), and from the medians of wall and CPU time (the client's
+own rusage; the server's work shows in the wall time only) the overhead in ms per
+apply and in µs per action; then the same for a tiny site, whose overhead is the
+store's fixed cost per apply. Target: at most 5% slower (ratio <= 1.05) at the given
+size; with `--check` a missed target exits 1.
 
 The server is `$ONENET_TEST_POSTGRES` (a superuser's URL) when set, else a
 throwaway cluster started for the run (tools/throwaway_postgres.py) and stopped
