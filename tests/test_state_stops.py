@@ -6,6 +6,7 @@ only place they are); the history holds none of them."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import psycopg
@@ -66,3 +67,18 @@ def test_a_reset_stopped_by_the_history_says_where_its_login_details_are(
     issued = passwords(workdir / "reset.csv")
     assert len(issued) == 2  # anna's ran, then ben's before anna's rows were refused
     assert "2 desk phone login details to reset.csv; keep it safe" in result.err
+
+
+def test_a_run_whose_rows_the_history_refused_is_recorded_as_failed_saying_why(
+    onenet, refusing_store: str
+) -> None:
+    """Its actions would otherwise be `pending` with none of them listed, and nothing
+    saying why, though the apply failed."""
+    assert onenet("apply", str(EXAMPLE), "--yes").code == 1
+    shown = onenet("history", "--site", SITE, "--format", "json")
+    assert shown.code == 0, shown.err
+    (run,) = json.loads(shown.out)["runs"]
+    assert run["outcome"] == "failed"
+    assert run["summary"]["applied"] == 19 and run["actions"] == []
+    assert "violates check constraint" in run["message"]
+    assert "The outcomes of the last 19 actions are not in the history" in run["message"]

@@ -102,10 +102,14 @@ class RunLog:
             self.rows.send(outcomes)
 
     def end(self, outcome: str, summary: Mapping[str, int], message: str = "") -> None:
-        """Write the run's end once its action rows are in (else say which are not)."""
+        """Write the run's end once its action rows are in; a run that ended as
+        planned but whose rows are not all in failed, and says so (a failed run's
+        message says why it stopped already)."""
         missing = self._unrecorded()
-        if missing and outcome == "ok":
+        unwritten = self._rows_error(self.rows.failed) if missing and self.rows else None
+        if unwritten is not None and outcome in ("ok", "pending", "blocked"):
             outcome = "failed"
+            message = "; ".join(m for m in (message, str(unwritten)) if m)
         self._write(
             "UPDATE onenet_runs SET finished_at = clock_timestamp(), outcome = %s, "
             "summary = %s, message = %s WHERE id = %s",
@@ -113,8 +117,8 @@ class RunLog:
         )
         if self.rows is not None:
             self.rows.close()
-            if missing:
-                raise self._rows_error(self.rows.failed)
+        if unwritten is not None:
+            raise unwritten
 
     def _unrecorded(self) -> int:
         """Wait for the action rows sent; how many actions' rows never made it."""
