@@ -82,3 +82,33 @@ def test_a_run_whose_rows_the_history_refused_is_recorded_as_failed_saying_why(
     assert run["summary"]["applied"] == 19 and run["actions"] == []
     assert "violates check constraint" in run["message"]
     assert "The outcomes of the last 19 actions are not in the history" in run["message"]
+
+
+def test_a_store_that_takes_no_second_connection_stops_the_apply_before_any_change(
+    onenet, pg_team_url: str, pg_team_password: str, pg_team, pg_admin, monkeypatch, workdir: Path
+) -> None:
+    """The action rows' connection is opened before the first batch: a role allowed
+    one connection (or a server at max_connections) holds the lock, cannot take
+    the history, and so applies nothing."""
+    from psycopg import sql
+
+    from onenet_apply.backends.sandbox import SandboxBackend
+
+    monkeypatch.setenv("ONENET_STATE", pg_team_url)
+    monkeypatch.setenv("PGPASSWORD", pg_team_password)
+    role = sql.Identifier(pg_team.name)
+    pg_admin.execute(sql.SQL("ALTER ROLE {} CONNECTION LIMIT 1").format(role))
+    try:
+        result = onenet("apply", str(EXAMPLE), "--yes")
+    finally:
+        pg_admin.execute(sql.SQL("ALTER ROLE {} CONNECTION LIMIT -1").format(role))
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert "too many connections" in result.err and "nothing ran unrecorded" in result.err
+    assert pg_team_password not in result.out + result.err
+    sandbox = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+    try:
+        assert sandbox.read_state(SITE).users == {}
+    finally:
+        sandbox.close()
+    assert not list(workdir.glob("onenet-credentials-*.csv"))

@@ -64,7 +64,7 @@ class _Batch:
 
 class ActionRows:
     """The action rows of run `run_id`, one batch in flight at a time, on a
-    connection opened (by `connect`) with the first batch."""
+    connection opened (by `connect`) before the first batch."""
 
     def __init__(self, run_id: int, connect: Callable[[], psycopg.Connection]) -> None:
         self.run_id = run_id
@@ -95,6 +95,13 @@ class ActionRows:
             except RowsNotWritten as e:
                 self.failed = e
         self.failed = RowsNotWritten(self.failed.why, self.failed.unrecorded + batch.count)
+
+    def open(self) -> None:
+        """Open the rows' connection now, before the first batch runs: a store that
+        takes no second connection then stops the run before it changes anything.
+        Raise RowsNotWritten (of no action) when it cannot be opened."""
+        if self.conn is None and self.failed is None:
+            self.conn = self._open()
 
     def settle(self) -> None:
         """Wait until every row sent is written; raise RowsNotWritten if some never

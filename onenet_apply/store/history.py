@@ -89,13 +89,21 @@ class RunLog:
 
     def before_batch(self) -> None:
         """Stop unless the lock is still held (store/lock.py says how that is
-        checked) and the history keeps up (the rows of the batch before last are
-        written)."""
+        checked) and the history keeps up: its connection opens before the first
+        batch, and the rows of the batch before last are written."""
         why = self.locks.why_lost_before_batch()
         if why is not None:
             raise lock_lost(self.site_id, why, self._unrecorded())
         if self.rows is not None and self.rows.failed is not None:
             raise self._rows_error(self.rows.failed)
+        if self.rows is not None:
+            try:
+                self.rows.open()
+            except RowsNotWritten as e:
+                raise StoreError(
+                    f"could not write the history of site {self.site_id} to the state "
+                    f"store: {e.why}; stopped, so nothing ran unrecorded"
+                ) from None
 
     def record(self, outcomes: Sequence[ActionOutcome]) -> None:
         if outcomes and self.rows is not None:
