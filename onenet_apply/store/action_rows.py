@@ -11,8 +11,9 @@ lock's check does not wait for them (store/lock.py).
 What that costs in a failure: rows are confirmed one batch late. When their
 connection is lost, the rows not yet confirmed are sent again, once, on a new
 connection; when that fails too, or the server refuses them, the run stops at
-the next batch's start, having run at most one batch whose rows are not in the
-history, and says how many actions that is.
+the next batch's start, having run at most one batch after the one whose rows
+are not in the history (whose rows are missing too), and says how many actions
+that is.
 """
 
 from __future__ import annotations
