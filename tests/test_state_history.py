@@ -251,7 +251,9 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
     def batch_then_lose_the_lock(site: str, actions, record):  # type: ignore[no-untyped-def]
         result = executed(site, actions, record)
         sessions = [locks.session_pid, *(c.info.backend_pid for c in opened)]
-        pg_admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) pid", [sessions])
+        pg_admin.execute(  # and wait until they are gone, as the check looks without asking
+            "SELECT pg_terminate_backend(pid, 5000) FROM unnest(%s::int[]) pid", [sessions]
+        )
         return result
 
     backend.execute_batch = batch_then_lose_the_lock  # type: ignore[method-assign]
