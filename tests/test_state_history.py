@@ -234,18 +234,26 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
     store = open_store(StateAddress(pg_url), current_actor("onenet apply"), SMALL_SITE)
     locks = store.locks(lambda site: platform_name(backend, site))
-    if history_server == "gone":
+    opened: list[psycopg.Connection] = []
+    if history_server == "gone":  # the rows' connection opens, then the server is gone
+        first_connection = store.another_connection
 
-        def unreachable() -> None:
-            raise StoreError("cannot reach the state store")
+        def only_once() -> psycopg.Connection:
+            if opened:
+                raise StoreError("cannot reach the state store")
+            opened.append(first_connection())
+            return opened[0]
 
-        store.another_connection = unreachable  # type: ignore[assignment, method-assign]
+        store.another_connection = only_once  # type: ignore[method-assign]
     ledger = store.run_log("apply", SMALL_SITE, locks)
     executed = backend.execute_batch
 
     def batch_then_lose_the_lock(site: str, actions, record):  # type: ignore[no-untyped-def]
         result = executed(site, actions, record)
-        pg_admin.execute("SELECT pg_terminate_backend(%s)", [locks.session_pid])
+        sessions = [locks.session_pid, *(c.info.backend_pid for c in opened)]
+        pg_admin.execute(  # and wait until they are gone, as the check looks without asking
+            "SELECT pg_terminate_backend(pid, 5000) FROM unnest(%s::int[]) pid", [sessions]
+        )
         return result
 
     backend.execute_batch = batch_then_lose_the_lock  # type: ignore[method-assign]

@@ -15,6 +15,7 @@ from onenet_apply.cli.apply_report import (
     confirm,
     credentials_note,
     site_exit,
+    stopped_note,
     summarise,
 )
 from onenet_apply.cli.completion import complete_site_files
@@ -179,6 +180,7 @@ class SiteApply:
         from onenet_apply.planning.ordering import PlanError
         from onenet_apply.planning.planner import PlanOptions
         from onenet_apply.planning.render import render_text_chunks
+        from onenet_apply.store.errors import StoreError
 
         def approve(the_plan: Plan) -> bool:
             """Show the plan made under the lock; ask for it on a terminal."""
@@ -244,12 +246,10 @@ class SiteApply:
                 f"{e}; actions whose login details could not be written were not applied"
             ) from None
         except KeyboardInterrupt:  # committed batches stay: say where their login details are
-            if sink.written:
-                click.echo(
-                    f"Interrupted after writing {sink.written} desk phone login details to "
-                    f"{sink.path}; keep it safe, it is written nowhere else.",
-                    err=True,
-                )
+            stopped_note(sink, "Interrupted")
+            raise
+        except StoreError:  # the lock or the history lost mid-apply: the same
+            stopped_note(sink, "Stopped")
             raise
         finally:
             if shared is not None:

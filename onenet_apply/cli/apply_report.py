@@ -75,6 +75,17 @@ def credentials_note(sink: CredentialsSink) -> None:
         )
 
 
+def stopped_note(sink: CredentialsSink, how: str) -> None:
+    """Before the error of a run that stopped midway: where the login details of the
+    batches it committed are (on stderr, beside that error)."""
+    if sink.written:
+        click.echo(
+            f"{how} after writing {sink.written} desk phone login details to "
+            f"{sink.path}; keep it safe, it is written nowhere else.",
+            err=True,
+        )
+
+
 def site_exit(report: ApplyReport, say_blocked: bool = False) -> int:
     """0 done, 1 a failed action, 3 deferred work left, 4 only blocked work left."""
     from onenet_apply.model.plan import Status

@@ -71,7 +71,9 @@ def reset(
     from onenet_apply.apply.credentials import CredentialsFileError
     from onenet_apply.apply.credentials_reset import COMMAND, reset_credentials
     from onenet_apply.backends.base import address_site
+    from onenet_apply.cli.apply_report import stopped_note
     from onenet_apply.cli.state import open_shared_state
+    from onenet_apply.store.errors import StoreError
 
     if bool(users) == everyone:
         raise click.UsageError("name the users (USER_ID...) or give --all")
@@ -105,6 +107,9 @@ def reset(
         raise click.ClickException(
             f"{e}; users whose login details could not be written keep their old ones"
         ) from None
+    except StoreError:  # the lock or the history lost midway: what was issued stays
+        stopped_note(sink, "Stopped")
+        raise
     finally:
         platform.close()
         if shared is not None:

@@ -11,8 +11,9 @@ lock's check does not wait for them (store/lock.py).
 What that costs in a failure: rows are confirmed one batch late. When their
 connection is lost, the rows not yet confirmed are sent again, once, on a new
 connection; when that fails too, or the server refuses them, the run stops at
-the next batch's start, having run at most one batch whose rows are not in the
-history, and says how many actions that is.
+the next batch's start, having run at most one batch after the one whose rows
+are not in the history (whose rows are missing too), and says how many actions
+that is.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class _Batch:
 
 class ActionRows:
     """The action rows of run `run_id`, one batch in flight at a time, on a
-    connection opened (by `connect`) with the first batch."""
+    connection opened (by `connect`) before the first batch."""
 
     def __init__(self, run_id: int, connect: Callable[[], psycopg.Connection]) -> None:
         self.run_id = run_id
@@ -95,6 +96,13 @@ class ActionRows:
             except RowsNotWritten as e:
                 self.failed = e
         self.failed = RowsNotWritten(self.failed.why, self.failed.unrecorded + batch.count)
+
+    def open(self) -> None:
+        """Open the rows' connection now, before the first batch runs: a store that
+        takes no second connection then stops the run before it changes anything.
+        Raise RowsNotWritten (of no action) when it cannot be opened."""
+        if self.conn is None and self.failed is None:
+            self.conn = self._open()
 
     def settle(self) -> None:
         """Wait until every row sent is written; raise RowsNotWritten if some never

@@ -89,23 +89,35 @@ class RunLog:
 
     def before_batch(self) -> None:
         """Stop unless the lock is still held (store/lock.py says how that is
-        checked) and the history keeps up (the rows of the batch before last are
-        written)."""
+        checked) and the history keeps up: its connection opens before the first
+        batch, and the rows of the batch before last are written."""
         why = self.locks.why_lost_before_batch()
         if why is not None:
             raise lock_lost(self.site_id, why, self._unrecorded())
         if self.rows is not None and self.rows.failed is not None:
             raise self._rows_error(self.rows.failed)
+        if self.rows is not None:
+            try:
+                self.rows.open()
+            except RowsNotWritten as e:
+                raise StoreError(
+                    f"could not write the history of site {self.site_id} to the state "
+                    f"store: {e.why}; stopped, so nothing ran unrecorded"
+                ) from None
 
     def record(self, outcomes: Sequence[ActionOutcome]) -> None:
         if outcomes and self.rows is not None:
             self.rows.send(outcomes)
 
     def end(self, outcome: str, summary: Mapping[str, int], message: str = "") -> None:
-        """Write the run's end once its action rows are in (else say which are not)."""
+        """Write the run's end once its action rows are in; a run that ended as
+        planned but whose rows are not all in failed, and says so (a failed run's
+        message says why it stopped already)."""
         missing = self._unrecorded()
-        if missing and outcome == "ok":
+        unwritten = self._rows_error(self.rows.failed) if missing and self.rows else None
+        if unwritten is not None and outcome in ("ok", "pending", "blocked"):
             outcome = "failed"
+            message = "; ".join(m for m in (message, str(unwritten)) if m)
         self._write(
             "UPDATE onenet_runs SET finished_at = clock_timestamp(), outcome = %s, "
             "summary = %s, message = %s WHERE id = %s",
@@ -113,8 +125,8 @@ class RunLog:
         )
         if self.rows is not None:
             self.rows.close()
-            if missing:
-                raise self._rows_error(self.rows.failed)
+        if unwritten is not None:
+            raise unwritten
 
     def _unrecorded(self) -> int:
         """Wait for the action rows sent; how many actions' rows never made it."""
