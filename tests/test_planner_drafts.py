@@ -3,7 +3,11 @@ up, and what a call centre's settings change waits for."""
 
 from __future__ import annotations
 
+import pytest
+
 from onenet_apply.model.plan import NEW_LOGIN_DETAILS_NOTE, Action, Plan
+from onenet_apply.planning import ordering
+from onenet_apply.planning.draft import Draft
 from tests.planner_kit import run, spec, state_of, summary, user
 
 CENTRE = (
@@ -124,3 +128,19 @@ def test_planning_leaves_no_reference_cycle_behind() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_a_draft_gives_up_its_changes_once_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's memory peak: drafts must not keep their changes beside the actions'."""
+    frozen: list[Draft] = []
+    freeze = ordering.freeze
+
+    def freezing(draft: Draft) -> Action:
+        frozen.append(draft)
+        return freeze(draft)
+
+    monkeypatch.setattr(ordering, "freeze", freezing)
+    p = run(spec("users:\n" + user("anna", 1) + user("ben", 2)), state_of(spec("")))
+    assert action(p, "user/anna/create").changes  # the action has them
+    assert len(frozen) == len(p.actions)
+    assert all(d.changes == {} for d in frozen)

@@ -17,6 +17,7 @@ from onenet_apply.model.fields import GROUP_SETTINGS, deactivation_fields, group
 from onenet_apply.model.plan import (
     LOGIN_DETAILS_NOTE,
     NEW_LOGIN_DETAILS_NOTE,
+    Action,
     Digests,
     Kind,
     Plan,
@@ -73,7 +74,7 @@ def plan(
             ordered, pulled = targeting.select(ordered, options.targets)
         gates.apply(ordered, spec, state, options)
         ordering.propagate(ordered)
-        actions = tuple(ordering.freeze(d) for d in ordered)
+        actions = _freeze_releasing(ordered)
     return Plan(
         spec.site.id,
         Digests(lambda: _digests(spec, state)),
@@ -82,6 +83,19 @@ def plan(
         targets=tuple(str(t) for t in options.targets),
         pulled_in=tuple((a.id, pulled[a.id]) for a in actions if a.id in pulled),
     )
+
+
+def _freeze_releasing(drafts: list[Draft]) -> tuple[Action, ...]:
+    """The drafts frozen into actions in order, each draft's changes dropped once frozen.
+
+    A draft's changes (one (before, after) tuple per field) and its action's
+    `Change`s would otherwise all be alive together at the end: the plan's memory
+    peak (about a tenth of it at 100,000 users). Nothing reads a draft once frozen."""
+    actions = []
+    for draft in drafts:
+        actions.append(ordering.freeze(draft))
+        draft.changes = {}
+    return tuple(actions)
 
 
 def _digests(spec: SiteSpec, state: SiteState) -> tuple[str, str]:
