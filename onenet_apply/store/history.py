@@ -38,8 +38,8 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, pg_backend_pid()) RETURNING 
 
 class RunLog:
     """A `Ledger` writing one run to the history. The run's row goes on the lock's
-    connection; `before_batch` asks that connection whether its session still
-    holds the lock. The action rows go on a second connection (`connect` opens
+    connection; `before_batch` checks that its session still holds the lock
+    (store/lock.py). The action rows go on a second connection (`connect` opens
     it), which also writes the run's end when the lock's connection is lost, so
     the history keeps what the run did before it stopped."""
 
