@@ -34,8 +34,8 @@ def fetch(directory: Path) -> Path:
             "download",
             "--quiet",
             "--no-deps",
-            "--no-binary",
-            ":all:",
+            "--no-binary",  # this package's sdist (the schema is not in its wheel);
+            "broadworks-ocip",  # its build tools as wheels, which pip needs for its metadata
             f"broadworks-ocip=={VERSION}",
             "--dest",
             str(directory),
