@@ -100,10 +100,7 @@ class RunLog:
             try:
                 self.rows.open()
             except RowsNotWritten as e:
-                raise StoreError(
-                    f"could not write the history of site {self.site_id} to the state "
-                    f"store: {e.why}; stopped, so nothing ran unrecorded"
-                ) from None
+                raise self._history_error(e.why, "stopped, so nothing ran unrecorded") from None
 
     def record(self, outcomes: Sequence[ActionOutcome]) -> None:
         if outcomes and self.rows is not None:
@@ -114,7 +111,8 @@ class RunLog:
         planned but whose rows are not all in failed, and says so (a failed run's
         message says why it stopped already)."""
         missing = self._unrecorded()
-        unwritten = self._rows_error(self.rows.failed) if missing and self.rows else None
+        failed = self.rows.failed if self.rows is not None else None
+        unwritten = self._rows_error(failed) if missing and failed is not None else None
         if unwritten is not None and outcome in ("ok", "pending", "blocked"):
             outcome = "failed"
             message = "; ".join(m for m in (message, str(unwritten)) if m)
@@ -138,13 +136,15 @@ class RunLog:
             return e.unrecorded
         return 0
 
-    def _rows_error(self, failed: RowsNotWritten | None) -> StoreError:
-        unrecorded = failed.unrecorded if failed else 0
-        why = failed.why if failed else "unknown"
+    def _rows_error(self, failed: RowsNotWritten) -> StoreError:
+        return self._history_error(
+            failed.why,
+            f"stopped. The outcomes of the last {failed.unrecorded} actions are not in the history",
+        )
+
+    def _history_error(self, why: str, then: str) -> StoreError:
         return StoreError(
-            f"could not write the history of site {self.site_id} to the state store: "
-            f"{why}; stopped. The outcomes of the last {unrecorded} actions are not in "
-            "the history"
+            f"could not write the history of site {self.site_id} to the state store: {why}; {then}"
         )
 
     def _write(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
@@ -157,9 +157,8 @@ class RunLog:
             return _one_row(self.conn, sql, params)
         except psycopg.Error as e:
             if not self.conn.broken:
-                raise StoreError(
-                    f"could not write the history of site {self.site_id} to the state "
-                    f"store: {first_line(e)}; stopped, so nothing ran unrecorded"
+                raise self._history_error(
+                    first_line(e), "stopped, so nothing ran unrecorded"
                 ) from None
             lost = first_line(e)
         spare = self.rows.usable_connection() if self.rows is not None else None
