@@ -121,9 +121,14 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
             site = db.execute("SELECT licences FROM sites WHERE id = ?", (site_id,)).fetchone()
             if site is None:
                 return SiteState(site_id)
-            user_rows = db.execute("SELECT * FROM users WHERE site = ? ORDER BY id", (site_id,))
+            user_rows = db.cursor()
+            user_rows.row_factory = None  # plain tuples, read by position
+            user_rows.execute(
+                f"SELECT {users.SELECT_STATE} FROM users WHERE site = ? ORDER BY id", (site_id,)
+            )
             current_users = {
-                row["id"]: self._record(site_id, "user", row, users.to_current) for row in user_rows
+                row[0]: self._record(site_id, "user", row[0], users.from_columns, row)
+                for row in user_rows
             }
             lists = groups.member_lists(db, site_id)
             sections: dict[str, dict[str, Any]] = {s: {} for s in SECTION_OF.values()}
@@ -131,7 +136,9 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
                 "SELECT * FROM groups WHERE site = ? ORDER BY type, id", (site_id,)
             ):
                 group_lists = lists.get((row["type"], row["id"]), {})
-                current = self._record(site_id, row["type"], row, groups.to_current, group_lists)
+                current = self._record(
+                    site_id, row["type"], row["id"], groups.to_current, row, group_lists
+                )
                 sections[SECTION_OF[row["type"]]][row["id"]] = current
         finally:
             db.execute("COMMIT")
@@ -299,15 +306,15 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
 
     # -- internals ----------------------------------------------------------------------
     def _record(
-        self, site_id: str, kind: str, row: sqlite3.Row, read: Callable[..., Any], *args: Any
+        self, site_id: str, kind: str, record_id: str, read: Callable[..., Any], *args: Any
     ) -> Any:
         """One stored record, or one clear error naming the file, the record and why."""
         try:
-            return read(row, *args)
+            return read(*args)
         except records.READ_ERRORS as e:
             raise BackendError(
                 f"the sandbox {self.path} holds a record it cannot read: "
-                f"{kind.replace('_', ' ')} {site_id}/{row['id']}: {records.describe_error(e)}; "
+                f"{kind.replace('_', ' ')} {site_id}/{record_id}: {records.describe_error(e)}; "
                 "correct that record or restore the file from a backup"
             ) from None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -352,14 +351,18 @@ def to_current(row: sqlite3.Row, lists: dict[str, list[tuple[str, int | None]]])
 def member_lists(
     db: sqlite3.Connection, site_id: str
 ) -> dict[tuple[str, str], dict[str, list[tuple[str, int | None]]]]:
-    """Every member list of the site, in order: (type, group) -> role -> (user, weight)."""
-    lists: dict[tuple[str, str], dict[str, list[tuple[str, int | None]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for type_, group_id, role, user_id, weight in db.execute(
-        "SELECT type, group_id, role, user_id, weight FROM members WHERE site = ? "
-        "ORDER BY type, group_id, role, position",
+    """Every member list of the site, in order: (type, group) -> role -> (user, weight).
+
+    One JSON array per list, put together by SQLite and decoded by `json.loads`,
+    is about half the cost of a Python row per member on a large site."""
+    lists: dict[tuple[str, str], dict[str, list[tuple[str, int | None]]]] = {}
+    for type_, group_id, role, entries in db.execute(
+        "SELECT type, group_id, role, json_group_array(json_array(position, user_id, weight)) "
+        "FROM members WHERE site = ? GROUP BY type, group_id, role",
         (site_id,),
     ):
-        lists[(type_, group_id)][role].append((user_id, weight))
+        ordered = sorted(json.loads(entries))  # by position, which is unique in a list
+        lists.setdefault((type_, group_id), {})[role] = [
+            (user, weight) for _, user, weight in ordered
+        ]
     return lists

@@ -22,9 +22,8 @@ class RecordError(ValueError):
 READ_ERRORS = (RecordError, KeyError, TypeError, ValueError, AttributeError)
 
 
-def json_column(row: sqlite3.Row, column: str) -> Any:
-    """The JSON value of `column`, or None when it is empty."""
-    text = row[column]
+def json_value(text: Any, column: str) -> Any:
+    """The JSON value stored in `column` as `text`, or None when it is empty."""
     if text is None or text == "":
         return None
     try:
@@ -35,7 +34,13 @@ def json_column(row: sqlite3.Row, column: str) -> Any:
 
 def json_mapping(row: sqlite3.Row, column: str, *keys: str) -> dict[str, Any] | None:
     """A JSON object column that must hold `keys`, or None when it is empty."""
-    value = json_column(row, column)
+    return json_mapping_value(row[column], column, *keys)
+
+
+def json_mapping_value(text: Any, column: str, *keys: str) -> dict[str, Any] | None:
+    """The JSON object stored in `column` as `text`, which must hold `keys`; None when
+    it is empty."""
+    value = json_value(text, column)
     if value is None:
         return None
     if not isinstance(value, dict) or any(k not in value for k in keys):
@@ -44,14 +49,21 @@ def json_mapping(row: sqlite3.Row, column: str, *keys: str) -> dict[str, Any] | 
     return value
 
 
+_LIFECYCLES = {state.value: state for state in Lifecycle}
+
+
 def lifecycle(row: sqlite3.Row) -> Lifecycle:
-    try:
-        return Lifecycle(row["lifecycle"])
-    except ValueError:
-        known = ", ".join(state.value for state in Lifecycle)
-        raise RecordError(
-            f"column lifecycle holds {row['lifecycle']!r}, not one of {known}"
-        ) from None
+    return lifecycle_value(row["lifecycle"])
+
+
+def lifecycle_value(stored: Any) -> Lifecycle:
+    """The lifecycle state stored as `stored` (a dictionary lookup: read for every
+    record of every plan)."""
+    state = _LIFECYCLES.get(stored) if isinstance(stored, str) else None
+    if state is None:
+        known = ", ".join(_LIFECYCLES)
+        raise RecordError(f"column lifecycle holds {stored!r}, not one of {known}")
+    return state
 
 
 def describe_error(e: Exception) -> str:

@@ -269,36 +269,76 @@ def _names(encoded: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _names_column(row: sqlite3.Row, column: str) -> tuple[str, ...]:
-    try:
-        return _names(row[column])
-    except (ValueError, TypeError) as e:
-        raise RecordError(f"column {column} holds bad JSON ({e})") from None
+STATE_COLUMNS = (
+    "id",
+    "lifecycle",
+    "first_name",
+    "last_name",
+    "username",
+    "number",
+    "extension",
+    "package",
+    "email",
+    "options",
+    "services",
+    "desk_phone",
+    "mobile",
+    "deactivation",
+)
+SELECT_STATE = ", ".join(STATE_COLUMNS)  # the columns `from_columns` reads, in its order
 
 
 def to_current(row: sqlite3.Row) -> Current[User]:
-    mobile = records.json_mapping(row, "mobile", "number", "contract")
-    deactivation = records.json_mapping(row, "deactivation", "transfer_to", "caller")
-    lifecycle = records.lifecycle(row)
+    """One stored user, from a row holding at least STATE_COLUMNS."""
+    return from_columns(tuple(row[column] for column in STATE_COLUMNS))
+
+
+def from_columns(values: tuple[Any, ...]) -> Current[User]:
+    """One stored user from the values of STATE_COLUMNS, in that order: read for every
+    user of every plan, so by position rather than by column name."""
+    (
+        user_id,
+        stored_lifecycle,
+        first_name,
+        last_name,
+        username,
+        number,
+        extension,
+        package,
+        email,
+        options,
+        services,
+        desk_phone,
+        mobile,
+        deactivation,
+    ) = values
+    lifecycle = records.lifecycle_value(stored_lifecycle)
+    mobile = records.json_mapping_value(mobile, "mobile", "number", "contract")
+    deactivation = records.json_mapping_value(deactivation, "deactivation", "transfer_to", "caller")
     user = User(
-        id=row["id"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        username=row["username"],
-        number=row["number"],
-        extension=row["extension"],
-        package=row["package"],
-        email=row["email"],
-        options=_names_column(row, "options"),
-        services=_names_column(row, "services"),
-        desk_phone=row["desk_phone"],
-        mobile=Mobile(mobile["number"], mobile["contract"]) if mobile else None,
-        status=DEACTIVATED if lifecycle is D else "active",
-        deactivation=Deactivation(deactivation["transfer_to"], deactivation["caller"])
-        if deactivation
-        else None,
+        user_id,
+        first_name,
+        last_name,
+        username,
+        number,
+        extension,
+        package,
+        email,
+        _names_column(options, "options"),
+        _names_column(services, "services"),
+        desk_phone,
+        Mobile(mobile["number"], mobile["contract"]) if mobile else None,
+        DEACTIVATED if lifecycle is D else "active",
+        Deactivation(deactivation["transfer_to"], deactivation["caller"]) if deactivation else None,
     )
     return Current(user, lifecycle)
+
+
+def _names_column(stored: Any, column: str) -> tuple[str, ...]:
+    try:
+        return _names(stored)
+    except (ValueError, TypeError) as e:
+        raise RecordError(f"column {column} holds bad JSON ({e})") from None
 
 
 def store_secret(db: sqlite3.Connection, site: str, user_id: str, password: str) -> None:
