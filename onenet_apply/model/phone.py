@@ -33,12 +33,15 @@ class ParsedNumber:
 
     e164: str
     national: str  # national significant number: the digits extensions default from
-    number: PhoneNumber
-    kind: int | None = None  # its PhoneNumberType, when known already
+    kind: int | None  # its PhoneNumberType, when its block already told
+    number: PhoneNumber | None = None  # phonenumbers' own form, built only when needed
 
     @property
     def is_mobile(self) -> bool:
-        kind = self.kind if self.kind is not None else phonenumbers.number_type(self.number)
+        kind = self.kind
+        if kind is None:
+            assert self.number is not None  # built whenever the block left the kind open
+            kind = phonenumbers.number_type(self.number)
         return kind in _MOBILE_TYPES
 
 
@@ -62,7 +65,7 @@ def parse_number(text: str, region: str) -> ParsedNumber:
     if not phonenumbers.is_valid_number(number):
         raise InvalidNumber(_invalid_message(text, region, number))
     national = phonenumbers.national_significant_number(number)
-    return ParsedNumber(f"+{number.country_code}{national}", national, number)
+    return ParsedNumber(f"+{number.country_code}{national}", national, None, number)
 
 
 def _fast_parse(text: str, region: str) -> ParsedNumber | None:
@@ -91,14 +94,15 @@ def _valid_or_none(cc: int, national: str, trunk_prefix: str | None) -> ParsedNu
     # Leading zeros (Italy) and a leftover trunk prefix need parse's full rules.
     if not national or national[0] == "0" or (trunk_prefix and national.startswith(trunk_prefix)):
         return None
-    number = PhoneNumber(country_code=cc, national_number=int(national))
     kind = block_type(cc, national)
+    number = None
     if kind is None:  # its block is undecided: ask about this number
+        number = PhoneNumber(country_code=cc, national_number=int(national))
         if not phonenumbers.is_valid_number(number):
             return None
     elif kind == PhoneNumberType.UNKNOWN:
         return None
-    return ParsedNumber(f"+{cc}{national}", national, number, kind)
+    return ParsedNumber(f"+{cc}{national}", national, kind, number)
 
 
 @cache

@@ -112,7 +112,9 @@ class _Validator:
 
     def usable(self, mapping: dict[str, Any], base: Path, key: str) -> bool:
         """`mapping[key]` is present and passed the schema."""
-        return key in mapping and self.intact((*base, key))
+        if key not in mapping:
+            return False
+        return not self.broken or self.intact((*base, key))
 
     # -- the run -----------------------------------------------------------------
     def run(self) -> SiteSpec | None:
@@ -248,9 +250,11 @@ class _Validator:
             node = node[part]
         return node
 
-    def _extension(self, base: Path, entry: dict[str, Any], national: str | None) -> None:
-        """Claim the explicit extension, or the default one from the number."""
-        owner = dotted(base)
+    def _extension(
+        self, base: Path, entry: dict[str, Any], national: str | None, owner: str
+    ) -> None:
+        """Claim the explicit extension, or the default one from the number, for `owner`
+        (the dotted `base`)."""
         length = self.extension_length
         if "extension" in entry:
             if not self.intact((*base, "extension")):
@@ -291,35 +295,32 @@ class _Validator:
         owner = dotted(base)
         self._text(u, base, "first_name")
         self._text(u, base, "last_name")
-        self._username(base, uid, u)
+        self._username(base, uid, u, owner)
         national = (
             self._number((*base, "number"), owner) if self.usable(u, base, "number") else None
         )
-        self._extension(base, u, national)
+        self._extension(base, u, national, owner)
+        catalogue = self.catalogue
         if self.usable(u, base, "package"):
-            self._catalogue_value(
-                (*base, "package"), u["package"], self.catalogue.packages, "package"
-            )
+            self._catalogue_value(base, "package", u["package"], catalogue.packages, "package")
         for key, allowed, word in (
-            ("options", self.catalogue.options, "option"),
-            ("services", self.catalogue.services, "service"),
+            ("options", catalogue.options, "option"),
+            ("services", catalogue.services, "service"),
         ):
             if self.usable(u, base, key):
+                listed = (*base, key)
                 for i, value in enumerate(u[key]):
-                    if self.intact((*base, key, i)):
-                        self._catalogue_value((*base, key, i), value, allowed, word)
+                    if not self.broken or self.intact((*listed, i)):
+                        self._catalogue_value(listed, i, value, allowed, word)
         if self.usable(u, base, "desk_phone"):
             self._catalogue_value(
-                (*base, "desk_phone"),
-                u["desk_phone"],
-                self.catalogue.desk_phones,
-                "desk phone type",
+                base, "desk_phone", u["desk_phone"], catalogue.desk_phones, "desk phone type"
             )
         if self.usable(u, base, "mobile") and self.usable(u["mobile"], (*base, "mobile"), "number"):
             self._number((*base, "mobile", "number"), f"{owner}.mobile", in_pool=False, mobile=True)
         self._deactivation(base, u)
 
-    def _username(self, base: Path, uid: str, u: dict[str, Any]) -> None:
+    def _username(self, base: Path, uid: str, u: dict[str, Any], owner: str) -> None:
         explicit = "username" in u
         if explicit and not self.intact((*base, "username")):
             return
@@ -346,12 +347,16 @@ class _Validator:
                 at="value" if explicit else "key",
             )
         else:
-            self.normalised.usernames[folded] = dotted(base)
+            self.normalised.usernames[folded] = owner
 
-    def _catalogue_value(self, path: Path, value: str, allowed: frozenset[str], word: str) -> None:
+    def _catalogue_value(
+        self, base: Path, key: str | int, value: str, allowed: frozenset[str], word: str
+    ) -> None:
+        """`value` at `base`'s `key` is a name the catalogue has (checked for every user:
+        the path is built only for an error)."""
         if value not in allowed:
             self.error(
-                path,
+                (*base, key),
                 f"unknown {word} `{value}`; the catalogue has: {', '.join(sorted(allowed))}",
                 hint=did_you_mean(value, sorted(allowed)),
             )
@@ -373,12 +378,11 @@ class _Validator:
 
     # -- groups ------------------------------------------------------------------
     def _numbered_group(self, base: Path, g: dict[str, Any]) -> None:
+        owner = dotted(base)
         national = (
-            self._number((*base, "number"), dotted(base))
-            if self.usable(g, base, "number")
-            else None
+            self._number((*base, "number"), owner) if self.usable(g, base, "number") else None
         )
-        self._extension(base, g, national)
+        self._extension(base, g, national, owner)
 
     def _hunt_group(self, base: Path, g: dict[str, Any]) -> None:
         if self.usable(g, base, "no_answer"):
