@@ -21,6 +21,36 @@ def test_valid_site_exits_0_with_a_summary_on_stdout(onenet) -> None:
     assert result.err == ""
 
 
+def test_validate_reports_a_valid_site_without_assembling_its_spec(onenet, monkeypatch) -> None:
+    """The summary comes from the file as read; the typed spec is for planning, and
+    building it would cost a large site's validate a twentieth of its time."""
+    from onenet_apply.sitefile import validate as validation
+    from onenet_apply.sitefile.validate import validate_file
+
+    expected = validate_file(str(EXAMPLE)).spec
+    assert expected is not None
+
+    def no_spec(*args: object) -> None:
+        raise AssertionError("validate assembled the spec")
+
+    monkeypatch.setattr(validation, "build_spec", no_spec)
+    result = onenet("validate", str(EXAMPLE))
+    assert result.code == 0, result.err
+    assert result.out == f"{EXAMPLE}: site {expected.site.id} is valid: {expected.summary()}\n"
+
+
+def test_the_spec_of_a_valid_site_is_assembled_once_and_the_file_data_let_go() -> None:
+    from onenet_apply.sitefile.validate import validate_file
+
+    result = validate_file(str(EXAMPLE))
+    assert result.valid is not None and result.valid.site_id == "berlin-hq"
+    spec = result.spec
+    assert spec is not None and result.spec is spec
+    assert result.valid._data is None  # only the spec is kept alive for the plan
+    assert result.valid.site_id == "berlin-hq"
+    assert result.valid.summary() == spec.summary()
+
+
 def test_problems_go_to_stderr_with_a_closing_count(onenet) -> None:
     result = onenet("validate", str(INVALID / "unknown-user-key.yaml"))
     assert result.code == 1

@@ -157,15 +157,19 @@ class SiteSpec:
     call_park_groups: Mapping[str, CallParkGroup] = field(default_factory=frozen_map)
 
     def summary(self) -> str:
-        def count(n: int, word: str) -> str:
-            return f"{n} {word}{'' if n == 1 else 's'}"
+        return summary_of({section: len(getattr(self, section)) for section in _SUMMARY_WORDS})
 
-        return ", ".join(
-            [
-                count(len(self.users), "user"),
-                count(len(self.hunt_groups), "hunt group"),
-                count(len(self.call_centres), "call centre"),
-                count(len(self.call_pickup_groups), "pickup group"),
-                count(len(self.call_park_groups), "park group"),
-            ]
-        )
+
+_SUMMARY_WORDS = {
+    "users": "user",
+    "hunt_groups": "hunt group",
+    "call_centres": "call centre",
+    "call_pickup_groups": "pickup group",
+    "call_park_groups": "park group",
+}
+
+
+def summary_of(sizes: Mapping[str, int]) -> str:
+    """`3 users, 1 hunt group, ...`: how many of each a site has, by section."""
+    counts = ((sizes.get(section, 0), word) for section, word in _SUMMARY_WORDS.items())
+    return ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)

@@ -21,11 +21,11 @@ def validate_site(path: str) -> SiteResult:
     """`onenet validate` of one site file, offline."""
     result = validate_file(path)
     problems = problems_of(result)
-    if result.spec is None:
+    valid = result.valid
+    if valid is None:
         return SiteResult(path, None, ERROR, problems, first_error(problems))
-    spec = result.spec
-    line = f"{result.path}: site {spec.site.id} is valid: {spec.summary()}"
-    return SiteResult(path, spec.site.id, VALID, problems, rendered={"text": line})
+    line = f"{result.path}: site {valid.site_id} is valid: {valid.summary()}"
+    return SiteResult(path, valid.site_id, VALID, problems, rendered={"text": line})
 
 
 def first_error(problems: Problems) -> str:
