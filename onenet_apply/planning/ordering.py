@@ -370,16 +370,42 @@ def _rank(draft: Draft) -> tuple[Any, ...]:
 
 
 def _toposort(drafts: list[Draft], by_id: dict[str, Draft]) -> list[Draft]:
+    """Kahn's order, a round at a time: every action whose dependencies have all run
+    goes next, the round sorted by `_rank` (which is unique, so the order is stable).
+
+    It is graphlib's `TopologicalSorter` order (get_ready, sort, done) without its
+    bookkeeping, about a third of ordering's time on a large site. A cycle is left to
+    graphlib, so its CycleError names the same circle the caller splits."""
+    waiting = {draft.id: len(draft.deps) for draft in drafts}
+    followers: dict[str, list[Draft]] = {}
+    for draft in drafts:
+        for dep in draft.deps:
+            followers.setdefault(dep, []).append(draft)
+    ready = [draft for draft in drafts if not draft.deps]
+    ordered: list[Draft] = []
+    while ready:
+        ready.sort(key=_rank)
+        ordered.extend(ready)
+        released: list[Draft] = []
+        for done in ready:
+            for follower in followers.get(done.id, ()):
+                left = waiting[follower.id] - 1
+                waiting[follower.id] = left
+                if not left:
+                    released.append(follower)
+        ready = released
+    if len(ordered) != len(drafts):
+        _raise_cycle(drafts)
+    return ordered
+
+
+def _raise_cycle(drafts: list[Draft]) -> None:
+    """graphlib's CycleError for a graph known to hold a circle."""
     sorter: TopologicalSorter[str] = TopologicalSorter()
     for draft in drafts:
         sorter.add(draft.id, *sorted(draft.deps))
-    sorter.prepare()  # CycleError: the caller splits a change and tries again
-    ordered: list[Draft] = []
-    while sorter.is_active():
-        batch = sorted((by_id[i] for i in sorter.get_ready()), key=_rank)
-        ordered.extend(batch)
-        sorter.done(*(d.id for d in batch))
-    return ordered
+    sorter.prepare()
+    raise PlanError("the changes depend on each other in a circle")  # prepare raised first
 
 
 def propagate(ordered: list[Draft]) -> None:
