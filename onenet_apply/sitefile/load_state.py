@@ -7,9 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onenet_apply.sitefile.problems import Path, ProblemList
+from onenet_apply.sitefile.reading import LoadAborted
 from onenet_apply.sitefile.sourcemap import Mark, SourceMap
 
 NO_KEY = object()  # a mapping expects a key next
+# what reading each file of a site gave, by the path read: its text and size in
+# bytes, or why it could not be read
+FileReads = dict[str, "tuple[str, int] | LoadAborted"]
 
 
 @dataclass(slots=True)
@@ -36,3 +40,4 @@ class Session:
     files_read: int = 0
     bytes_read: int = 0
     keys: dict[str, str] = field(default_factory=dict)  # one string per distinct field name
+    reads: FileReads = field(default_factory=dict)

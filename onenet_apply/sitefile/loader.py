@@ -24,6 +24,7 @@ from __future__ import annotations
 import operator
 import os
 import unicodedata
+from collections import deque
 from typing import Any
 
 import yaml
@@ -43,7 +44,7 @@ from yaml.nodes import ScalarNode
 from onenet_apply.gcpause import gc_paused
 from onenet_apply.sitefile.load_reporting import BAD_KEY as _BAD_KEY
 from onenet_apply.sitefile.load_reporting import LoadReporting
-from onenet_apply.sitefile.load_state import NO_KEY, Frame, Session
+from onenet_apply.sitefile.load_state import NO_KEY, FileReads, Frame, Session
 from onenet_apply.sitefile.problems import Path, Position, Problem, ProblemList
 from onenet_apply.sitefile.reading import (
     LoadAborted,
@@ -89,13 +90,21 @@ _RESOLVED_KEPT = 4096  # distinct plain scalars whose resolution is remembered
 _SHARED_KEYS_DEPTH = 3  # keys of entries (a user's first_name ...): one string each
 
 
-def load_site_file(path: str) -> LoadedFile:
-    """Load a site file (and its includes). Never raises for bad input."""
-    problems = ProblemList()
-    source = SourceMap(root_file=path)
+def load_site_file(
+    path: str, *, positions: bool = True, reads: FileReads | None = None
+) -> LoadedFile:
+    """Load a site file (and its includes). Never raises for bad input, except that a
+    load without `positions` raises NeedsPositions at its first problem.
+
+    `reads` keeps what each file read gave, for a second load of the same site (with
+    positions) to see the same bytes: a pipe such as /dev/stdin can be read once."""
+    problems = ProblemList(positions=positions)
+    source = SourceMap(root_file=path, positions=positions)
     loaded = LoadedFile(path=path, data=None, source=source, problems=problems)
     real, opened = top_paths(path)
     session = Session(os.path.dirname(real), source, problems, loaded.poisoned)
+    if reads is not None:
+        session.reads = reads
     try:
         with gc_paused():
             data = _load_file(session, path, real, (), opened)
@@ -118,9 +127,19 @@ def load_site_file(path: str) -> LoadedFile:
 
 def _read_text(session: Session, display: str, real: str) -> str:
     """The text of one file of the site, within what is left of the size budget."""
-    raw = read_bytes(display, real, session.bytes_read)
-    session.bytes_read += len(raw)
-    return decode(display, raw)
+    read = session.reads.get(real)
+    if read is None:
+        try:
+            raw = read_bytes(display, real, session.bytes_read)
+            read = (decode(display, raw), len(raw))
+        except LoadAborted as refused:
+            read = refused
+        session.reads[real] = read
+    if isinstance(read, LoadAborted):
+        raise read
+    text, size = read
+    session.bytes_read += size
+    return text
 
 
 def _load_file(
@@ -156,6 +175,7 @@ class _Builder(LoadReporting):
         self.resolved: dict[str, str] = {}
         self._raw: str | None = None
         self._last_scalar: Any = None
+        self.marking = session.source.positions  # record where each value is
 
     # -- the event loop -------------------------------------------------
     def build(self, text: str) -> Any:
@@ -173,14 +193,18 @@ class _Builder(LoadReporting):
         get_event = parser.get_event
         stack = self.stack
         keys = self.session.keys
+        marking = self.marking
         root: Any = None
         documents = 0
         while True:
             event = get_event()
             cls = type(event)
             if cls is ScalarEvent:
-                start_mark = event.start_mark
-                where = ((start_mark.line + 1) << 32) | (start_mark.column + 1)
+                if marking:
+                    start_mark = event.start_mark
+                    where = ((start_mark.line + 1) << 32) | (start_mark.column + 1)
+                else:
+                    where = 0
                 value = event.value
                 if (
                     stack
@@ -205,7 +229,8 @@ class _Builder(LoadReporting):
                     container = frame.container
                     if type(container) is list:
                         container.append(value)
-                        frame.marks.append(where)
+                        if marking:
+                            frame.marks.append(where)
                     elif frame.key is NO_KEY:
                         if len(stack) >= _SHARED_KEYS_DEPTH:
                             value = keys.setdefault(value, value)
@@ -213,41 +238,20 @@ class _Builder(LoadReporting):
                         frame.key_mark = where
                     elif frame.key is not _BAD_KEY and frame.key not in container:
                         container[frame.key] = value  # type: ignore[index]
-                        frame.marks.append(frame.key_mark)
-                        frame.marks.append(where)
+                        if marking:
+                            frame.marks.append(frame.key_mark)
+                            frame.marks.append(where)
                         frame.key = NO_KEY
                     else:
                         self._add(value, where)
                     continue
                 self._add(self._scalar(event), where)
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
-                start_mark = event.start_mark
-                start = pack(start_mark.line + 1, start_mark.column + 1)
-                if len(stack) >= MAX_DEPTH:
-                    self._abort(start, f"nesting is deeper than {MAX_DEPTH} levels")
-                self._check_collection_tag(event, start)
-                if cls is MappingStartEvent:
-                    frame = Frame({}, marks_array(), NO_KEY)
-                else:
-                    frame = Frame([], marks_array())
-                frame.bad_key = self._expecting_key()
-                stack.append(frame)
-                self.session.source.register(
-                    frame.container, ContainerMarks(self.display, start, frame.marks)
-                )
+                stack.append(self._open(event, cls is MappingStartEvent))
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                frame = stack.pop()
-                if frame.bad_key:
-                    # a mapping or list used as a key: report, then drop the entry
-                    self._problem(
-                        self.session.source.start_of(frame.container),
-                        "a key must be a plain string, not a mapping or list",
-                    )
-                    self._add(_BAD_KEY, self.session.source.start_of(frame.container))
-                elif stack:
-                    self._add(frame.container, self.session.source.start_of(frame.container))
-                else:
-                    root = frame.container
+                whole = self._close(stack.pop())
+                if whole is not None:
+                    root = whole
             elif cls is AliasEvent:
                 where = pack(event.start_mark.line + 1, event.start_mark.column + 1)
                 self._poison(
@@ -266,6 +270,39 @@ class _Builder(LoadReporting):
                 return root
             if not stack and cls is ScalarEvent:
                 root = self._last_scalar
+
+    def _open(self, event: Any, mapping: bool) -> Frame:
+        """The frame of a mapping or list that starts at `event`."""
+        start_mark = event.start_mark
+        start = pack(start_mark.line + 1, start_mark.column + 1)
+        if len(self.stack) >= MAX_DEPTH:
+            self._abort(start, f"nesting is deeper than {MAX_DEPTH} levels")
+        self._check_collection_tag(event, start)
+        marks = marks_array() if self.marking else _NO_MARKS
+        frame = Frame({}, marks, NO_KEY) if mapping else Frame([], marks)
+        frame.bad_key = self._expecting_key()
+        if self.marking:
+            self.session.source.register(
+                frame.container, ContainerMarks(self.display, start, marks)
+            )
+        return frame
+
+    def _close(self, frame: Frame) -> Any:
+        """Put a finished mapping or list where it belongs; the file's root value, which
+        belongs nowhere yet, is returned."""
+        stack, source = self.stack, self.session.source
+        if frame.bad_key:
+            # a mapping or list used as a key: report, then drop the entry
+            self._problem(
+                source.start_of(frame.container),
+                "a key must be a plain string, not a mapping or list",
+            )
+            self._add(_BAD_KEY, source.start_of(frame.container))
+        elif stack:
+            self._add(frame.container, source.start_of(frame.container) if self.marking else 0)
+        else:
+            return frame.container
+        return None
 
     # -- values ---------------------------------------------------------
     def _scalar(self, event: ScalarEvent) -> Any:
@@ -393,6 +430,7 @@ class _Builder(LoadReporting):
             return
         if key in container:
             problems = self.session.problems
+            problems.need_positions()
             if len(problems.items) >= problems.limit:  # it would be dropped: only count it
                 problems.dropped += 1
                 return
@@ -411,3 +449,4 @@ class _Builder(LoadReporting):
 
 
 _POISON = object()
+_NO_MARKS: Any = deque(maxlen=0)  # a read without positions: every mark dropped

@@ -91,6 +91,15 @@ def dotted(path: Path) -> str:
     return "".join(out)
 
 
+class NeedsPositions(Exception):
+    """A file read without positions has a problem to report: read it again with them.
+
+    Positions (every value's line and column) are only ever needed to report a
+    problem, and recording them is an eighth of reading a large file. So a site file
+    is first read without them (`load_site_file(..., positions=False)`); the first
+    problem ends that read, and the file is read and checked again with positions."""
+
+
 @dataclass(slots=True)
 class ProblemList:
     """Collects problems, capped so a huge broken file cannot flood the terminal."""
@@ -98,8 +107,15 @@ class ProblemList:
     limit: int = 1000
     items: list[Problem] = field(default_factory=list)
     dropped: int = 0
+    positions: bool = True  # False: a read without positions, which no problem may end
+
+    def need_positions(self) -> None:
+        """Raise NeedsPositions when there are none to report a problem at."""
+        if not self.positions:
+            raise NeedsPositions
 
     def add(self, problem: Problem) -> None:
+        self.need_positions()
         if len(self.items) < self.limit:
             self.items.append(problem)
         else:

@@ -12,7 +12,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from onenet_apply.sitefile.problems import Path, Position, ProblemList
+from onenet_apply.sitefile.problems import NeedsPositions, Path, Position, ProblemList
 
 # A position packed in one int, `line << 32 | column` (both 1-based): a large site has
 # over a million of them, kept in arrays of 64-bit numbers (a dict or list of ints
@@ -72,15 +72,21 @@ class SourceMap:
     # so a message can say "write it in quotes: "0221"".
     raw_scalars: dict[tuple[int, str | int], str] = field(default_factory=dict)
 
+    positions: bool = True  # False: a read without positions (see NeedsPositions)
+
     def register(self, container: Any, marks: ContainerMarks) -> None:
         self.containers[id(container)] = marks
 
     def start_of(self, container: Any) -> Mark:
         """Where a registered mapping or list starts."""
+        if not self.positions:
+            raise NeedsPositions
         return self.containers[id(container)].start
 
     def locate(self, path: Path, at: Anchor = "value") -> Position:
         """The position of the value (or key) at `path`, or of its nearest ancestor."""
+        if not self.positions:
+            raise NeedsPositions
         node = self.root
         best = Position(self.root_file, 1, 1)
         for part in path:

@@ -28,8 +28,16 @@ from onenet_apply.model.vocabulary import GROUP_SECTIONS, GROUPS, SECTION_OF
 from onenet_apply.sitefile.catalogue_fields import catalogue_hint, value_at
 from onenet_apply.sitefile.cross_checks import CrossChecks
 from onenet_apply.sitefile.hints import did_you_mean
+from onenet_apply.sitefile.load_state import FileReads
 from onenet_apply.sitefile.loader import LoadedFile, load_site_file
-from onenet_apply.sitefile.problems import Path, Problem, ProblemList, Severity, dotted
+from onenet_apply.sitefile.problems import (
+    NeedsPositions,
+    Path,
+    Problem,
+    ProblemList,
+    Severity,
+    dotted,
+)
 from onenet_apply.sitefile.schema import Violation, site_checker
 from onenet_apply.sitefile.spec_builder import Normalised, build_spec
 from onenet_apply.sitefile.values import text_problem
@@ -90,9 +98,18 @@ class Validation:
 
 
 def validate_file(path: str, catalogue: Catalogue | None = None) -> Validation:
-    """Load and validate one site file; never raises for bad input."""
+    """Load and validate one site file; never raises for bad input.
+
+    A site file is read without positions first: a valid one (most reads: every plan
+    and apply) never needs them. Its first problem ends that read, and the file is
+    read and checked again with them (see NeedsPositions)."""
+    catalogue = catalogue or default_catalogue()
+    reads: FileReads = {}  # both reads see the same bytes, a pipe's included
     with gc_paused():
-        return validate_loaded(load_site_file(path), catalogue or default_catalogue())
+        try:
+            return validate_loaded(load_site_file(path, positions=False, reads=reads), catalogue)
+        except NeedsPositions:
+            return validate_loaded(load_site_file(path, reads=reads), catalogue)
 
 
 def validate_loaded(loaded: LoadedFile, catalogue: Catalogue) -> Validation:
