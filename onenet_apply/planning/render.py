@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from itertools import islice
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -32,6 +33,8 @@ def mark(action: Action) -> str:
 
 
 def value(v: Any) -> str:
+    if type(v) is str:  # most values: first
+        return encode_basestring(v)
     if v is None:
         return "(none)"
     if isinstance(v, list):
@@ -49,22 +52,29 @@ def step(action: Action) -> str:
     return action.id.rsplit("/", 1)[1]
 
 
-def change_lines(action: Action) -> list[str]:
-    """`field: value` for a creation (empty fields left out), `field: old -> new` otherwise."""
+_NOTHING = (None, [], {})  # a creation's fields left unset
+
+
+def change_lines(action: Action, indent: str = "") -> list[str]:
+    """`field: value` for a creation (empty fields left out), `field: old -> new` otherwise,
+    each after `indent`."""
     if action.kind is Kind.CREATE:
         return [
-            f"{c.field}: {said(c.field, c.after)}"
+            f"{indent}{c.field}: {said(c.field, c.after)}"
             for c in action.changes
-            if c.after not in (None, [], {})
+            if c.after not in _NOTHING
         ]
     return [
-        f"{c.field}: {said(c.field, c.before)} -> {said(c.field, c.after)}" for c in action.changes
+        f"{indent}{c.field}: {said(c.field, c.before)} -> {said(c.field, c.after)}"
+        for c in action.changes
     ]
 
 
 def said(field: str, v: Any) -> str:
     """A value as people read it: a user's `status: active` (so kept in saved plans and
     their digests) in the platform's word, activated, as `sandbox status` says it."""
+    if type(v) is str and field != "status":  # most values: no second look
+        return encode_basestring(v)
     return value(ACTIVATED if field == "status" and v == ACTIVE else v)
 
 
@@ -97,13 +107,8 @@ def render_text_chunks(
 ) -> Iterator[str]:
     """The text of `render_text` in pieces of `lines` lines each (the last one shorter):
     a 100,000-user plan is a million lines, never held as one string."""
-    chunk: list[str] = []
-    for line in _text_lines(plan, style):
-        chunk.append(line)
-        if len(chunk) == lines:
-            yield "\n".join(chunk) + "\n"
-            chunk = []
-    if chunk:
+    text_lines = _text_lines(plan, style)
+    while chunk := list(islice(text_lines, lines)):
         yield "\n".join(chunk) + "\n"
 
 
@@ -125,8 +130,7 @@ def _text_lines(plan: Plan, style: Style) -> Iterator[str]:
             tag = f"[{action.status}: {action.reason}]"
             head += " " + style(tag, fg=STATUS_COLOURS[action.status])
         yield head
-        for line in change_lines(action):
-            yield f"      {line}"
+        yield from change_lines(action, "      ")
         for note in action.notes:
             yield style(f"      # {note}", dim=True)
     yield from _warning_lines(plan, style)
@@ -217,7 +221,7 @@ def render_markdown(plan: Plan) -> str:
         for action in actions:
             status = "" if action.status is Status.READY else f"  ({action.status})"
             body.append(f"{mark(action)} {step(action)}{status}")
-            body += [f"    {line}" for line in change_lines(action)]
+            body += change_lines(action, "    ")
         details += [
             f"<details><summary><code>{target}</code> "
             f"({', '.join(step(a) for a in actions)})</summary>",
