@@ -159,12 +159,16 @@ def break_swaps(
 def find_claim_cycle(drafts: list[Draft], holders: dict[str, dict[str, str]]) -> list[Draft] | None:
     """A cycle of changes each waiting for another to give up a value (depth-first)."""
     releasing = releasers(drafts, deletes=False)  # a delete never waits, so closes no cycle
+    if not releasing:  # nothing changes hands (a plan from empty): no one waits
+        return None
     waits: dict[str, list[Draft]] = defaultdict(list)
     for draft in drafts:
         for ns, value in sorted(draft.claims.items()):
-            release = releasing.get((ns, key(ns, value)))
-            holder = holders[ns].get(key(ns, value))
-            if release is not None and holder == release.entity and release is not draft:
+            value_key = key(ns, value)
+            release = releasing.get((ns, value_key))
+            if release is None or release is draft:
+                continue
+            if holders[ns].get(value_key) == release.entity:
                 waits[draft.id].append(release)
     state: dict[str, int] = {}  # 1: on the current path, 2: finished
     for start in sorted(waits):
