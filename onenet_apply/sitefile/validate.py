@@ -109,7 +109,8 @@ def validate_file(path: str, catalogue: Catalogue | None = None) -> Validation:
         try:
             return validate_loaded(load_site_file(path, positions=False, reads=reads), catalogue)
         except NeedsPositions:
-            return validate_loaded(load_site_file(path, reads=reads), catalogue)
+            pass  # read again below, once the first read (its traceback's) is let go
+        return validate_loaded(load_site_file(path, reads=reads), catalogue)
 
 
 def validate_loaded(loaded: LoadedFile, catalogue: Catalogue) -> Validation:
