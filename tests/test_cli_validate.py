@@ -24,7 +24,7 @@ def test_valid_site_exits_0_with_a_summary_on_stdout(onenet) -> None:
 def test_validate_reports_a_valid_site_without_assembling_its_spec(onenet, monkeypatch) -> None:
     """The summary comes from the file as read; the typed spec is for planning, and
     building it would cost a large site's validate a twentieth of its time."""
-    from onenet_apply.sitefile import validate as validation
+    from onenet_apply.sitefile import verdict
     from onenet_apply.sitefile.validate import validate_file
 
     expected = validate_file(str(EXAMPLE)).spec
@@ -33,7 +33,7 @@ def test_validate_reports_a_valid_site_without_assembling_its_spec(onenet, monke
     def no_spec(*args: object) -> None:
         raise AssertionError("validate assembled the spec")
 
-    monkeypatch.setattr(validation, "build_spec", no_spec)
+    monkeypatch.setattr(verdict, "build_spec", no_spec)
     result = onenet("validate", str(EXAMPLE))
     assert result.code == 0, result.err
     assert result.out == f"{EXAMPLE}: site {expected.site.id} is valid: {expected.summary()}\n"

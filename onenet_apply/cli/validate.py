@@ -14,7 +14,7 @@ from onenet_apply.cli.completion import complete_site_files
 from onenet_apply.cli.options import format_option, jobs_option, jobs_or_cores, site_paths
 
 if TYPE_CHECKING:
-    from onenet_apply.sitefile.validate import Validation
+    from onenet_apply.sitefile.verdict import Validation
 
 
 @click.command()

@@ -4,7 +4,8 @@ into a `SiteResult`, its problems formatted as one site's validate prints them."
 from __future__ import annotations
 
 from onenet_apply.multisite.outcome import ERROR, VALID, Problems, SiteResult
-from onenet_apply.sitefile.validate import Validation, validate_file
+from onenet_apply.sitefile.validate import validate_file
+from onenet_apply.sitefile.verdict import Validation
 
 
 def problems_of(result: Validation) -> Problems:

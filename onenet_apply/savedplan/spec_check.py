@@ -18,7 +18,8 @@ from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.digest import plain
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.sitefile.problems import Severity
-from onenet_apply.sitefile.validate import Validation, validate_file
+from onenet_apply.sitefile.validate import validate_file
+from onenet_apply.sitefile.verdict import Validation
 
 
 def site_document(spec: SiteSpec) -> dict[str, Any]:

@@ -93,11 +93,9 @@ _SHARED_KEYS_DEPTH = 3  # keys of entries (a user's first_name ...): one string 
 def load_site_file(
     path: str, *, positions: bool = True, reads: FileReads | None = None
 ) -> LoadedFile:
-    """Load a site file (and its includes). Never raises for bad input, except that a
-    load without `positions` raises NeedsPositions at its first problem.
-
-    `reads` keeps what each file read gave, for a second load of the same site (with
-    positions) to see the same bytes: a pipe such as /dev/stdin can be read once."""
+    """Load a site file (and its includes). Never raises for bad input, but a load
+    without `positions` raises NeedsPositions at its first problem. `reads` keeps each
+    file's bytes for a second load to see the same (a pipe can be read once)."""
     problems = ProblemList(positions=positions)
     source = SourceMap(root_file=path, positions=positions)
     loaded = LoadedFile(path=path, data=None, source=source, problems=problems)

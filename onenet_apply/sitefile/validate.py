@@ -23,8 +23,8 @@ from onenet_apply.gcpause import gc_paused
 from onenet_apply.model.catalogue import Catalogue, default_catalogue
 from onenet_apply.model.numbering import NumberPool, default_extension, parse_pool_entry
 from onenet_apply.model.phone import InvalidNumber, known_region, parse_number
-from onenet_apply.model.spec import DEACTIVATED, SiteSpec, summary_of
-from onenet_apply.model.vocabulary import GROUP_SECTIONS, GROUPS, SECTION_OF
+from onenet_apply.model.spec import DEACTIVATED
+from onenet_apply.model.vocabulary import GROUP_SECTIONS, GROUPS
 from onenet_apply.sitefile.catalogue_fields import catalogue_hint, value_at
 from onenet_apply.sitefile.cross_checks import CrossChecks
 from onenet_apply.sitefile.hints import did_you_mean
@@ -39,62 +39,12 @@ from onenet_apply.sitefile.problems import (
     dotted,
 )
 from onenet_apply.sitefile.schema import Violation, site_checker
-from onenet_apply.sitefile.spec_builder import Normalised, build_spec
+from onenet_apply.sitefile.spec_builder import Normalised
 from onenet_apply.sitefile.values import text_problem
+from onenet_apply.sitefile.verdict import Validation, ValidSite
 
 _FORBIDDEN_IN_USERNAME = set("+-&@")
 _NUMBERED_SECTIONS = tuple(g.section for g in GROUPS.values() if g.numbered)
-
-
-class ValidSite:
-    """A site file that passed every check: its id and summary as read, and its typed
-    SiteSpec, assembled on first use (`onenet validate` never needs it)."""
-
-    __slots__ = ("_data", "_normalised", "_spec")
-
-    def __init__(self, data: dict[str, Any], normalised: Normalised) -> None:
-        self._data: dict[str, Any] | None = data
-        self._normalised = normalised
-        self._spec: SiteSpec | None = None
-
-    @property
-    def site_id(self) -> str:
-        return self.spec().site.id if self._data is None else str(self._data["site"]["id"])
-
-    def summary(self) -> str:
-        if self._data is None:
-            return self.spec().summary()
-        return summary_of(
-            {section: len(self._data.get(section) or ()) for section in SECTION_OF.values()}
-        )
-
-    def spec(self) -> SiteSpec:
-        if self._spec is None:
-            assert self._data is not None
-            with gc_paused():
-                self._spec = build_spec(self._data, self._normalised)
-            self._data = None  # the spec holds all a plan needs: let the file's data go
-        return self._spec
-
-
-@dataclass(slots=True)
-class Validation:
-    """A site file's verdict: its problems in file order and, when it has no error, the
-    valid site."""
-
-    path: str
-    problems: list[Problem]
-    dropped: int = 0  # problems beyond the report limit
-    valid: ValidSite | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.valid is not None
-
-    @property
-    def spec(self) -> SiteSpec | None:
-        """The typed site when the file is valid (assembled on first use)."""
-        return self.valid.spec() if self.valid is not None else None
 
 
 def validate_file(path: str, catalogue: Catalogue | None = None) -> Validation:
