@@ -157,6 +157,7 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
             with transaction(self.db, recording.rolled_back):
                 tx = self._site_tx(site_id, create=True)
                 run = self._run_batch(tx, actions)
+                self._journal_rows_in_tx(site_id, run.journal)
                 recording([r.credential for r in run.done if r.credential is not None])
                 if run.commit_fails:  # after the recording, as a failed COMMIT would be
                     raise TransientError(
@@ -331,13 +332,14 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
         return SiteTx(self.db, site_id, self._catalogue, activation, licences)
 
     def _run_batch(self, tx: SiteTx, actions: Sequence[Action]) -> BatchRun:
-        """Carry out actions until one fails; a lone action's refusal propagates."""
+        """Carry out actions until one fails; a lone action's refusal propagates.
+        Their journal rows wait in the run, for one statement at its end."""
         run = BatchRun()
         isolate = len(actions) > 1
         for action in actions:
             fault = self.faults is not None and self.faults.strike()
             if fault and self.faults.mode == "before":
-                self._journal_in_tx(tx.site, action.id, "failed", "injected transient failure")
+                run.note(action.id, "failed", "injected transient failure")
                 run.error = TransientError(
                     f"{action.id}: injected transient failure (nothing changed)"
                 )
@@ -347,10 +349,10 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
             except (RefusedError, ConflictError, NotFoundError) as e:
                 if not isolate:
                     raise
-                self._journal_in_tx(tx.site, action.id, "refused", str(e))
+                run.note(action.id, "refused", str(e))
                 run.error = e
                 return run
-            self._journal_in_tx(tx.site, action.id, "ok", describe(action))
+            run.note(action.id, "ok", describe(action))
             run.done.append(ActionResult(action.id, credential))
             if fault and self.faults.mode == "rollback":  # done, then the commit fails
                 run.commit_fails = True
