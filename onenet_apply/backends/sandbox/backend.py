@@ -148,8 +148,8 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
     ) -> BatchResult:
         """Actions in order, one transaction (see Backend.execute_batch).
 
-        Each action of a longer batch runs in a savepoint, so a refused one is
-        undone alone and the actions before it still commit."""
+        A refused action of a longer batch is undone alone and the actions before
+        it still commit (see `_run_batch`)."""
         if not actions:
             return BatchResult(())
         try:
@@ -333,11 +333,32 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
 
     def _run_batch(self, tx: SiteTx, actions: Sequence[Action]) -> BatchRun:
         """Carry out actions until one fails; a lone action's refusal propagates.
-        Their journal rows wait in the run, for one statement at its end."""
+
+        A longer batch runs under one savepoint. When an action is refused, the batch
+        goes back to that savepoint and runs again with a savepoint per action, so the
+        refused one is undone alone and the actions before it still commit: refusals
+        are rare, and a savepoint per action would cost every action."""
+        if len(actions) == 1:
+            return self._run(tx, actions, isolate=False)
+        self.db.execute("SAVEPOINT batch")
+        try:
+            run = self._run(tx, actions, isolate=False)
+        except (RefusedError, ConflictError, NotFoundError):
+            self.db.execute("ROLLBACK TO batch")
+            run = self._run(tx, actions, isolate=True, again=True)
+        self.db.execute("RELEASE batch")
+        return run
+
+    def _run(
+        self, tx: SiteTx, actions: Sequence[Action], isolate: bool, again: bool = False
+    ) -> BatchRun:
+        """Actions in order until one fails; with `isolate`, a refused one is undone
+        alone and ends the run. Their journal rows wait in the run, for one statement
+        at its end. A batch run `again` after a refusal strikes no injected fault: its
+        first run struck them for the same actions, and none fell."""
         run = BatchRun()
-        isolate = len(actions) > 1
         for action in actions:
-            fault = self.faults is not None and self.faults.strike()
+            fault = not again and self.faults is not None and self.faults.strike()
             if fault and self.faults.mode == "before":
                 run.note(action.id, "failed", "injected transient failure")
                 run.error = TransientError(
