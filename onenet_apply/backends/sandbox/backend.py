@@ -48,6 +48,7 @@ from onenet_apply.backends.sandbox.store import (
     guard_public_methods,
     holds_nothing,
     now_iso,
+    savepoint,
     store_error,
     store_errors,
     transaction,
@@ -146,10 +147,8 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
     def execute_batch(
         self, site_id: str, actions: Sequence[Action], record: Recorder | None = None
     ) -> BatchResult:
-        """Actions in order, one transaction (see Backend.execute_batch).
-
-        A refused action of a longer batch is undone alone and the actions before
-        it still commit (see `_run_batch`)."""
+        """Actions in order, one transaction (see Backend.execute_batch): a refused one
+        is undone alone, the ones before it commit (`_run_batch`)."""
         if not actions:
             return BatchResult(())
         try:
@@ -333,11 +332,9 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
 
     def _run_batch(self, tx: SiteTx, actions: Sequence[Action]) -> BatchRun:
         """Carry out actions until one fails; a lone action's refusal propagates.
-
-        A longer batch runs under one savepoint. When an action is refused, the batch
-        goes back to that savepoint and runs again with a savepoint per action, so the
-        refused one is undone alone and the actions before it still commit: refusals
-        are rare, and a savepoint per action would cost every action."""
+        A longer batch runs under one savepoint; after a refusal it goes back and runs
+        again with a savepoint per action (which would cost every action: refusals are
+        rare), so the refused one is undone alone and the ones before it commit."""
         if len(actions) == 1:
             return self._run(tx, actions, isolate=False)
         self.db.execute("SAVEPOINT batch")
@@ -352,10 +349,9 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
     def _run(
         self, tx: SiteTx, actions: Sequence[Action], isolate: bool, again: bool = False
     ) -> BatchRun:
-        """Actions in order until one fails; with `isolate`, a refused one is undone
-        alone and ends the run. Their journal rows wait in the run, for one statement
-        at its end. A batch run `again` after a refusal strikes no injected fault: its
-        first run struck them for the same actions, and none fell."""
+        """Actions in order until one fails (with `isolate`, a refused one is undone alone
+        and ends the run); their journal rows wait in the run, for one statement at its
+        end. Run `again`, a batch strikes no injected fault: its first run struck them."""
         run = BatchRun()
         for action in actions:
             fault = not again and self.faults is not None and self.faults.strike()
@@ -385,18 +381,10 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
 
     def _carry_out(self, tx: SiteTx, action: Action, isolate: bool) -> Credential | None:
         """One action's rule checks and writes; with `isolate`, undone alone on failure."""
-        if isolate:
-            self.db.execute("SAVEPOINT action")
-        try:
-            credential = self.dispatch(tx, action)
-        except BaseException:
-            if isolate:
-                self.db.execute("ROLLBACK TO action")
-                self.db.execute("RELEASE action")
-            raise
-        if isolate:
-            self.db.execute("RELEASE action")
-        return credential
+        if not isolate:
+            return self.dispatch(tx, action)
+        with savepoint(self.db, "action"):
+            return self.dispatch(tx, action)
 
     def _tick(self, site_id: str) -> None:
         row = self.db.execute("SELECT activation FROM sites WHERE id = ?", (site_id,)).fetchone()
