@@ -228,3 +228,16 @@ def test_progress_in_a_log_is_a_count_now_and_then(capsys: pytest.CaptureFixture
     eager(100, 400, act(Kind.CREATE, "user", "u100"))
     eager(400, 400, act(Kind.CREATE, "user", "u400"))  # the summary says the rest
     assert capsys.readouterr().err == "Applied 100 of 400 actions (25%)...\n"
+
+
+def test_the_plan_an_apply_shows_is_coloured_on_a_terminal_only(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off a terminal the plan is written plain (what click would strip colours to);
+    on one it keeps them."""
+    plain = onenet("apply", str(EXAMPLE), "--yes")
+    assert "\x1b[" not in plain.out and "+ user/anna create" in plain.out
+    onenet("sandbox", "activate", "--site", SITE, "--all")
+    monkeypatch.setattr("click.utils.should_strip_ansi", lambda stream=None, color=None: False)
+    coloured = onenet("apply", str(EXAMPLE), "--yes").out
+    assert "\x1b[" in coloured and "user/" in coloured

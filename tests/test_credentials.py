@@ -129,6 +129,10 @@ def test_a_password_a_spreadsheet_may_split_is_never_written(tmp_path: Path, pas
         ("number", "+49 30 1234"),
         ("number", "-1"),
         ("extension", "\r12"),
+        ("device_type", "Yealink\n=1+1"),
+        ("issued_at", "@2026"),
+        ("event", 'created"'),
+        ("site", "=berlin"),
     ],
 )
 def test_no_other_cell_can_start_a_formula(tmp_path: Path, column: str, cell: str) -> None:

@@ -95,6 +95,38 @@ def test_a_refused_action_is_undone_alone_even_after_its_first_writes(
     assert backend.check_consistency(SITE) == []
 
 
+def test_a_refusal_mid_batch_commits_the_credentials_recorded_and_journals_each_action_once(
+    backend: SandboxBackend,
+) -> None:
+    """A batch runs whole, then, after a refusal, again up to it: what commits is what
+    was recorded (each password the one the platform holds), journaled once per action."""
+    recorded: list[Credential] = []
+    batch = [*creates(1, 2, 3), *creates(4, extension="5601"), *creates(5)]
+    outcome = backend.execute_batch(SITE, batch, recorded.extend)
+    assert isinstance(outcome.error, RefusedError) and outcome.error.rule == "extension-unique"
+    assert [r.credential for r in outcome.results] == recorded
+    assert [c.user_id for c in recorded] == ["u1", "u2", "u3"]
+    assert all(backend.verify_login(SITE, c.user_id, c.password) for c in recorded)
+    assert journal(backend) == [
+        ("user/u1/create", "ok"),
+        ("user/u2/create", "ok"),
+        ("user/u3/create", "ok"),
+        ("user/u4/create", "refused"),
+    ]
+    assert sorted(backend.read_state(SITE).users) == ["u1", "u2", "u3"]
+    assert backend.check_consistency(SITE) == []
+
+
+def test_a_batch_run_again_after_a_refusal_strikes_no_fault_twice(tmp_path: Path) -> None:
+    """Injected faults count each action once: the 5th action fails, whatever ran again."""
+    backend = SandboxBackend(tmp_path / "sandbox.db", faults=Faults(nth=5))
+    first = backend.execute_batch(SITE, [*creates(1, 2), *creates(3, number="+493012345601")])
+    assert isinstance(first.error, RefusedError) and len(first.results) == 2
+    second = backend.execute_batch(SITE, creates(4, 5, 6))
+    assert isinstance(second.error, TransientError) and "user/u5/create" in str(second.error)
+    assert [r.action_id for r in second.results] == ["user/u4/create"]
+
+
 def test_a_transient_failure_keeps_the_actions_before_it(tmp_path: Path) -> None:
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=Faults(nth=3))
     outcome = backend.execute_batch(SITE, creates(1, 2, 3, 4))

@@ -158,6 +158,37 @@ def test_member_lists_are_written_whole(site: SandboxBackend) -> None:
     )
 
 
+def test_a_member_list_names_its_first_offender_in_list_order(site: SandboxBackend) -> None:
+    """Every listed user is checked in list order, whether read one by one or all at
+    once: the refusal names the first one that breaks a rule, and kept members stay."""
+    user_in_state(site, "pia", 4, "pending")
+    user_in_state(site, "dora", 5, "activated", options=["call-centre-basic"])
+    user_in_state(site, "emil", 6, "activated", options=[])
+    create_group(site, "hunt_group", "sales", 1, members=["anna"])
+    create_group(site, "call_park_group", "park", 2, members=["ben"])
+    create_group(site, "call_park_group", "lot", 3)
+    create_group(site, "call_centre", "desk", 4, edition="basic")
+
+    def offender(group_type: str, group_id: str, rule: str, **lists: list[str]) -> str:
+        error = refused(site, act(Kind.SET_MEMBERS, group_type, group_id, **lists), rule)
+        return str(error)
+
+    assert "zed" in offender(
+        "hunt_group", "sales", "unknown-member", members=["anna", "zed", "pia"]
+    )
+    assert "pia" in offender(
+        "hunt_group", "sales", "lifecycle:membership", members=["anna", "pia", "zed"]
+    )
+    lot = offender("call_park_group", "lot", "one-call-park-group", members=["carla", "ben", "zed"])
+    assert "user ben is already in call park group park" in lot
+    agents = offender("call_centre", "desk", "agent-option", agents=["dora", "emil", "carla"])
+    assert "user emil lacks" in agents
+    # kept members are not checked again; new ones are, whatever their number
+    site.execute(SITE, act(Kind.SET_MEMBERS, "call_park_group", "park", members=["pia", "ben"]))
+    site.execute(SITE, act(Kind.SET_MEMBERS, "call_park_group", "lot", members=[]))
+    assert site.read_state(SITE).call_park_groups["park"].item.members == ("pia", "ben")
+
+
 def test_weighted_hunt_groups_need_weights_summing_to_100(site: SandboxBackend) -> None:
     create_group(
         site,

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from onenet_apply.model.plan import Plan, Target
     from onenet_apply.model.spec import SiteSpec
     from onenet_apply.multisite.outcome import SiteResult
+    from onenet_apply.planning.render import Style
     from onenet_apply.savedplan.plan_file import SavedPlan
 
 
@@ -184,7 +185,7 @@ class SiteApply:
 
         def approve(the_plan: Plan) -> bool:
             """Show the plan made under the lock; ask for it on a terminal."""
-            for chunk in render_text_chunks(the_plan, click.style):
+            for chunk in render_text_chunks(the_plan, plan_style()):
                 click.echo(chunk, nl=False)
             if the_plan.gated:
                 raise GatedError(the_plan.gated)
@@ -344,6 +345,18 @@ def _site_done(report: ApplyReport) -> int:
     """One site of several applied: its apply line and exit code."""
     apply_line(report)
     return site_exit(report)
+
+
+def plan_style() -> Style:
+    """Colours where `click.echo` keeps them (a terminal); elsewhere plain text, which
+    is what echo would leave of them: a large plan is not styled only to be stripped."""
+    from click.globals import resolve_color_default
+
+    from onenet_apply.planning.render import plain_style
+
+    if click.utils.should_strip_ansi(sys.stdout, resolve_color_default()):
+        return plain_style
+    return click.style
 
 
 def _saved_document(sources: tuple[str, ...]) -> object | None:

@@ -24,7 +24,7 @@ CHUNK_LINES = 4096  # lines of plan text written at a time
 Style = Callable[..., str]
 
 
-def _plain_style(text: str, **_: Any) -> str:
+def plain_style(text: str, **_: Any) -> str:
     return text
 
 
@@ -98,12 +98,12 @@ def summary_line(plan: Plan) -> str:
     return line
 
 
-def render_text(plan: Plan, style: Style = _plain_style) -> str:
+def render_text(plan: Plan, style: Style = plain_style) -> str:
     return "".join(render_text_chunks(plan, style))
 
 
 def render_text_chunks(
-    plan: Plan, style: Style = _plain_style, lines: int = CHUNK_LINES
+    plan: Plan, style: Style = plain_style, lines: int = CHUNK_LINES
 ) -> Iterator[str]:
     """The text of `render_text` in pieces of `lines` lines each (the last one shorter):
     a 100,000-user plan is a million lines, never held as one string."""

@@ -48,6 +48,7 @@ from onenet_apply.backends.sandbox.store import (
     guard_public_methods,
     holds_nothing,
     now_iso,
+    savepoint,
     store_error,
     store_errors,
     transaction,
@@ -153,10 +154,8 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
     def execute_batch(
         self, site_id: str, actions: Sequence[Action], record: Recorder | None = None
     ) -> BatchResult:
-        """Actions in order, one transaction (see Backend.execute_batch).
-
-        Each action of a longer batch runs in a savepoint, so a refused one is
-        undone alone and the actions before it still commit."""
+        """Actions in order, one transaction (see Backend.execute_batch): a refused one
+        is undone alone, the ones before it commit (`_run_batch`)."""
         if not actions:
             return BatchResult(())
         try:
@@ -164,6 +163,7 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
             with transaction(self.db, recording.rolled_back):
                 tx = self._site_tx(site_id, create=True)
                 run = self._run_batch(tx, actions)
+                self._journal_rows_in_tx(site_id, run.journal)
                 recording([r.credential for r in run.done if r.credential is not None])
                 if run.commit_fails:  # after the recording, as a failed COMMIT would be
                     raise TransientError(
@@ -338,13 +338,32 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
         return SiteTx(self.db, site_id, self._catalogue, activation, licences)
 
     def _run_batch(self, tx: SiteTx, actions: Sequence[Action]) -> BatchRun:
-        """Carry out actions until one fails; a lone action's refusal propagates."""
+        """Carry out actions until one fails; a lone action's refusal propagates.
+        A longer batch runs under one savepoint; after a refusal it goes back and runs
+        again with a savepoint per action (which would cost every action: refusals are
+        rare), so the refused one is undone alone and the ones before it commit."""
+        if len(actions) == 1:
+            return self._run(tx, actions, isolate=False)
+        self.db.execute("SAVEPOINT batch")
+        try:
+            run = self._run(tx, actions, isolate=False)
+        except (RefusedError, ConflictError, NotFoundError):
+            self.db.execute("ROLLBACK TO batch")
+            run = self._run(tx, actions, isolate=True, again=True)
+        self.db.execute("RELEASE batch")
+        return run
+
+    def _run(
+        self, tx: SiteTx, actions: Sequence[Action], isolate: bool, again: bool = False
+    ) -> BatchRun:
+        """Actions in order until one fails (with `isolate`, a refused one is undone alone
+        and ends the run); their journal rows wait in the run, for one statement at its
+        end. Run `again`, a batch strikes no injected fault: its first run struck them."""
         run = BatchRun()
-        isolate = len(actions) > 1
         for action in actions:
-            fault = self.faults is not None and self.faults.strike()
+            fault = not again and self.faults is not None and self.faults.strike()
             if fault and self.faults.mode == "before":
-                self._journal_in_tx(tx.site, action.id, "failed", "injected transient failure")
+                run.note(action.id, "failed", "injected transient failure")
                 run.error = TransientError(
                     f"{action.id}: injected transient failure (nothing changed)"
                 )
@@ -354,10 +373,10 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
             except (RefusedError, ConflictError, NotFoundError) as e:
                 if not isolate:
                     raise
-                self._journal_in_tx(tx.site, action.id, "refused", str(e))
+                run.note(action.id, "refused", str(e))
                 run.error = e
                 return run
-            self._journal_in_tx(tx.site, action.id, "ok", describe(action))
+            run.note(action.id, "ok", describe(action))
             run.done.append(ActionResult(action.id, credential))
             if fault and self.faults.mode == "rollback":  # done, then the commit fails
                 run.commit_fails = True
@@ -369,18 +388,10 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
 
     def _carry_out(self, tx: SiteTx, action: Action, isolate: bool) -> Credential | None:
         """One action's rule checks and writes; with `isolate`, undone alone on failure."""
-        if isolate:
-            self.db.execute("SAVEPOINT action")
-        try:
-            credential = self.dispatch(tx, action)
-        except BaseException:
-            if isolate:
-                self.db.execute("ROLLBACK TO action")
-                self.db.execute("RELEASE action")
-            raise
-        if isolate:
-            self.db.execute("RELEASE action")
-        return credential
+        if not isolate:
+            return self.dispatch(tx, action)
+        with savepoint(self.db, "action"):
+            return self.dispatch(tx, action)
 
     def _tick(self, site_id: str) -> None:
         row = self.db.execute("SELECT activation FROM sites WHERE id = ?", (site_id,)).fetchone()

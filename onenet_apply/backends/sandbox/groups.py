@@ -161,9 +161,9 @@ def write_members(
         new = list(values[role])
         if len(set(new)) != len(new):
             raise RefusedError("members-unique", f"a user is listed twice in {role}")
-        old = set(_role(tx, group_type, group_id, role))
-        for user_id in new:
-            _check_new_member(tx, group_type, group_id, role, user_id, user_id in old)
+        _check_new_members(
+            tx, group_type, group_id, new, set(_role(tx, group_type, group_id, role))
+        )
         if role == "agents":
             _check_agents(tx, group_id, settings["edition"], new)
         tx.db.execute(
@@ -183,40 +183,57 @@ def write_members(
         _check_weights(settings.get("policy"), members, stored)
 
 
-def _check_new_member(
-    tx: SiteTx, group_type: str, group_id: str, role: str, user_id: str, already: bool
+def _check_new_members(
+    tx: SiteTx, group_type: str, group_id: str, new: list[str], old: set[str]
 ) -> None:
-    row = tx.db.execute(
-        "SELECT lifecycle FROM users WHERE site = ? AND id = ?", (tx.site, user_id)
-    ).fetchone()
-    if row is None:
-        raise RefusedError("unknown-member", f"no user {user_id} on site {tx.site}")
-    if already:
-        return  # kept members stay, whatever their state (a deactivated user is kept)
-    doing = f"add user {user_id} to {LABEL_OF[group_type]} {group_id}"
-    if group_type in ACTIVATED_GROUP_TYPES:
-        require_state(row["lifecycle"], (A,), "membership", doing)
-    else:
-        require_state(row["lifecycle"], (P, A, D), "membership", doing)
-        other = tx.db.execute(
-            "SELECT group_id FROM members WHERE site = ? AND type = ? AND user_id = ? "
-            "AND group_id != ?",
-            (tx.site, group_type, user_id, group_id),
-        ).fetchone()
-        if other:
+    """Each listed user, in list order, against the membership rules; the users and
+    their other groups are read in one query each, not one per member."""
+    lifecycles = dict(_each_user(tx, "id, lifecycle", new))
+    others: dict[str, str] = {}
+    if group_type not in ACTIVATED_GROUP_TYPES and new:
+        for user_id, other in tx.db.execute(
+            "SELECT user_id, group_id FROM members WHERE site = ? AND type = ? "
+            "AND group_id != ? AND user_id IN (SELECT value FROM json_each(?))",
+            (tx.site, group_type, group_id, json.dumps(new)),
+        ):
+            others.setdefault(user_id, other)
+    for user_id in new:
+        lifecycle = lifecycles.get(user_id)
+        if lifecycle is None:
+            raise RefusedError("unknown-member", f"no user {user_id} on site {tx.site}")
+        if user_id in old:
+            continue  # kept members stay, whatever their state (a deactivated user is kept)
+        doing = f"add user {user_id} to {LABEL_OF[group_type]} {group_id}"
+        if group_type in ACTIVATED_GROUP_TYPES:
+            require_state(lifecycle, (A,), "membership", doing)
+            continue
+        require_state(lifecycle, (P, A, D), "membership", doing)
+        if user_id in others:
             raise RefusedError(
                 f"one-{group_type.replace('_', '-')}",
-                f"user {user_id} is already in {LABEL_OF[group_type]} {other[0]}",
+                f"user {user_id} is already in {LABEL_OF[group_type]} {others[user_id]}",
             )
+
+
+def _each_user(tx: SiteTx, columns: str, user_ids: list[str]) -> list[tuple[Any, ...]]:
+    """`columns` of the site's users among `user_ids` (id first), in one query."""
+    if not user_ids:
+        return []
+    return tx.db.execute(
+        f"SELECT {columns} FROM users WHERE site = ? AND id IN (SELECT value FROM json_each(?))",
+        (tx.site, json.dumps(user_ids)),
+    ).fetchall()
 
 
 def _check_agents(tx: SiteTx, centre: str, edition: str, agents: Iterable[str]) -> None:
     needed = tx.catalogue.edition_levels[edition]
-    for user_id in agents:
-        row = tx.db.execute(
-            "SELECT options FROM users WHERE site = ? AND id = ?", (tx.site, user_id)
-        ).fetchone()
-        if row and tx.catalogue.agent_level(tuple(json.loads(row[0]))) < needed:
+    listed = list(agents)
+    options = dict(_each_user(tx, "id, options", listed))
+    for user_id in listed:
+        if (
+            user_id in options
+            and tx.catalogue.agent_level(tuple(json.loads(options[user_id]))) < needed
+        ):
             raise RefusedError(
                 "agent-option",
                 f"user {user_id} lacks an agent option for the "

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from onenet_apply.backends.base import JournalEntry
+from onenet_apply.backends.sandbox.recording import JournalRow
 from onenet_apply.backends.sandbox.store import guard_public_methods, now_iso, transaction
 
 
@@ -38,6 +39,13 @@ class SandboxJournal:
         self.db.execute(
             "INSERT INTO journal (at, site, action_id, outcome, detail) VALUES (?, ?, ?, ?, ?)",
             (now_iso(), site_id, action_id, outcome, detail),
+        )
+
+    def _journal_rows_in_tx(self, site_id: str, rows: list[JournalRow]) -> None:
+        """A batch's rows (at, action_id, outcome, detail) in one statement, in order."""
+        self.db.executemany(
+            "INSERT INTO journal (at, site, action_id, outcome, detail) VALUES (?, ?, ?, ?, ?)",
+            [(at, site_id, action_id, outcome, detail) for at, action_id, outcome, detail in rows],
         )
 
     def _journal(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:

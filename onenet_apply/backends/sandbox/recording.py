@@ -11,6 +11,9 @@ from onenet_apply.backends.base import (
     Recorder,
     retract,
 )
+from onenet_apply.backends.sandbox.store import now_iso
+
+JournalRow = tuple[str, str, str, str]  # at, action_id, outcome, detail
 
 
 @dataclass(slots=True)
@@ -38,3 +41,8 @@ class BatchRun:
     error: BackendError | None = None  # what ended the batch early
     reply_lost: bool = False
     commit_fails: bool = False
+    journal: list[JournalRow] = field(default_factory=list)  # written with the batch
+
+    def note(self, action_id: str, outcome: str, detail: str) -> None:
+        """A journal row for the batch's transaction, written when the batch ends."""
+        self.journal.append((now_iso(), action_id, outcome, detail))

@@ -309,6 +309,19 @@ def transaction(
         raise
 
 
+@contextmanager
+def savepoint(db: sqlite3.Connection, name: str) -> Iterator[None]:
+    """The body's writes, taken back alone if it raises (inside a transaction)."""
+    db.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        db.execute(f"ROLLBACK TO {name}")
+        db.execute(f"RELEASE {name}")
+        raise
+    db.execute(f"RELEASE {name}")
+
+
 def guard_public_methods(cls: type, but: tuple[str, ...] = ()) -> None:
     """Make each public method of `cls` (whose instances have a `path`) report SQLite's
     errors as one clear BackendError naming the file, as `store_errors` does."""
