@@ -47,6 +47,12 @@ class Created(Mapping[str, tuple[Any, Any]]):
     def __len__(self) -> int:
         return len(self.values)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self.values
+
+    def get(self, key: str, default: Any = None) -> Any:  # the rules ask for absent fields
+        return (None, self.values[key]) if key in self.values else default
+
 
 NO_CHANGES = Created({})  # what a frozen draft keeps: shared, and read-only
 
