@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from onenet_apply.model.catalogue import default_catalogue
 from onenet_apply.model.plan import NEW_LOGIN_DETAILS_NOTE, Action, Plan
+from onenet_apply.model.spec import SiteSpec
+from onenet_apply.model.state import SiteState
 from onenet_apply.planning import ordering
-from onenet_apply.planning.draft import Draft
+from onenet_apply.planning.draft import NO_CHANGES, Draft
+from onenet_apply.planning.planner import _Builder
 from tests.planner_kit import run, spec, state_of, summary, user
 
 CENTRE = (
@@ -143,4 +147,64 @@ def test_a_draft_gives_up_its_changes_once_frozen(monkeypatch: pytest.MonkeyPatc
     p = run(spec("users:\n" + user("anna", 1) + user("ben", 2)), state_of(spec("")))
     assert action(p, "user/anna/create").changes  # the action has them
     assert len(frozen) == len(p.actions)
-    assert all(d.changes == {} for d in frozen)
+    assert all(d.changes is NO_CHANGES for d in frozen)  # one empty mapping for all
+
+
+NEW_SITE = (
+    "users:\n"
+    + user("anna", 1)
+    + user("ben", 2)
+    + 'hunt_groups:\n  h: {name: H, number: "030 12345650", policy: circular, members: [anna]}\n'
+    + "call_pickup_groups:\n  g: {name: G, members: [anna, ben]}\n"
+)
+
+
+def drafts_of(desired: SiteSpec, current: SiteState) -> dict[str, Draft]:
+    """The planner's drafts before ordering, by id."""
+    return {d.id: d for d in _Builder(desired, current, default_catalogue()).build()}
+
+
+def test_a_new_objects_changes_are_made_when_read_not_stored() -> None:
+    """A plan from empty would otherwise hold a (None, value) pair per field of every
+    new user and group: at 100,000 users, most of its memory peak."""
+    drafts = drafts_of(spec(NEW_SITE), state_of(spec("")))
+    for draft_id, field, value in (
+        ("user/anna/create", "first_name", "Anna"),
+        ("hunt_group/h/create", "policy", "circular"),
+    ):
+        changes = drafts[draft_id].changes
+        assert changes[field] == (None, value)
+        assert changes[field] is not changes[field]  # a new pair each time: none kept
+        assert dict(changes.items())[field] == (None, value)
+
+
+def test_drafts_share_their_licence_sets() -> None:
+    """Users with the same package and options share one set; a draft with none
+    shares the empty one."""
+    drafts = drafts_of(spec(NEW_SITE), state_of(spec("")))
+    anna, ben = drafts["user/anna/create"], drafts["user/ben/create"]
+    assert anna.licences_added == {"standard"}
+    assert anna.licences_added is ben.licences_added
+    assert anna.licences_removed is drafts["hunt_group/h/create"].licences_removed
+
+
+def test_a_member_list_write_shares_its_new_members_create_ids() -> None:
+    """A list write waits for each new member's create by that draft's own id string,
+    not a copy per list (a site's groups name every user)."""
+    drafts = drafts_of(spec(NEW_SITE), state_of(spec("")))
+    write = drafts["call_pickup_group/g/set-members"]
+    for uid in ("anna", "ben"):
+        create_id = drafts[f"user/{uid}/create"].id
+        assert any(dep is create_id for dep in write.deps)
+
+
+def test_ordering_keeps_each_drafts_dependency_set() -> None:
+    """Ordering adds its edges to the drafts' own sets: a copy of every set would be
+    alive beside the sets at the plan's memory peak."""
+    desired, current = spec(NEW_SITE), state_of(spec(""))
+    drafts = drafts_of(desired, current)
+    sets = {i: d.deps for i, d in drafts.items()}
+    ordered = ordering.order(list(drafts.values()), desired, current, default_catalogue())
+    unchanged = [d for d in ordered if not d.deps]
+    assert unchanged  # the users' creates wait for nothing
+    assert all(d.deps is sets[d.id] for d in unchanged)

@@ -95,7 +95,7 @@ def split_option_drop(drafts: list[Draft], whole: Draft) -> tuple[list[Draft], D
     whole.changes["options"] = (kept, after)
     if kept == after:
         del whole.changes["options"]
-    dropped = set(before) - set(after)
+    dropped = frozenset(before) - frozenset(after)
     whole.licences_removed -= dropped
     note = "first give up options, freeing their licences for others"
     changes = {"options": (before, kept)}
@@ -108,7 +108,7 @@ def _step_before(
     changes: dict[str, tuple[list[str], list[str]]],
     suffix: str,
     note: str,
-    **extra: set[str],
+    **extra: frozenset[str],
 ) -> tuple[list[Draft], Draft]:
     """A first step of `whole`, placed before it and held as it is (a pending
     centre's lists wait for its activation alike)."""

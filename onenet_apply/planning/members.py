@@ -122,7 +122,7 @@ class MemberLists:
                         draft.deps.add(self.option_updates[uid].id)
         for uid in sorted(added):
             if uid in self.creating:
-                draft.deps.add(f"user/{uid}/{Kind.CREATE}")
+                draft.deps.add(self.creating[uid])
             current = self.state.users.get(uid)
             if current is not None and current.lifecycle is D:
                 draft.deps.add(f"user/{uid}/{Kind.REACTIVATE}")

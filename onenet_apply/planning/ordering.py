@@ -32,7 +32,7 @@ from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import SiteState
 from onenet_apply.model.vocabulary import ACTIVATED_GROUP_TYPES, ONE_PER_USER_TYPES, SECTION_OF
 from onenet_apply.planning import licences, swaps
-from onenet_apply.planning.draft import HOLD_RANK, Draft
+from onenet_apply.planning.draft import HOLD_RANK, Created, Draft
 
 KIND_RANK = {
     Kind.ACTIVATION_FAILED: -1,  # what needs a human comes first
@@ -59,10 +59,14 @@ def order(
     temps = swaps.Temporaries(spec, state)
     drafts = swaps.break_swaps(drafts, holders, temps)
     drafts = _split_group_moves(drafts)
-    own_deps = {d.id: set(d.deps) for d in drafts}  # what the planner itself set
-    for _ in range(len(drafts) + 1):
-        for draft in drafts:
-            draft.deps = set(own_deps.get(draft.id, ()))
+    # what the planner itself set, kept for a new pass after a split: only the drafts
+    # with any (most have none), and each draft's set is reset in place, not copied
+    own_deps = {d.id: set(d.deps) for d in drafts if d.deps}
+    for attempt in range(len(drafts) + 1):
+        if attempt:
+            for draft in drafts:
+                draft.deps.clear()
+                draft.deps |= own_deps.get(draft.id, set())
         by_id = {d.id: d for d in drafts}
         _claim_edges(drafts, holders, state)
         _membership_edges(drafts)
@@ -73,8 +77,8 @@ def order(
         _reference_edges(drafts, state)
         _leave_before_delete(drafts)  # last: it must see every other edge
         for draft in drafts:
-            draft.deps &= by_id.keys()  # a dependency on an action not planned is satisfied
-            draft.deps.discard(draft.id)
+            if draft.deps:  # a dependency on an action not planned is satisfied
+                draft.deps = {d for d in draft.deps if d in by_id and d != draft.id}
         try:
             return _toposort(drafts, by_id)
         except CycleError as e:
@@ -102,13 +106,19 @@ def freeze(draft: Draft) -> Action:
         id=draft.id,
         kind=draft.kind,
         target=draft.target,
-        changes=tuple(Change(k, b, a) for k, (b, a) in draft.changes.items()),
+        changes=_frozen_changes(draft.changes),
         status=draft.status,
         reason=draft.reason,
         follows=tuple(sorted(draft.deps)),
         needs=draft.needs,
         notes=tuple(draft.notes),
     )
+
+
+def _frozen_changes(changes: dict[str, tuple[Any, Any]] | Created) -> tuple[Change, ...]:
+    if isinstance(changes, Created):  # its pairs are not stored: none to unpack
+        return tuple(Change(k, None, v) for k, v in changes.values.items())
+    return tuple(Change(k, b, a) for k, (b, a) in changes.items())
 
 
 def _claim_edges(drafts: list[Draft], holders: dict[str, dict[str, str]], state: SiteState) -> None:

@@ -9,6 +9,7 @@ randomness: the same inputs give a byte-identical plan.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from onenet_apply.gcpause import gc_paused
@@ -38,7 +39,9 @@ from onenet_apply.planning import gates, ordering, targeting
 from onenet_apply.planning.draft import (
     CLAIMED,
     FAILED_REASON,
+    NO_CHANGES,
     A,
+    Created,
     D,
     Draft,
     Drafting,
@@ -94,7 +97,7 @@ def _freeze_releasing(drafts: list[Draft]) -> tuple[Action, ...]:
     actions = []
     for draft in drafts:
         actions.append(ordering.freeze(draft))
-        draft.changes = {}
+        draft.changes = NO_CHANGES
     return tuple(actions)
 
 
@@ -140,14 +143,14 @@ class _Builder(Drafting):
             Draft(
                 Kind.CREATE,
                 target,
-                {k: (None, v) for k, v in values.items()},
+                Created(values),
                 claims=_claims(values),
                 licences_added=_licences(values),
             )
         )
         if user.desk_phone != "none":
             draft.notes.append(LOGIN_DETAILS_NOTE)
-        self.creating.add(target.id)
+        self.creating[target.id] = draft.id
         if user.status == DEACTIVATED:
             later = self.add(
                 Draft(
@@ -247,9 +250,7 @@ class _Builder(Drafting):
             elif gid not in current:
                 want = group_fields(group_type, desired[gid])
                 self._create_group(target, want)
-                lists.write(
-                    target, want, None, P if group_type in ACTIVATED_GROUP_TYPES else A
-                )
+                lists.write(target, want, None, P if group_type in ACTIVATED_GROUP_TYPES else A)
             elif gid not in desired:
                 self._delete_group(
                     target, group_fields(group_type, current[gid].item), current[gid].lifecycle
@@ -261,12 +262,12 @@ class _Builder(Drafting):
                 lists.write(target, want, have, current[gid].lifecycle)
 
     def _create_group(self, target: Target, want: dict[str, Any]) -> None:
-        settings = {k: (None, want[k]) for k in GROUP_SETTINGS[target.type]}
+        settings = {k: want[k] for k in GROUP_SETTINGS[target.type]}
         self.add(
             Draft(
                 Kind.CREATE,
                 target,
-                settings,
+                Created(settings),
                 claims={k: want[k] for k in ("number", "extension") if k in want},
             )
         )
@@ -322,8 +323,14 @@ def _claims(values: dict[str, Any]) -> dict[str, str]:
     return {k: values[k] for k in CLAIMED if values.get(k) is not None}
 
 
-def _licences(values: dict[str, Any]) -> set[str]:
-    return {values["package"], *values["options"]}
+def _licences(values: dict[str, Any]) -> frozenset[str]:
+    return _licence_set(values["package"], tuple(values["options"]))
+
+
+@lru_cache(maxsize=256)
+def _licence_set(package: str, options: tuple[str, ...]) -> frozenset[str]:
+    """One set per package and options: a site's users share a few."""
+    return frozenset((package, *options))
 
 
 def _deactivation_changes(status: str, have: Any, want: Any) -> dict[str, tuple[Any, Any]]:
