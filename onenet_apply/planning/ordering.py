@@ -380,12 +380,9 @@ def _rank(draft: Draft) -> tuple[Any, ...]:
 
 
 def _toposort(drafts: list[Draft], by_id: dict[str, Draft]) -> list[Draft]:
-    """Kahn's order, a round at a time: every action whose dependencies have all run
-    goes next, the round sorted by `_rank` (which is unique, so the order is stable).
-
-    It is graphlib's `TopologicalSorter` order (get_ready, sort, done) without its
-    bookkeeping, about a third of ordering's time on a large site. A cycle is left to
-    graphlib, so its CycleError names the same circle the caller splits."""
+    """graphlib's order (get_ready, sort by the unique `_rank`, done) without its
+    bookkeeping, a third of ordering's time: each round, every action whose dependencies
+    all ran. A circle is left to graphlib, whose CycleError names what the caller splits."""
     waiting = {draft.id: len(draft.deps) for draft in drafts}
     followers: dict[str, list[Draft]] = {}
     for draft in drafts:
@@ -414,8 +411,8 @@ def _raise_cycle(drafts: list[Draft]) -> None:
     sorter: TopologicalSorter[str] = TopologicalSorter()
     for draft in drafts:
         sorter.add(draft.id, *sorted(draft.deps))
-    sorter.prepare()
-    raise PlanError("the changes depend on each other in a circle")  # prepare raised first
+    sorter.prepare()  # raises CycleError
+    raise PlanError("the changes depend on each other in a circle")
 
 
 def propagate(ordered: list[Draft]) -> None:
