@@ -380,9 +380,8 @@ def _rank(draft: Draft) -> tuple[Any, ...]:
 
 
 def _toposort(drafts: list[Draft], by_id: dict[str, Draft]) -> list[Draft]:
-    """graphlib's order (get_ready, sort by the unique `_rank`, done) without its
-    bookkeeping, a third of ordering's time: each round, every action whose dependencies
-    all ran. A circle is left to graphlib, whose CycleError names what the caller splits."""
+    """graphlib's order (rounds of actions whose dependencies all ran, each sorted by the
+    unique `_rank`) without its bookkeeping; a circle is graphlib's to name (CycleError)."""
     waiting = {draft.id: len(draft.deps) for draft in drafts}
     followers: dict[str, list[Draft]] = {}
     for draft in drafts:
