@@ -295,41 +295,21 @@ def to_current(row: sqlite3.Row) -> Current[User]:
 
 def from_columns(values: tuple[Any, ...]) -> Current[User]:
     """One stored user from the values of STATE_COLUMNS, in that order: read for every
-    user of every plan, so by position rather than by column name."""
-    (
-        user_id,
-        stored_lifecycle,
-        first_name,
-        last_name,
-        username,
-        number,
-        extension,
-        package,
-        email,
-        options,
-        services,
-        desk_phone,
-        mobile,
-        deactivation,
-    ) = values
+    user of every plan, so by position rather than by column name. The columns from
+    first_name to email are the User's fields of the same names, in its order."""
+    user_id, stored_lifecycle, *as_stored, options, services, desk_phone, mobile, gone = values
     lifecycle = records.lifecycle_value(stored_lifecycle)
     mobile = records.json_mapping_value(mobile, "mobile", "number", "contract")
-    deactivation = records.json_mapping_value(deactivation, "deactivation", "transfer_to", "caller")
+    gone = records.json_mapping_value(gone, "deactivation", "transfer_to", "caller")
     user = User(
         user_id,
-        first_name,
-        last_name,
-        username,
-        number,
-        extension,
-        package,
-        email,
+        *as_stored,
         _names_column(options, "options"),
         _names_column(services, "services"),
         desk_phone,
         Mobile(mobile["number"], mobile["contract"]) if mobile else None,
         DEACTIVATED if lifecycle is D else "active",
-        Deactivation(deactivation["transfer_to"], deactivation["caller"]) if deactivation else None,
+        Deactivation(gone["transfer_to"], gone["caller"]) if gone else None,
     )
     return Current(user, lifecycle)
 
