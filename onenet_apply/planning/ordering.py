@@ -55,12 +55,13 @@ class PlanError(Exception):
 def order(
     drafts: list[Draft], spec: SiteSpec, state: SiteState, catalogue: Catalogue
 ) -> list[Draft]:
+    if not drafts:  # the site matches: nothing to order, nor who holds what to learn
+        return drafts
     holders = swaps.holders(state)
     temps = swaps.Temporaries(spec, state)
     drafts = swaps.break_swaps(drafts, holders, temps)
     drafts = _split_group_moves(drafts)
-    # what the planner itself set, kept for a new pass after a split: only the drafts
-    # with any (most have none), and each draft's set is reset in place, not copied
+    # the planner's own edges (few drafts have any), for a new pass after a split
     own_deps = {d.id: set(d.deps) for d in drafts if d.deps}
     for attempt in range(len(drafts) + 1):
         if attempt:
@@ -407,9 +408,7 @@ def _toposort(drafts: list[Draft], by_id: dict[str, Draft]) -> list[Draft]:
 
 def _raise_cycle(drafts: list[Draft]) -> None:
     """graphlib's CycleError for a graph known to hold a circle."""
-    sorter: TopologicalSorter[str] = TopologicalSorter()
-    for draft in drafts:
-        sorter.add(draft.id, *sorted(draft.deps))
+    sorter = TopologicalSorter({draft.id: sorted(draft.deps) for draft in drafts})
     sorter.prepare()  # raises CycleError
     raise PlanError("the changes depend on each other in a circle")
 
