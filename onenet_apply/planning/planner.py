@@ -187,6 +187,13 @@ class _Builder(Drafting):
         )
 
     def _update_user(self, target: Target, user: User, current: User, lifecycle: Lifecycle) -> None:
+        if user != current:  # most users of a settled site are as wanted: no fields to diff
+            self._update_fields(target, user, current, lifecycle)
+        self._user_status(target, user, current, lifecycle)
+
+    def _update_fields(
+        self, target: Target, user: User, current: User, lifecycle: Lifecycle
+    ) -> None:
         want, have = user_fields(user), user_fields(current)
         profile = {k: (have[k], want[k]) for k in PROFILE if have[k] != want[k]}
         if profile:
@@ -210,7 +217,6 @@ class _Builder(Drafting):
             hold_for_lifecycle(draft, lifecycle, (A, D), f"until {target.id} is activated")
             if "options" in config:
                 self.option_updates[target.id] = draft
-        self._user_status(target, user, current, lifecycle)
 
     def _user_status(self, target: Target, user: User, current: User, lifecycle: Lifecycle) -> None:
         want, have = deactivation_fields(user), deactivation_fields(current)
