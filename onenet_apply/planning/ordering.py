@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from graphlib import CycleError, TopologicalSorter
+from itertools import repeat
 from typing import Any
 
 from onenet_apply.model.catalogue import Catalogue
@@ -118,7 +119,7 @@ def freeze(draft: Draft) -> Action:
 
 def _frozen_changes(changes: dict[str, tuple[Any, Any]] | Created) -> tuple[Change, ...]:
     if isinstance(changes, Created):  # its pairs are not stored: none to unpack
-        return tuple(Change(k, None, v) for k, v in changes.values.items())
+        return tuple(map(Change, changes.values, repeat(None), changes.values.values()))
     return tuple(Change(k, b, a) for k, (b, a) in changes.items())
 
 
