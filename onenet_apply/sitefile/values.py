@@ -100,17 +100,19 @@ def value_problems(owner: str, values: Mapping[str, Any]) -> list[tuple[str, str
         check = checks.get(field)
         if check is None or value is None or field in CATALOGUE_FIELDS:
             continue
-        value = _without_nulls(value)
+        is_text = isinstance(value, str)
+        value = nfc(value) if is_text else _without_nulls(value)
         found = check(value)
         if found:
             where = ".".join(str(p) for p in (field, *found[0].path))
             out.append((field, f"{where}: {found[0].message}"))
             continue
-        if field in TEXT_FIELDS and isinstance(value, str):
+        if is_text and field in TEXT_FIELDS:
             problem = text_problem(value)
             if problem:
                 out.append((field, f"{field}: {problem}"))
-        out.extend((field, problem) for problem in _number_problems(field, value))
+        if field in NUMBER_FIELDS or isinstance(value, dict):  # the only ones holding one
+            out.extend((field, problem) for problem in _number_problems(field, value))
     return out
 
 
