@@ -46,7 +46,8 @@ def test_the_spec_of_a_valid_site_is_assembled_once_and_the_file_data_let_go() -
     assert result.valid is not None and result.valid.site_id == "berlin-hq"
     spec = result.spec
     assert spec is not None and result.spec is spec
-    assert result.valid._data is None  # only the spec is kept alive for the plan
+    # only the spec is kept alive for the plan
+    assert result.valid._data is None and result.valid._normalised is None
     assert result.valid.site_id == "berlin-hq"
     assert result.valid.summary() == spec.summary()
 

@@ -24,7 +24,7 @@ class ValidSite:
 
     def __init__(self, data: dict[str, Any], normalised: Normalised) -> None:
         self._data: dict[str, Any] | None = data
-        self._normalised = normalised
+        self._normalised: Normalised | None = normalised
         self._spec: SiteSpec | None = None
 
     @property
@@ -40,10 +40,11 @@ class ValidSite:
 
     def spec(self) -> SiteSpec:
         if self._spec is None:
-            assert self._data is not None
+            assert self._data is not None and self._normalised is not None
             with gc_paused():
                 self._spec = build_spec(self._data, self._normalised)
-            self._data = None  # the spec holds all a plan needs: let the file's data go
+            # the spec holds all a plan needs: let the file's data and values go
+            self._data = self._normalised = None
         return self._spec
 
 
