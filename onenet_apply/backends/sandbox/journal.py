@@ -36,10 +36,7 @@ class SandboxJournal:
         return f"sandbox:{os.path.realpath(self.path)}#{site_id}"
 
     def _journal_in_tx(self, site_id: str, action_id: str, outcome: str, detail: str) -> None:
-        self.db.execute(
-            "INSERT INTO journal (at, site, action_id, outcome, detail) VALUES (?, ?, ?, ?, ?)",
-            (now_iso(), site_id, action_id, outcome, detail),
-        )
+        self._journal_rows_in_tx(site_id, [(now_iso(), action_id, outcome, detail)])
 
     def _journal_rows_in_tx(self, site_id: str, rows: list[JournalRow]) -> None:
         """A batch's rows (at, action_id, outcome, detail) in one statement, in order."""
