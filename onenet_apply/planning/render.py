@@ -73,8 +73,6 @@ def change_lines(action: Action, indent: str = "") -> list[str]:
 def said(field: str, v: Any) -> str:
     """A value as people read it: a user's `status: active` (so kept in saved plans and
     their digests) in the platform's word, activated, as `sandbox status` says it."""
-    if type(v) is str and field != "status":  # most values: no second look
-        return encode_basestring(v)
     return value(ACTIVATED if field == "status" and v == ACTIVE else v)
 
 
