@@ -316,7 +316,7 @@ class _Validator:
             if self.usable(u, base, key):
                 listed = (*base, key)
                 for i, value in enumerate(u[key]):
-                    if not self.broken or self.intact((*listed, i)):
+                    if self.intact((*listed, i)):
                         self._catalogue_value(listed, i, value, allowed, word)
         if self.usable(u, base, "desk_phone"):
             self._catalogue_value(
