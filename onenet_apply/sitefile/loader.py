@@ -227,8 +227,7 @@ class _Builder(LoadReporting):
                     container = frame.container
                     if type(container) is list:
                         container.append(value)
-                        if marking:
-                            frame.marks.append(where)
+                        frame.marks.append(where)
                     elif frame.key is NO_KEY:
                         if len(stack) >= _SHARED_KEYS_DEPTH:
                             value = keys.setdefault(value, value)
@@ -236,9 +235,8 @@ class _Builder(LoadReporting):
                         frame.key_mark = where
                     elif frame.key is not _BAD_KEY and frame.key not in container:
                         container[frame.key] = value  # type: ignore[index]
-                        if marking:
-                            frame.marks.append(frame.key_mark)
-                            frame.marks.append(where)
+                        frame.marks.append(frame.key_mark)
+                        frame.marks.append(where)
                         frame.key = NO_KEY
                     else:
                         self._add(value, where)
