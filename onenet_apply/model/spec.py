@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 ACTIVE = "active"  # kept in saved plans and digests; said as ACTIVATED to people
 ACTIVATED = "activated"  # the platform's word (and sandbox status's), also read in site files
@@ -157,7 +158,7 @@ class SiteSpec:
     call_park_groups: Mapping[str, CallParkGroup] = field(default_factory=frozen_map)
 
     def summary(self) -> str:
-        return summary_of({section: len(getattr(self, section)) for section in _SUMMARY_WORDS})
+        return summary_of({section: getattr(self, section) for section in _SUMMARY_WORDS})
 
 
 _SUMMARY_WORDS = {
@@ -169,7 +170,8 @@ _SUMMARY_WORDS = {
 }
 
 
-def summary_of(sizes: Mapping[str, int]) -> str:
-    """`3 users, 1 hunt group, ...`: how many of each a site has, by section."""
-    counts = ((sizes.get(section, 0), word) for section, word in _SUMMARY_WORDS.items())
+def summary_of(sections: Mapping[str, Any]) -> str:
+    """`3 users, 1 hunt group, ...`: how many entries each section (a spec's, or a valid
+    site file's data as read) has; a section absent or empty counts none."""
+    counts = ((len(sections.get(section) or ()), word) for section, word in _SUMMARY_WORDS.items())
     return ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)

@@ -11,7 +11,6 @@ from typing import Any
 
 from onenet_apply.gcpause import gc_paused
 from onenet_apply.model.spec import SiteSpec, summary_of
-from onenet_apply.model.vocabulary import SECTION_OF
 from onenet_apply.sitefile.problems import Problem
 from onenet_apply.sitefile.spec_builder import Normalised, build_spec
 
@@ -34,9 +33,7 @@ class ValidSite:
     def summary(self) -> str:
         if self._data is None:
             return self.spec().summary()
-        return summary_of(
-            {section: len(self._data.get(section) or ()) for section in SECTION_OF.values()}
-        )
+        return summary_of(self._data)
 
     def spec(self) -> SiteSpec:
         if self._spec is None:
