@@ -3,7 +3,7 @@
     python -m benchmarks.bench_apply [--users 10000] [--groups 2000] [--runs 3] [--check]
 
 Reports ready actions carried out per second of the whole process (validation,
-planning, the actions in durable batches of the applier's BATCH_SIZE, the
+planning, the actions in durable batches of the sandbox's batch_size, the
 credentials CSV synced before each commit), the median of RUNS fresh sandboxes,
 beside floors run in alternation with it: `benchmarks/apply_floor.py`, which loads
 the file and writes as many rows in the same batched durable transactions (and
@@ -31,7 +31,9 @@ from benchmarks.common import (
     site_arguments,
     write_site,
 )
-from onenet_apply.apply.applier import BATCH_SIZE
+from onenet_apply.backends.sandbox import SandboxBackend
+
+BATCH_SIZE = SandboxBackend.batch_size  # the floor's transactions are the apply's
 
 TARGET = 3000
 APPLY, SAME_WORK = "onenet apply", "apply floor (same batches)"

@@ -54,11 +54,31 @@ class FlakyBackend:
         return getattr(self.backend, name)
 
 
-def test_batches_hold_batch_size_actions(tmp_path: Path) -> None:
-    spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 50))
+class SizelessBackend(FlakyBackend):
+    """The sandbox, seen as a backend that names no batch size of its own."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "batch_size":
+            raise AttributeError(name)
+        return super().__getattr__(name)
+
+
+def test_the_sandbox_takes_batches_of_its_own_size(tmp_path: Path) -> None:
+    spec = site_file(tmp_path / "site.yaml", range(SandboxBackend.batch_size + 50))
     backend = FlakyBackend(SandboxBackend(tmp_path / "sandbox.db", faults=None), 0)
     report = apply_site(backend, spec, PlanOptions(), nothing)
-    assert BATCH_SIZE == 100
+    assert SandboxBackend.batch_size == 500  # the size docs/design.md and the README give
+    assert backend.batches == [500, 50]
+    assert len(report.applied) == 550 and report.failed == []
+
+
+def test_a_backend_that_names_no_batch_size_takes_batches_of_batch_size(tmp_path: Path) -> None:
+    """A backend that carries out each action alone gains nothing from large batches,
+    and the applier checks the lock before each: it gets the applier's 100."""
+    spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 50))
+    backend = SizelessBackend(SandboxBackend(tmp_path / "sandbox.db", faults=None), 0)
+    report = apply_site(backend, spec, PlanOptions(), nothing)
+    assert BATCH_SIZE == 100  # the size docs/design.md gives
     assert backend.batches == [100, 50]
     assert len(report.applied) == 150 and report.failed == []
 
@@ -139,6 +159,7 @@ def test_nothing_deferred_means_no_wait_for_activations(tmp_path: Path) -> None:
 def test_progress_counts_every_action_from_one(tmp_path: Path) -> None:
     spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 2))
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
+    backend.batch_size = BATCH_SIZE  # two batches
     seen: list[tuple[int, int, str]] = []
     report = apply_site(
         backend, spec, PlanOptions(), nothing, progress=lambda n, t, a: seen.append((n, t, a.id))

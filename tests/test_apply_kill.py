@@ -20,7 +20,8 @@ from onenet_apply.planning.planner import PlanOptions, plan
 from onenet_apply.sitefile.validate import validate_file
 from tests.kill_kit import kill_onenet
 
-USERS = 500
+BATCH = SandboxBackend.batch_size  # the sandbox's ready actions per batch
+USERS = 2 * BATCH  # three batches of users and groups: kills land between commits
 KILLS = 30
 
 

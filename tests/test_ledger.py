@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from onenet_apply.apply.applier import BATCH_SIZE, GatedError, apply_saved, apply_site
+from onenet_apply.apply.applier import GatedError, apply_saved, apply_site
 from onenet_apply.apply.credentials import CredentialsSink
 from onenet_apply.apply.credentials_reset import reset_credentials
 from onenet_apply.apply.ledger import ActionOutcome, batch_outcomes, ledger_run
@@ -22,6 +22,8 @@ from onenet_apply.model.plan import Action, Kind, Target
 from onenet_apply.planning.planner import PlanOptions, plan
 from onenet_apply.savedplan.plan_file import SavedPlan
 from tests.test_safety_promises import SITE, built, nothing, site_file
+
+BATCH = SandboxBackend.batch_size  # the sandbox's ready actions per batch
 
 
 class Stop(Exception):
@@ -60,7 +62,7 @@ class RecordingLedger:
 
 
 def test_an_apply_tells_the_ledger_each_step_in_order(tmp_path: Path) -> None:
-    spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 5))
+    spec = site_file(tmp_path / "site.yaml", range(BATCH + 5))
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
     ledger = RecordingLedger()
     report = apply_site(backend, spec, PlanOptions(), nothing, ledger=ledger)
@@ -72,16 +74,16 @@ def test_an_apply_tells_the_ledger_each_step_in_order(tmp_path: Path) -> None:
     assert {o.outcome for o in ledger.outcomes()} == {"ok"}
     assert ledger.outcomes()[0].message.startswith("create user/u0 (")
     end = ledger.named("end")[0]
-    assert end[1] == "ok" and end[2]["applied"] == BATCH_SIZE + 5 and end[2]["failed"] == 0
+    assert end[1] == "ok" and end[2]["applied"] == BATCH + 5 and end[2]["failed"] == 0
 
 
 def test_a_ledger_that_stops_the_run_stops_it_before_the_batch(tmp_path: Path) -> None:
-    spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 5))
+    spec = site_file(tmp_path / "site.yaml", range(BATCH + 5))
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
     ledger = RecordingLedger(stop_before_batch=2)
     with pytest.raises(Stop):
         apply_site(backend, spec, PlanOptions(), nothing, ledger=ledger)
-    assert len(backend.read_state(SITE).users) == BATCH_SIZE  # the second batch never ran
+    assert len(backend.read_state(SITE).users) == BATCH  # the second batch never ran
     assert ledger.named("end") == [("end", "failed", {}, "the lock is gone")]
 
 

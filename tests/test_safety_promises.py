@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from onenet_apply.apply import applier
 from onenet_apply.apply.applier import GatedError, apply_site
 from onenet_apply.apply.credentials import CredentialsSink, read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
@@ -181,10 +180,11 @@ def test_one_apply_retries_a_transient_failure_itself(tmp_path: Path, mode: str)
 def test_a_refusal_in_the_first_batch_stops_the_whole_apply(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """150 users make two batches; the platform owns 50 licences, which the planner
-    cannot see: the refusal lands in the first batch, and the second never runs."""
+    """150 users make two batches of 100; the platform owns 50 licences, which the
+    planner cannot see: the refusal lands in the first batch, and the second never runs."""
     spec = site_file(tmp_path / "site.yaml", range(150))
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
+    monkeypatch.setattr(backend, "batch_size", 100)
     backend.configure(SITE, licences={"standard": 50})
     read_state = backend.read_state
     monkeypatch.setattr(
@@ -205,9 +205,9 @@ def test_each_batch_of_credentials_is_synced_before_the_platform_commits_it(
 ) -> None:
     """The CSV is fdatasynced (fsync without fdatasync) once per batch, after the
     batch's rows are written and while no other reader sees the batch's users."""
-    monkeypatch.setattr(applier, "BATCH_SIZE", 2)
     spec = site_file(tmp_path / "site.yaml", range(5), desk_phone=True)
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
+    monkeypatch.setattr(backend, "batch_size", 2)
     backend.configure(SITE)
     other = SandboxBackend(tmp_path / "sandbox.db", faults=None)
     syncs: list[tuple[int, int]] = []  # (rows in the CSV, users another reader sees)

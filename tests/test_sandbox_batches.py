@@ -168,7 +168,7 @@ def test_the_applier_stops_at_a_refusal_and_keeps_earlier_batches(
 ) -> None:
     """More users than the site has licences for, on a backend that does not report
     its licences: the planner cannot know, the sandbox refuses; every action before
-    the refusal stays applied, in all batches."""
+    the refusal stays applied, in all batches (a whole batch of 100, then 20 more)."""
     lines = ["version: 1", "site: {id: berlin, name: Berlin, country: DE, extension_length: 4}"]
     lines.append("users:")
     for n in range(150):
@@ -181,6 +181,7 @@ def test_the_applier_stops_at_a_refusal_and_keeps_earlier_batches(
     spec = validate_file(str(site)).spec
     assert spec is not None
     backend = SandboxBackend(tmp_path / "sandbox.db", faults=None)
+    monkeypatch.setattr(backend, "batch_size", 100)
     backend.configure(SITE, licences={"standard": 120})
     read_state = backend.read_state
     monkeypatch.setattr(

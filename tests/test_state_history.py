@@ -20,6 +20,7 @@ import pytest
 from onenet_apply.backends.sandbox import SandboxBackend
 from tests.conftest import EXAMPLE
 
+BATCH = SandboxBackend.batch_size  # the sandbox's ready actions per batch
 SITE = "berlin-hq"
 CHOSEN = "Chosen-Pass-42"
 
@@ -221,7 +222,7 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
     """The store's ledger checks the lock before each batch: the lock's session
     ended during the first batch, so the second never runs, and the history keeps
     the first batch's actions."""
-    from onenet_apply.apply.applier import BATCH_SIZE, apply_site
+    from onenet_apply.apply.applier import apply_site
     from onenet_apply.backends.base import platform_name
     from onenet_apply.planning.planner import PlanOptions
     from onenet_apply.store.actor import current_actor
@@ -257,13 +258,13 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
         return result
 
     backend.execute_batch = batch_then_lose_the_lock  # type: ignore[method-assign]
-    spec = site_file(tmp_path / "site.yaml", range(BATCH_SIZE + 20))
+    spec = site_file(tmp_path / "site.yaml", range(BATCH + 20))
     with pytest.raises(LockLostError, match="stopped before the next batch") as lost:
         apply_site(backend, spec, PlanOptions(), nothing, locks=locks, ledger=ledger)
     store.close()
-    assert len(backend.read_state(SMALL_SITE).users) == BATCH_SIZE
+    assert len(backend.read_state(SMALL_SITE).users) == BATCH
     backend.close()
-    missing = f"The outcomes of the last batch ({BATCH_SIZE} actions) are not in the history"
+    missing = f"The outcomes of the last batch ({BATCH} actions) are not in the history"
     if history_server == "gone":
         assert missing in str(lost.value)
         return
@@ -271,7 +272,7 @@ def test_a_lost_lock_stops_the_apply_before_its_next_batch(
     with psycopg.connect(pg_url) as conn:
         outcome, message = conn.execute("SELECT outcome, message FROM onenet_runs").fetchone()
         (actions,) = conn.execute("SELECT count(*) FROM onenet_run_actions").fetchone()
-    assert (outcome, actions) == ("failed", BATCH_SIZE)  # the batch that ran is recorded
+    assert (outcome, actions) == ("failed", BATCH)  # the batch that ran is recorded
     assert message.startswith(f"lost the lock of site {SMALL_SITE}")
 
 

@@ -29,7 +29,6 @@ import psycopg
 import pytest
 
 from benchmarks.sitegen import generate
-from onenet_apply.apply.applier import BATCH_SIZE
 from onenet_apply.apply.credentials import read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.catalogue import default_catalogue
@@ -38,8 +37,9 @@ from onenet_apply.sitefile.validate import validate_file
 from tests.conftest import EXAMPLE, Result
 from tests.pg_kit import PgAdmin, PrivateServer
 
+BATCH = SandboxBackend.batch_size  # the sandbox's ready actions per batch
 SITE = "big"
-USERS = 300  # four batches of users and groups: an apply long enough to be caught mid-way
+USERS = 3 * BATCH  # four batches of users and groups: an apply long enough to be caught mid-way
 WAITING = re.compile(r"^Site (\S+) is locked by pid (\d+) on (\S+) \((.*)\) since .*waiting up to")
 WAITING_SAID = f"Site {SITE} is locked by pid "  # the store's words to one who waits
 LOST = "lost the lock of site"
@@ -354,9 +354,9 @@ def test_a_lock_session_terminated_during_a_batch_stops_the_apply_naming_the_los
     assert f"{LOST} {SITE}" in result.err and "stopped before the next batch" in result.err
     assert "Traceback" not in result.err
     ran = journal_actions(database)
-    assert ran - at_termination <= BATCH_SIZE  # at most the batch in flight finished
+    assert ran - at_termination <= BATCH  # at most the batch in flight finished
     assert ran < ready_at_first(site)  # it stopped mid-apply
-    assert ran - BATCH_SIZE <= recorded(pg_url) <= ran  # the history lacks that batch at most
+    assert ran - BATCH <= recorded(pg_url) <= ran  # the history lacks that batch at most
     after = onenet(tmp_path / "next", env, "apply", str(site), "--yes", "--backend", backend)
     assert after.code == 3, after.err
     converges(tmp_path, env, site, backend, SITE)

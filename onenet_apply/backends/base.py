@@ -147,7 +147,8 @@ class Backend(Protocol):
         keeps the actions before it and ends the batch (`BatchResult.error`); a
         lost reply raises TransientError, as the caller cannot know what happened.
         A backend without transactions carries the actions out one by one, each
-        recorded before it is sent."""
+        recorded before it is sent. A backend may name a `batch_size`: how many
+        actions the applier sends it in one call (see applier.batch_size)."""
         ...
 
     def reset_login(self, site_id: str, user_id: str, record: Recorder | None = None) -> Credential:

@@ -65,9 +65,10 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
     """Every public method reports a damaged or busy file as one BackendError
     naming the file and what to do (`store.guard_public_methods`). It keeps the
     site settings of the last apply (`KeptSiteSettings`) and a journal (`SandboxJournal`).
-
     The platform's operations are the rule-checking writes of users.py and
     groups.py, each given the batch's transaction (`SiteTx`)."""
+
+    batch_size = 500  # a batch is one transaction and one disk sync: see applier.batch_size
 
     create_user = staticmethod(users.create_user)
     update_profile = staticmethod(users.update_profile)
@@ -98,10 +99,8 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
         try:
             self.db = connect(self.path)
         except OSError as e:  # e.g. a parent of the path is a file
-            where = f"{e.filename}: " if e.filename else ""
-            raise BackendError(
-                f"cannot open the sandbox {self.path}: {where}{e.strerror}"
-            ) from None
+            at = f"{e.filename}: " if e.filename else ""
+            raise BackendError(f"cannot open the sandbox {self.path}: {at}{e.strerror}") from None
         except StoreVersionError as e:
             raise BackendError(f"cannot open the sandbox {self.path}: {e}") from None
         except sqlite3.DatabaseError as e:
