@@ -229,16 +229,16 @@ def test_a_generated_password_nearly_always_takes_one_random_draw(
 ) -> None:
     """Several candidates come from one draw, each from bytes of its own: a system
     call per password, not one per candidate (four in ten miss a rule)."""
-    import secrets
+    import os
 
     draws: list[bytes] = []
-    real = secrets.token_bytes
+    real = os.urandom
 
     def counted(n: int) -> bytes:
         draws.append(real(n))
         return draws[-1]
 
-    monkeypatch.setattr(secrets, "token_bytes", counted)
+    monkeypatch.setattr(os, "urandom", counted)
     passwords = [generate_password() for _ in range(500)]
     assert len(draws) < 510
     assert len(set(passwords)) == 500 and all(password_problems(p) == [] for p in passwords)

@@ -91,13 +91,13 @@ class Action:
 
     def values(self) -> dict[str, Any]:
         """The new value of every changed field."""
-        return {c.field: c.after for c in self.changes}
+        return {name: after for name, _, after in self.changes}
 
 
 def describe(action: Action) -> str:
     """An action in a few words, for journals and history: what it does to which
     object, and which fields (never their values: a journal holds no secret)."""
-    fields = ", ".join(c.field for c in action.changes)
+    fields = ", ".join([name for name, _, _ in action.changes])
     return f"{action.kind} {action.target}" + (f" ({fields})" if fields else "")
 
 
