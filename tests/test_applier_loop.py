@@ -83,6 +83,13 @@ def test_a_backend_that_names_no_batch_size_takes_batches_of_batch_size(tmp_path
     assert len(report.applied) == 150 and report.failed == []
 
 
+def test_ocip_names_no_batch_size_of_its_own() -> None:
+    """It carries out each action alone: the applier's 100, as the README says."""
+    from onenet_apply.backends.ocip.backend import OcipBackend
+
+    assert not hasattr(OcipBackend, "batch_size")
+
+
 @pytest.mark.parametrize(
     "failures,succeeds", [(MAX_TRANSIENT_RETRIES, True), (MAX_TRANSIENT_RETRIES + 1, False)]
 )
