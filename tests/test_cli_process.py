@@ -24,7 +24,15 @@ def onenet_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_from_a_terminal,
     )
+
+
+def as_from_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it, however these tests were started: a shell
+    starts a background job with SIGINT ignored, and a process that starts so keeps
+    ignoring it (rightly: Ctrl-C is not meant for it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_ctrl_c_while_importing_exits_130_without_a_traceback(tmp_path: Path) -> None:
