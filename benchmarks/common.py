@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,15 +188,22 @@ class Goal:
         )
 
 
-def site_arguments(doc: str, runs: int, users: int = 10_000) -> argparse.Namespace:
+def site_arguments(
+    doc: str,
+    runs: int,
+    users: int = 10_000,
+    more: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.Namespace:
     """The command line of a benchmark over one generated site: --users (default
     `users`), --groups (default a fifth of the users), --runs (default `runs`) and
-    --check; `doc` is the module's docstring."""
+    --check, and what `more` adds; `doc` is the module's docstring."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--users", type=int, default=users)
     parser.add_argument("--groups", type=int, default=None, help="default: USERS / 5")
     parser.add_argument("--runs", type=int, default=runs)
     add_check_option(parser)
+    if more is not None:
+        more(parser)
     args = parser.parse_args()
     if args.groups is None:
         args.groups = args.users // 5

@@ -137,20 +137,26 @@ def test_the_catalogue_refuses_what_it_does_not_list(backend: SandboxBackend) ->
         tx.check_catalogue("package", ["standard", "gold"], packages)
 
 
+def limited(backend: SandboxBackend, licences: dict[str, int] | None) -> SiteTx:
+    """A transaction on the site after its owned licences are set to `licences`."""
+    backend.configure(SITE, licences=licences or {})
+    return tx_of(backend, licences=backend.settings(SITE)["licences"])
+
+
 def test_licences_are_counted_over_packages_and_options(backend: SandboxBackend) -> None:
     """anna: standard with call-centre-standard; ben: standard without options."""
-    tx_of(backend, licences=None).check_licences(["standard"])  # no limits at all
-    tx_of(backend, licences={"professional": 0}).check_licences(["standard"])  # not limited
-    tx_of(backend, licences={"standard": 2}).check_licences(["standard"])  # exactly enough
+    limited(backend, None).check_licences(["standard"])  # no limits at all
+    limited(backend, {"professional": 0}).check_licences(["standard"])  # not limited
+    limited(backend, {"standard": 2}).check_licences(["standard"])  # exactly enough
     with pytest.raises(RefusedError) as refused:
-        tx_of(backend, licences={"standard": 1}).check_licences(["standard"])
+        limited(backend, {"standard": 1}).check_licences(["standard"])
     assert refused.value.rule == "licences"
     assert refused.value.detail == "the site owns 1 standard licences; 2 would be needed"
     with pytest.raises(RefusedError, match="owns 0 call-centre-standard licences; 1 would"):
-        tx_of(backend, licences={"call-centre-standard": 0}).check_licences(
+        limited(backend, {"call-centre-standard": 0}).check_licences(
             ["standard", "call-centre-standard"]
         )
-    tx_of(backend, licences={"call-centre-standard": 0}).check_licences(["standard"])  # not asked
+    limited(backend, {"call-centre-standard": 0}).check_licences(["standard"])  # not asked
 
 
 # -- the rule checks that need no database ------------------------------------------------

@@ -45,6 +45,7 @@ from onenet_apply.backends.sandbox.store import (
     MissingSandboxError,
     StoreVersionError,
     connect,
+    count_licences_afresh,
     guard_public_methods,
     holds_nothing,
     now_iso,
@@ -244,10 +245,9 @@ class SandboxBackend(BackendBase[SiteTx], KeptSiteSettings, SandboxJournal):
                     (carrier.check_mode(activation), site_id),
                 )
             if licences is not None:
-                self.db.execute(
-                    "UPDATE sites SET licences = ? WHERE id = ?",
-                    (json.dumps(licences) if licences else None, site_id),
-                )
+                owned = json.dumps(licences) if licences else None
+                self.db.execute("UPDATE sites SET licences = ? WHERE id = ?", (owned, site_id))
+                count_licences_afresh(self.db, site_id)
 
     def settings(self, site_id: str) -> dict[str, Any]:
         row = self.db.execute(

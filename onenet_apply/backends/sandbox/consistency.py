@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from onenet_apply.backends.sandbox.store import LICENCE_COUNT
 from onenet_apply.model.spec import NO_DESK_PHONE
 from onenet_apply.model.vocabulary import ONE_PER_USER_TYPES
 
@@ -21,6 +22,7 @@ def check(db: sqlite3.Connection, site: str) -> list[str]:
     for row in db.execute("PRAGMA foreign_key_check"):
         problems.append(f"foreign key broken: {tuple(row)}")
     problems += _held_values(db, site, "numbers", "number")
+    problems += _licence_use(db, site)
     problems += _held_values(db, site, "extensions", "extension")
     for user_id, desk_phone, secret in db.execute(
         "SELECT id, desk_phone, secret_hash FROM users WHERE site = ?", (site,)
@@ -87,3 +89,17 @@ def _held_values(db: sqlite3.Connection, site: str, table: str, column: str) -> 
                     f"{column} of {key[0]}/{key[1]}: record {owners.get(key)}, held {held.get(key)}"
                 )
     return problems
+
+
+def _licence_use(db: sqlite3.Connection, site: str) -> list[str]:
+    """The licence counts kept for a site with limits are its users' own; a site
+    without limits has none kept (a count kept down to 0 is no count)."""
+    kept = {
+        name: used
+        for name, used in db.execute("SELECT name, used FROM licence_use WHERE site = ?", (site,))
+        if used
+    }
+    counted = {
+        name: used for _, name, used in db.execute(LICENCE_COUNT.format(where="site = ?"), (site,))
+    }
+    return [] if kept == counted else [f"licences in use: kept {kept}, counted {counted}"]

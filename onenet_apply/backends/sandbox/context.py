@@ -95,11 +95,10 @@ class SiteTx:
         if not self.licences:
             return
         for name in set(names) & set(self.licences):
-            used = self.db.execute(
-                "SELECT COUNT(*) FROM users WHERE site = ? AND (package = ? OR EXISTS "
-                "(SELECT 1 FROM json_each(users.options) WHERE json_each.value = ?))",
-                (self.site, name, name),
-            ).fetchone()[0]
+            row = self.db.execute(  # kept by triggers (store.py): no count over the users
+                "SELECT used FROM licence_use WHERE site = ? AND name = ?", (self.site, name)
+            ).fetchone()
+            used = row[0] if row else 0
             owned = self.licences[name]
             if used > owned:
                 raise RefusedError(

@@ -21,7 +21,7 @@ from typing import Any
 
 from onenet_apply.backends.base import BackendError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Small pages: an action dirties about seven b-tree pages, all rewritten to the WAL
 # and synced at every commit, so smaller pages mean fewer bytes per durable action.
 PAGE_SIZE = 2048
@@ -131,8 +131,56 @@ _V3 = """
 ALTER TABLE sites ADD COLUMN applied_site TEXT
 """
 
+# How many users of a site hold each licence (a package, or an option), kept by the
+# database itself for the sites that own limited licences (`sites.licences` set):
+# the licence check of every creation and change then reads one row instead of
+# counting the site's users, and no write path can leave the count behind. A user
+# holding a name as package and option counts once. `configure` counts afresh
+# when a site's limits are set; the WHEN clauses spare unlimited sites the upkeep.
+# The parts below are released in _V4: a change to them is a new migration.
+_LICENSED = "(SELECT licences FROM sites WHERE id = {row}.site) IS NOT NULL"
+_NAMES = "(SELECT {row}.package AS name UNION SELECT value FROM json_each({row}.options))"
+_COUNT_UP = f"""INSERT INTO licence_use (site, name, used)
+        SELECT NEW.site, name, 1 FROM {_NAMES.format(row="NEW")} WHERE true
+        ON CONFLICT (site, name) DO UPDATE SET used = used + 1"""
+_COUNT_DOWN = f"""UPDATE licence_use SET used = used - 1
+        WHERE site = OLD.site AND name IN {_NAMES.format(row="OLD")}"""
+# the users' own counts, of the sites with limits that `where` picks
+LICENCE_COUNT = """
+SELECT site, name, COUNT(*) FROM (
+    SELECT site, id, package AS name FROM users
+    UNION
+    SELECT users.site, users.id, json_each.value FROM users, json_each(users.options)
+) WHERE site IN (SELECT id FROM sites WHERE licences IS NOT NULL) AND {where}
+GROUP BY site, name
+"""
+LICENCE_RECOUNT = "INSERT INTO licence_use (site, name, used)" + LICENCE_COUNT
+_V4 = f"""
+CREATE TABLE licence_use (
+    site  TEXT NOT NULL,
+    name  TEXT NOT NULL,  -- a package or option of the catalogue
+    used  INTEGER NOT NULL,
+    PRIMARY KEY (site, name)
+) WITHOUT ROWID;
+CREATE TRIGGER licence_use_insert AFTER INSERT ON users WHEN {_LICENSED.format(row="NEW")}
+BEGIN
+    {_COUNT_UP};
+END;
+CREATE TRIGGER licence_use_delete AFTER DELETE ON users WHEN {_LICENSED.format(row="OLD")}
+BEGIN
+    {_COUNT_DOWN};
+END;
+CREATE TRIGGER licence_use_update AFTER UPDATE OF package, options ON users
+WHEN {_LICENSED.format(row="NEW")}
+BEGIN
+    {_COUNT_DOWN};
+    {_COUNT_UP};
+END;
+{LICENCE_RECOUNT.format(where="true")}
+"""
+
 # Each entry moves the schema one version up; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 
 
 # How long a statement waits for another process's write transaction to end. The
@@ -251,13 +299,34 @@ def migrate(db: sqlite3.Connection) -> None:
                 f"knows schema {SCHEMA_VERSION}: upgrade onenet to use it"
             )
         for script in MIGRATIONS[version:]:
-            for statement in script.split(";\n"):
-                if statement.strip():
-                    db.execute(statement)
+            for statement in statements(script):
+                db.execute(statement)
         db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
         )
+
+
+def statements(script: str) -> Iterator[str]:
+    """The script's statements one by one, each whole: a trigger's body holds
+    semicolons of its own (`sqlite3.complete_statement` knows where it ends). An
+    unfinished tail is given as it is, for SQLite to refuse."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+    if pending.strip():
+        yield pending
+
+
+def count_licences_afresh(db: sqlite3.Connection, site_id: str) -> None:
+    """The site's licence counts from its users, after its limits were set or lifted:
+    the triggers keep them only while the site has limits."""
+    db.execute("DELETE FROM licence_use WHERE site = ?", (site_id,))
+    db.execute(LICENCE_RECOUNT.format(where="site = ?"), (site_id,))
 
 
 def _other_tables(db: sqlite3.Connection) -> bool:
