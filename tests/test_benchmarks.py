@@ -145,6 +145,34 @@ def test_every_benchmark_still_runs_at_a_tiny_size(
     assert "met" in capsys.readouterr().out
 
 
+def test_the_limited_apply_benchmark_gives_every_timed_site_its_limits_first(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench_apply --limited: the site of every sandbox it applies to (the counting
+    run's and each timed run's) owns limited licences of every catalogue name."""
+    from onenet_apply.backends.sandbox import SandboxBackend
+    from onenet_apply.cli.sandbox import MAX_LICENCES
+    from onenet_apply.model.catalogue import default_catalogue
+
+    owned: list[dict[str, int] | None] = []
+    limit_licences = bench_apply.limit_licences
+
+    def limiting(workdir):
+        limit_licences(workdir)
+        backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+        owned.append(backend.settings(bench_apply.SITE_ID)["licences"])
+        backend.close()
+
+    monkeypatch.setattr(bench_apply, "limit_licences", limiting)
+    argv = ["bench_apply", "--users", "20", "--groups", "2", "--runs", "2", "--limited"]
+    monkeypatch.setattr(sys, "argv", argv)
+    bench_apply.main()
+    assert "the site owns limited licences of every package and option" in capsys.readouterr().out
+    catalogue = default_catalogue()
+    every = dict.fromkeys(catalogue.packages | catalogue.options, MAX_LICENCES)
+    assert owned == [every, every, every]
+
+
 def test_the_state_benchmark_runs_at_a_tiny_size_against_the_tests_server(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], pg_server: str
 ) -> None:
