@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,21 @@ def create_group(
     backend.execute(SITE, act(Kind.CREATE, group_type, gid, **group_values(group_type, n, **over)))
     if activate and group_type in ("hunt_group", "call_centre"):
         backend.activate(SITE, [f"{group_type}/{gid}"])
+
+
+def sql_steps(backend: SandboxBackend, run: Callable[[], object]) -> int:
+    """SQLite virtual machine steps `run` takes on the backend's connection: a measure
+    of the work a statement does that no machine's speed moves."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # go on
+
+    backend.db.set_progress_handler(count, 1)
+    try:
+        run()
+    finally:
+        backend.db.set_progress_handler(None, 1)
+    return steps

@@ -5,12 +5,24 @@ only a switch to weighted checks weights; each group reads back as it was writte
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from onenet_apply.backends.base import ConflictError
+from onenet_apply.backends.base import ConflictError, RefusedError
+from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.plan import Action, Kind
 from onenet_apply.model.spec import CallCentre, CallParkGroup, CallPickupGroup, HuntGroup, NoAnswer
-from tests.sandbox_kit import SITE, act, create_group, create_user, user_values
+from tests.sandbox_kit import (
+    SITE,
+    act,
+    create_group,
+    create_user,
+    deactivate,
+    sql_steps,
+    user_in_state,
+    user_values,
+)
 from tests.test_sandbox_rules import refused, site  # noqa: F401  (the fixture)
 
 
@@ -165,3 +177,53 @@ def test_each_group_reads_back_as_it_was_written(site) -> None:  # noqa: F811
         "floor", "Pickup 3", ("ben", "anna")
     )
     assert state.call_park_groups["park"].item == CallParkGroup("park", "Park 4", ("carla",), 60)
+
+
+# -- who holds a group's number: looked up in the indexes (store.FORWARD_TO, TRANSFER_TO) --
+def forward_to(number: str) -> dict[str, object]:
+    return {"rings": 3, "forward_to": number, "timeout": 30}
+
+
+def test_the_first_holder_by_id_is_named_hunt_groups_before_users(site) -> None:  # noqa: F811
+    create_group(site, "call_centre", "help", 1)
+    site.execute(SITE, deactivate("anna", "+493012345701", "hears-number"))
+    error = refused(site, act(Kind.DELETE, "call_centre", "help"), "referenced")
+    assert error.detail == "deactivated user anna transfers to +493012345701"
+    for gid, n in (("zeta", 3), ("beta", 2), ("omega", 4)):
+        create_group(site, "hunt_group", gid, n, no_answer=forward_to("+493012345701"))
+    error = refused(site, act(Kind.DELETE, "call_centre", "help"), "referenced")
+    assert error.detail == "hunt group beta forwards to +493012345701"
+
+
+def test_a_record_sqlite_cannot_read_does_not_hide_or_stop_the_lookup(site) -> None:  # noqa: F811
+    create_group(site, "call_centre", "help", 1)
+    create_group(site, "hunt_group", "broken", 2, no_answer=forward_to("+493012345701"))
+    create_group(site, "hunt_group", "front", 3, no_answer=forward_to("+493012345701"))
+    (settings,) = site.db.execute("SELECT settings FROM groups WHERE id = 'broken'").fetchone()
+    site.db.execute("UPDATE groups SET settings = '{{' WHERE id = 'broken'")  # as by hand
+    with pytest.raises(RefusedError) as caught:
+        site.execute(SITE, act(Kind.DELETE, "call_centre", "help"))
+    assert caught.value.detail == "hunt group front forwards to +493012345701"
+    site.db.execute("UPDATE groups SET settings = ? WHERE id = 'broken'", (settings,))
+
+
+def test_a_group_deletion_reads_as_much_with_ten_times_the_forwards_and_transfers(
+    tmp_path: Path,
+) -> None:
+    """Each lookup reads its index: decoding every hunt group's settings and every
+    deactivation made deleting many groups quadratic."""
+    backend = SandboxBackend(tmp_path / "sandbox.db")
+    create_group(backend, "call_centre", "help", 1)
+    steps = []
+    for count in (8, 80):
+        while len(backend.read_state(SITE).hunt_groups) < count:
+            n = len(backend.read_state(SITE).hunt_groups) + 2
+            create_group(backend, "hunt_group", f"h{n}", n, no_answer=forward_to("+493012345799"))
+            user_in_state(backend, f"u{n}", n, "deactivated", options=[])
+        steps.append(sql_steps(backend, lambda: backend.execute(SITE, delete_help())))
+        create_group(backend, "call_centre", "help", 1)
+    assert steps[1] < 1.5 * steps[0], steps
+
+
+def delete_help() -> Action:
+    return act(Kind.DELETE, "call_centre", "help")

@@ -19,7 +19,7 @@ import pytest
 from onenet_apply.backends.base import RefusedError
 from onenet_apply.backends.sandbox import SandboxBackend, consistency, store
 from onenet_apply.model.plan import Kind
-from tests.sandbox_kit import SITE, act, create_user, user_in_state, user_values
+from tests.sandbox_kit import SITE, act, create_user, sql_steps, user_in_state, user_values
 
 LIMITS = {"standard": 500, "professional": 500, "call-centre-standard": 500}
 
@@ -138,33 +138,16 @@ def test_a_file_from_before_the_counts_is_migrated_with_them(
     assert "the site owns 1 standard licences; 2 would be needed" in str(refused.error)
 
 
-def sql_steps_of_a_creation(backend: SandboxBackend, n: int) -> int:
-    """SQLite virtual machine steps spent creating user n, its licence check included."""
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    backend.db.set_progress_handler(count, 1)
-    try:
-        create_user(backend, f"u{n}", n, **numbered(n))
-    finally:
-        backend.db.set_progress_handler(None, 1)
-    return steps
-
-
 def test_a_creation_costs_no_more_on_a_site_with_ten_times_the_users(
     backend: SandboxBackend,
 ) -> None:
     """The check reads the kept count: counting the users would cost ten times more."""
     for n in range(20):
         create_user(backend, f"u{n}", n, **numbered(n, options=[]))
-    few = sql_steps_of_a_creation(backend, 20)
+    few = sql_steps(backend, lambda: create_user(backend, "u20", 20, **numbered(20)))
     for n in range(21, 300):
         create_user(backend, f"u{n}", n, **numbered(n, options=[]))
-    many = sql_steps_of_a_creation(backend, 300)
+    many = sql_steps(backend, lambda: create_user(backend, "u300", 300, **numbered(300)))
     assert many < 1.5 * few, (few, many)
 
 

@@ -109,3 +109,20 @@ def test_a_later_migration_runs_once_keeps_the_data_and_is_atomic(
     ]
     db.close()
     connect(path).close()  # opening again runs nothing: the column is not added twice
+
+
+def test_a_file_from_before_the_lookup_indexes_gains_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 5 indexes who forwards and transfers to a number (store.FORWARD_TO)."""
+    from onenet_apply.backends.sandbox import store
+
+    path = tmp_path / "sandbox.db"
+    with monkeypatch.context() as old:
+        old.setattr(store, "MIGRATIONS", store.MIGRATIONS[:4])
+        old.setattr(store, "SCHEMA_VERSION", 4)
+        SandboxBackend(path).configure("berlin", activation="immediate")
+    indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_to'"
+    assert sqlite3.connect(path).execute(indexes).fetchall() == []
+    db = connect(path)
+    assert sorted(r[0] for r in db.execute(indexes)) == ["groups_forward_to", "users_transfer_to"]

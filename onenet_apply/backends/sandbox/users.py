@@ -196,9 +196,11 @@ def _check_agent_options(tx: SiteTx, user_id: str, options: list[str]) -> None:
 
 def delete(tx: SiteTx, row: sqlite3.Row) -> None:
     """Irreversible: frees the number and extension at once; the platform removes the
-    user from every group (members rows cascade)."""
+    user from every group. Its members rows go first, by their index: left to the
+    cascade, each would cost a check of its group as well (a third of the deletion)."""
     tx.release("numbers", row["number"])
     tx.release("extensions", row["extension"])
+    tx.db.execute("DELETE FROM members WHERE site = ? AND user_id = ?", (tx.site, row["id"]))
     tx.db.execute("DELETE FROM users WHERE site = ? AND id = ?", (tx.site, row["id"]))
 
 
