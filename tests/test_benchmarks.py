@@ -173,6 +173,45 @@ def test_the_limited_apply_benchmark_gives_every_timed_site_its_limits_first(
     assert owned == [every, every, every]
 
 
+def test_the_delete_apply_benchmark_deletes_every_user_and_group_of_a_held_site(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench_apply --delete: each timed sandbox holds the 20 users and 2 groups first,
+    and the apply deletes all 22; the sandbox left behind holds none."""
+    from onenet_apply.backends.sandbox import SandboxBackend
+    from onenet_apply.model.vocabulary import GROUP_TYPES
+
+    held: list[int] = []
+    left: list[int] = []
+    copy_sandbox, run_process = bench_apply.copy_sandbox, bench_apply.run_process
+
+    def sites_of(workdir) -> int:
+        backend = SandboxBackend(workdir / ".onenet" / "sandbox.db")
+        state = backend.read_state(bench_apply.SITE_ID)
+        backend.close()
+        return len(state.users) + sum(len(state.section(t)) for t in GROUP_TYPES)
+
+    def copying(seeded, workdir):
+        copy_sandbox(seeded, workdir)
+        held.append(sites_of(workdir))
+
+    def running(argv, workdir, *rest, **kw):
+        sample = run_process(argv, workdir, *rest, **kw)
+        if "apply" in argv:
+            left.append(sites_of(workdir))
+        return sample
+
+    monkeypatch.setattr(bench_apply, "copy_sandbox", copying)
+    monkeypatch.setattr(bench_apply, "run_process", running)
+    argv = ["bench_apply", "--users", "20", "--groups", "2", "--runs", "2", "--delete"]
+    monkeypatch.setattr(sys, "argv", argv)
+    bench_apply.main()
+    out = capsys.readouterr().out
+    assert "the sandbox holds the site, activated: every user and group is deleted" in out
+    assert "\n  22 actions, in transactions of" in out
+    assert held == [22, 22, 22] and left == [0, 0]
+
+
 def test_the_state_benchmark_runs_at_a_tiny_size_against_the_tests_server(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], pg_server: str
 ) -> None:
