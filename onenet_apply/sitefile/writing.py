@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.emitter import Emitter
+from yaml.nodes import ScalarNode
 
 from onenet_apply.sitefile.schema import site_schema
 
@@ -31,33 +33,81 @@ class _Block(dict):
     """A mapping written in block style; every other mapping and list is flow."""
 
 
-class _Dumper(yaml.SafeDumper):
+class _SiteStyle:
+    """What both writers share: no anchors, and how deep in flow collections the node
+    being made is (`_plain` reads it)."""
+
+    flow_level = 0
+
     def ignore_aliases(self, data: Any) -> bool:
         return True  # a site file holds no anchors (the loader refuses them)
+
+
+class _Dumper(_SiteStyle, yaml.CSafeDumper):
+    """libyaml writes the text (PyYAML's own emitter took most of an import's time);
+    the style of every string is decided here, as PyYAML's emitter decides it
+    (`_string`), so the bytes are the ones PyYAML's emitter would write."""
+
+
+class _PythonDumper(_SiteStyle, yaml.SafeDumper):
+    """PyYAML's own emitter, for a section holding characters beyond the Basic
+    Multilingual Plane (emoji, rarer CJK ideographs): libyaml holds them unprintable
+    and would write them as `\\U` escapes, PyYAML as they are."""
 
     def choose_scalar_style(self) -> str:
         style: str = super().choose_scalar_style()
         return '"' if style == "'" else style
 
 
-def _mapping(dumper: _Dumper, data: dict[str, Any]) -> yaml.Node:
+# Strings PyYAML's emitter writes plain in block and flow context alike (when the
+# resolver reads them back as strings): a letter first, no indicator, no `: ` or
+# ` #`, no flow punctuation, no space at the end. Names, usernames and emails mostly
+# are; the others are analysed as the emitter analyses them.
+_PLAIN_ANYWHERE = re.compile(r"[A-Za-z](?:[A-Za-z0-9 .'_@-]*[A-Za-z0-9.'_@-])?")
+_ANALYSIS = Emitter(None, allow_unicode=True)
+
+
+def _plain(dumper: _Dumper | _PythonDumper, text: str) -> bool:
+    """Whether PyYAML's emitter writes `text` plain where it stands: never when the
+    plain form reads back as something else (`true`, `010`, ``), else as its analysis
+    allows in flow or block context."""
+    if dumper.resolve(ScalarNode, text, (True, False)) != _STR:
+        return False
+    if _PLAIN_ANYWHERE.fullmatch(text):
+        return True
+    analysis = _ANALYSIS.analyze_scalar(text)
+    return analysis.allow_flow_plain if dumper.flow_level else analysis.allow_block_plain
+
+
+def _string(dumper: _Dumper | _PythonDumper, data: str) -> yaml.Node:
+    """Numbers and extensions double-quoted; other strings plain where plain is
+    allowed, else double-quoted (never single-quoted: one quoting style)."""
+    plain = not _NUMBER_LIKE.fullmatch(data) and _plain(dumper, data)
+    return dumper.represent_scalar(_STR, data, style=None if plain else '"')
+
+
+def _mapping(dumper: _Dumper | _PythonDumper, data: dict[str, Any]) -> yaml.Node:
     flow = not isinstance(data, _Block)
-    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flow)
+    dumper.flow_level += flow
+    try:
+        return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flow)
+    finally:
+        dumper.flow_level -= flow
 
 
-def _sequence(dumper: _Dumper, data: list[Any]) -> yaml.Node:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+def _sequence(dumper: _Dumper | _PythonDumper, data: list[Any]) -> yaml.Node:
+    dumper.flow_level += 1
+    try:
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+    finally:
+        dumper.flow_level -= 1
 
 
-def _string(dumper: _Dumper, data: str) -> yaml.Node:
-    style = '"' if _NUMBER_LIKE.fullmatch(data) else None
-    return dumper.represent_scalar(_STR, data, style=style)
-
-
-_Dumper.add_representer(_Block, _mapping)
-_Dumper.add_representer(dict, _mapping)
-_Dumper.add_representer(list, _sequence)
-_Dumper.add_representer(str, _string)
+for _writer in (_Dumper, _PythonDumper):
+    _writer.add_representer(_Block, _mapping)
+    _writer.add_representer(dict, _mapping)
+    _writer.add_representer(list, _sequence)
+    _writer.add_representer(str, _string)
 
 
 def render_site_file(document: dict[str, Any], header: list[str]) -> str:
@@ -119,7 +169,21 @@ def _ordered(value: Any, fragment: dict[str, Any], schema: dict[str, Any]) -> An
 
 
 def _dump(data: _Block) -> str:
-    text: str = yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=sys.maxsize
-    )
+    if _beyond_the_bmp(data):
+        text: str = yaml.dump(
+            data, Dumper=_PythonDumper, sort_keys=False, allow_unicode=True, width=sys.maxsize
+        )
+    else:  # width -1: libyaml never folds a line
+        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=-1)
     return text
+
+
+def _beyond_the_bmp(value: Any) -> bool:
+    """Whether any text in `value` holds a character above U+FFFF."""
+    if isinstance(value, str):
+        return not value.isascii() and max(value) > "\uffff"
+    if isinstance(value, dict):
+        return any(_beyond_the_bmp(k) or _beyond_the_bmp(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(map(_beyond_the_bmp, value))
+    return False
