@@ -13,6 +13,7 @@ from onenet_apply.backends.sandbox.store import (
     SCHEMA_VERSION,
     StoreVersionError,
     connect,
+    statements,
 )
 
 
@@ -126,3 +127,20 @@ def test_a_file_from_before_the_lookup_indexes_gains_them(
     assert sqlite3.connect(path).execute(indexes).fetchall() == []
     db = connect(path)
     assert sorted(r[0] for r in db.execute(indexes)) == ["groups_forward_to", "users_transfer_to"]
+
+
+def test_a_trigger_body_is_one_statement_of_a_migration() -> None:
+    script = (
+        "CREATE TABLE t (a);\n"
+        "CREATE TRIGGER t_a AFTER INSERT ON t BEGIN\n"
+        "    UPDATE t SET a = 1;\n"
+        "    UPDATE t SET a = 2;\n"
+        "END;\n"
+        "THIS IS NOT SQL\n"
+    )
+    assert list(statements(script)) == [
+        "CREATE TABLE t (a);\n",
+        "CREATE TRIGGER t_a AFTER INSERT ON t BEGIN\n    UPDATE t SET a = 1;\n"
+        "    UPDATE t SET a = 2;\nEND;\n",
+        "THIS IS NOT SQL\n",
+    ]

@@ -89,13 +89,32 @@ class SiteTx:
             if value not in allowed:
                 raise RefusedError("catalogue", f"unknown {word} {value!r}")
 
+    def count_licences(self, before: Iterable[str], after: Iterable[str]) -> None:
+        """Keep the site's licence counts (store.py) as a user's package and options go
+        from `before` to `after` (nothing: a new or deleted user). Only a site with
+        limits keeps them."""
+        if not self.licences:
+            return
+        before, after = set(before), set(after)
+        for name in before - after:
+            self.db.execute(
+                "UPDATE licence_use SET used = used - 1 WHERE site = ? AND name = ?",
+                (self.site, name),
+            )
+        for name in after - before:
+            self.db.execute(
+                "INSERT INTO licence_use (site, name, used) VALUES (?, ?, 1) "
+                "ON CONFLICT (site, name) DO UPDATE SET used = used + 1",
+                (self.site, name),
+            )
+
     def check_licences(self, names: Iterable[str]) -> None:
         """Refuse when the site now uses more of these packages or options than it owns
         (docs/domain.md #C3)."""
         if not self.licences:
             return
         for name in set(names) & set(self.licences):
-            row = self.db.execute(  # kept by triggers (store.py): no count over the users
+            row = self.db.execute(  # kept by count_licences: no count over the users
                 "SELECT used FROM licence_use WHERE site = ? AND name = ?", (self.site, name)
             ).fetchone()
             used = row[0] if row else 0

@@ -12,7 +12,7 @@ import json
 import sqlite3
 
 from onenet_apply.backends.sandbox.site_settings import keep
-from onenet_apply.backends.sandbox.store import now_iso, transaction
+from onenet_apply.backends.sandbox.store import count_licences_afresh, now_iso, transaction
 from onenet_apply.model.fields import GROUP_LISTS, group_fields, user_fields
 from onenet_apply.model.passwords import generate_password, hash_password
 from onenet_apply.model.spec import SiteSpec
@@ -107,3 +107,4 @@ def seed(db: sqlite3.Connection, spec: SiteSpec) -> None:
         db.executemany("INSERT INTO numbers VALUES (?, ?, ?, ?)", numbers)
         db.executemany("INSERT INTO extensions VALUES (?, ?, ?, ?)", extensions)
         db.executemany("INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?)", members)
+        count_licences_afresh(db, site)  # a site with limits keeps its licence counts

@@ -131,21 +131,15 @@ _V3 = """
 ALTER TABLE sites ADD COLUMN applied_site TEXT
 """
 
-# How many users of a site hold each licence (a package, or an option), kept by the
-# database itself for the sites that own limited licences (`sites.licences` set):
-# the licence check of every creation and change then reads one row instead of
-# counting the site's users, and no write path can leave the count behind. A user
-# holding a name as package and option counts once. `configure` counts afresh
-# when a site's limits are set; the WHEN clauses spare unlimited sites the upkeep.
+# How many users of a site hold each licence (a package, or an option; a name held
+# as both counts once), for the sites that own limited licences (`sites.licences`
+# set): the licence check of a creation or change then reads one row instead of
+# counting the site's users. The operations that give or take a user's package or
+# options keep it (`SiteTx.count_licences`) in the transaction of the change, so a
+# refusal undone undoes it too; `configure` and `seed` count afresh, and a site
+# without limits keeps none. Triggers would keep it as well, but a trigger on users
+# makes every creation write a statement journal to a temporary file.
 # The parts below are released in _V4: a change to them is a new migration.
-_LICENSED = "(SELECT licences FROM sites WHERE id = {row}.site) IS NOT NULL"
-_NAMES = "(SELECT {row}.package AS name UNION SELECT value FROM json_each({row}.options))"
-_COUNT_UP = f"""INSERT INTO licence_use (site, name, used)
-        SELECT NEW.site, name, 1 FROM {_NAMES.format(row="NEW")} WHERE true
-        ON CONFLICT (site, name) DO UPDATE SET used = used + 1"""
-_COUNT_DOWN = f"""UPDATE licence_use SET used = used - 1
-        WHERE site = OLD.site AND name IN {_NAMES.format(row="OLD")}"""
-# the users' own counts, of the sites with limits that `where` picks
 LICENCE_COUNT = """
 SELECT site, name, COUNT(*) FROM (
     SELECT site, id, package AS name FROM users
@@ -162,20 +156,6 @@ CREATE TABLE licence_use (
     used  INTEGER NOT NULL,
     PRIMARY KEY (site, name)
 ) WITHOUT ROWID;
-CREATE TRIGGER licence_use_insert AFTER INSERT ON users WHEN {_LICENSED.format(row="NEW")}
-BEGIN
-    {_COUNT_UP};
-END;
-CREATE TRIGGER licence_use_delete AFTER DELETE ON users WHEN {_LICENSED.format(row="OLD")}
-BEGIN
-    {_COUNT_DOWN};
-END;
-CREATE TRIGGER licence_use_update AFTER UPDATE OF package, options ON users
-WHEN {_LICENSED.format(row="NEW")}
-BEGIN
-    {_COUNT_DOWN};
-    {_COUNT_UP};
-END;
 {LICENCE_RECOUNT.format(where="true")}
 """
 
@@ -340,8 +320,8 @@ def statements(script: str) -> Iterator[str]:
 
 
 def count_licences_afresh(db: sqlite3.Connection, site_id: str) -> None:
-    """The site's licence counts from its users, after its limits were set or lifted:
-    the triggers keep them only while the site has limits."""
+    """The site's licence counts from its users, after its limits were set or lifted
+    or users were written in bulk (seed): none for a site without limits."""
     db.execute("DELETE FROM licence_use WHERE site = ?", (site_id,))
     db.execute(LICENCE_RECOUNT.format(where="site = ?"), (site_id,))
 

@@ -132,6 +132,7 @@ def create(tx: SiteTx, user_id: str, values: dict[str, Any]) -> Credential | Non
         raise RefusedError("username-unique", f"username {username} is taken") from None
     tx.claim("numbers", values["number"], "user", user_id)
     tx.claim("extensions", values["extension"], "user", user_id)
+    tx.count_licences((), [package, *options])
     tx.check_licences([package, *options])
     return credential
 
@@ -164,6 +165,8 @@ def _update_config(tx: SiteTx, row: sqlite3.Row, values: dict[str, Any]) -> Cred
         _update_columns(tx, user_id, values)
     except sqlite3.IntegrityError:
         raise RefusedError("username-unique", f"username {values['username']} is taken") from None
+    if "package" in values or "options" in values:
+        tx.count_licences(licence_names(row), licence_names(row, values))
     tx.check_licences([values.get("package", ""), *values.get("options", ())])
     new_phone = values.get("desk_phone")
     if new_phone is None or new_phone == row["desk_phone"]:
@@ -202,6 +205,14 @@ def delete(tx: SiteTx, row: sqlite3.Row) -> None:
     tx.release("extensions", row["extension"])
     tx.db.execute("DELETE FROM members WHERE site = ? AND user_id = ?", (tx.site, row["id"]))
     tx.db.execute("DELETE FROM users WHERE site = ? AND id = ?", (tx.site, row["id"]))
+    tx.count_licences(licence_names(row), ())
+
+
+def licence_names(row: sqlite3.Row, values: dict[str, Any] | None = None) -> list[str]:
+    """The package and options of a stored user, or of it changed by `values`."""
+    values = values or {}
+    options = values["options"] if "options" in values else _names_column(row["options"], "options")
+    return [values.get("package", row["package"]), *options]
 
 
 def issue_login(
