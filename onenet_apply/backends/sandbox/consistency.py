@@ -22,8 +22,8 @@ def check(db: sqlite3.Connection, site: str) -> list[str]:
     for row in db.execute("PRAGMA foreign_key_check"):
         problems.append(f"foreign key broken: {tuple(row)}")
     problems += _held_values(db, site, "numbers", "number")
-    problems += _licence_use(db, site)
     problems += _held_values(db, site, "extensions", "extension")
+    problems += _licence_use(db, site)
     for user_id, desk_phone, secret in db.execute(
         "SELECT id, desk_phone, secret_hash FROM users WHERE site = ?", (site,)
     ):
