@@ -171,3 +171,38 @@ def test_a_creation_costs_no_more_on_a_site_with_ten_times_the_users(
         create_user(backend, f"u{n}", n, **numbered(n, options=[]))
     many = sql_steps(backend, lambda: create_user(backend, "u300", 300, **numbered(300)))
     assert many < 1.5 * few, (few, many)
+
+
+# the triggers schema 4 was first written with, as a file made by that build holds them
+FIRST_SCHEMA_4_TRIGGER = """
+CREATE TRIGGER licence_use_insert AFTER INSERT ON users
+WHEN (SELECT licences FROM sites WHERE id = NEW.site) IS NOT NULL
+BEGIN
+    INSERT INTO licence_use (site, name, used)
+        SELECT NEW.site, name, 1 FROM (SELECT NEW.package AS name UNION
+        SELECT value FROM json_each(NEW.options)) WHERE true
+        ON CONFLICT (site, name) DO UPDATE SET used = used + 1;
+END
+"""
+
+
+def test_a_file_with_the_first_schema_4_triggers_loses_them_and_counts_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "sandbox.db"
+    with monkeypatch.context() as old:
+        old.setattr(store, "MIGRATIONS", store.MIGRATIONS[:5])
+        old.setattr(store, "SCHEMA_VERSION", 5)
+        backend = SandboxBackend(path)
+        backend.configure(SITE, licences={"standard": 3})
+        backend.db.execute(FIRST_SCHEMA_4_TRIGGER)
+        create_user(backend, "anna", 1)
+        assert kept(backend.db)["standard"] == 2  # counted by the trigger and the operation
+        backend.close()
+    backend = SandboxBackend(path)
+    triggers = backend.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    assert triggers.fetchall() == []
+    assert kept(backend.db) == {"standard": 1, "call-centre-standard": 1}
+    create_user(backend, "ben", 2, options=[])
+    assert kept(backend.db) == {"standard": 2, "call-centre-standard": 1}
+    assert consistency.check(backend.db, SITE) == []

@@ -21,7 +21,7 @@ from typing import Any
 
 from onenet_apply.backends.base import BackendError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # Small pages: an action dirties about seven b-tree pages, all rewritten to the WAL
 # and synced at every commit, so smaller pages mean fewer bytes per durable action.
 PAGE_SIZE = 2048
@@ -176,8 +176,19 @@ CREATE INDEX groups_forward_to ON groups (site, {FORWARD_TO}) WHERE type = 'hunt
 CREATE INDEX users_transfer_to ON users (site, {TRANSFER_TO}) WHERE deactivation IS NOT NULL
 """
 
+# Schema 4 was first written with triggers keeping the licence counts; a file made
+# by that build still has them and would count every change twice: drop them, and
+# count afresh.
+_V6 = f"""
+DROP TRIGGER IF EXISTS licence_use_insert;
+DROP TRIGGER IF EXISTS licence_use_delete;
+DROP TRIGGER IF EXISTS licence_use_update;
+DELETE FROM licence_use;
+{LICENCE_RECOUNT.format(where="true")}
+"""
+
 # Each entry moves the schema one version up; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 
 
 # How long a statement waits for another process's write transaction to end. The
