@@ -255,3 +255,56 @@ def test_10_a_referenced_group_is_not_deleted_while_the_reference_stays() -> Non
         ("hunt_group/target/delete", "ready"),
     ]
     assert p.actions[1].follows == ("hunt_group/front/update",)
+
+
+HUNT = '  {gid}: {{name: {gid}, number: "030 123456{n}", policy: circular{extra}}}\n'
+
+
+def hunt(gid: str, n: int, forward_to: int | None = None) -> str:
+    extra = f', no_answer: {{forward_to: "030 123456{forward_to}"}}' if forward_to else ""
+    return HUNT.format(gid=gid, n=n, extra=extra)
+
+
+def test_10_a_group_deleted_with_the_one_forwarding_to_it_goes_after_it() -> None:
+    """`a` sorts first, but `z` forwards to it: z's deletion goes first."""
+    users = "users:\n" + user("anna", 1)
+    before = spec(users + "hunt_groups:\n" + hunt("a", 50) + hunt("z", 51, forward_to=50))
+    p = run(spec(users), state_of(before))
+    assert summary(p) == [("hunt_group/z/delete", "ready"), ("hunt_group/a/delete", "ready")]
+    assert p.actions[1].follows == ("hunt_group/z/delete",)
+
+
+def test_10_groups_deleted_together_forwarding_to_each_other_are_blocked() -> None:
+    users = "users:\n" + user("anna", 1)
+    circle = hunt("a", 50, forward_to=51) + hunt("b", 51, forward_to=52) + hunt("c", 52, 50)
+    p = run(
+        spec(users + "hunt_groups:\n" + hunt("d", 53)),
+        state_of(spec(users + "hunt_groups:\n" + circle + hunt("d", 53))),
+    )
+    assert summary(p) == [
+        ("hunt_group/a/delete", "blocked"),
+        ("hunt_group/b/delete", "blocked"),
+        ("hunt_group/c/delete", "blocked"),
+    ]
+    assert p.actions[0].reason == (
+        "deleted with hunt_group/b, hunt_group/c, each forwarding or transferring to "
+        "another's number: take one forward or transfer away first"
+    )
+
+
+@pytest.mark.parametrize(
+    ("site_extra", "lifecycles"),
+    [('  unmanaged: ["svc-*"]\n', {}), ("", {"svc-x": "failed"})],
+    ids=["unmanaged", "failed"],
+)
+def test_10_a_holder_the_plan_leaves_as_it_is_blocks_the_deletion(
+    site_extra: str, lifecycles: dict[str, str]
+) -> None:
+    users = "users:\n" + user("anna", 1)
+    holder = hunt("svc-x", 51, forward_to=50)
+    before = spec(users + "hunt_groups:\n" + hunt("c", 50) + holder)
+    wanted = spec(users, site_extra=site_extra)
+    p = run(wanted, state_of(before, **lifecycles))
+    deletion = next(a for a in p.actions if a.id == "hunt_group/c/delete")
+    assert deletion.status is Status.BLOCKED
+    assert deletion.reason == "hunt group svc-x still forwards to +493012345650"

@@ -31,8 +31,8 @@ from onenet_apply.model.catalogue import Catalogue
 from onenet_apply.model.plan import Action, Change, Kind, Status
 from onenet_apply.model.spec import SiteSpec
 from onenet_apply.model.state import SiteState
-from onenet_apply.model.vocabulary import ACTIVATED_GROUP_TYPES, ONE_PER_USER_TYPES, SECTION_OF
-from onenet_apply.planning import licences, swaps
+from onenet_apply.model.vocabulary import ONE_PER_USER_TYPES, SECTION_OF
+from onenet_apply.planning import licences, references, swaps
 from onenet_apply.planning.draft import HOLD_RANK, Created, Draft
 
 KIND_RANK = {
@@ -64,6 +64,7 @@ def order(
     drafts = _split_group_moves(drafts)
     # the planner's own edges (few drafts have any), for a new pass after a split
     own_deps = {d.id: set(d.deps) for d in drafts if d.deps}
+    circled: set[str] = set()  # deletions pointing at each other's numbers, blocked
     for attempt in range(len(drafts) + 1):
         if attempt:
             for draft in drafts:
@@ -76,7 +77,7 @@ def order(
         _agent_edges(drafts, state, catalogue)
         _edition_edges(drafts, spec, catalogue)
         licences.licence_edges(drafts, spec, state)
-        _reference_edges(drafts, state)
+        references.reference_edges(drafts, state, circled)
         _leave_before_delete(drafts)  # last: it must see every other edge
         for draft in drafts:
             if draft.deps:  # a dependency on an action not planned is satisfied
@@ -92,6 +93,8 @@ def order(
                 drafts, leave = licences.split_agents_leaving(drafts, agents)
                 own_deps[leave.id] = set()
                 own_deps.setdefault(agents.id, set()).add(leave.id)
+            elif references.block_circle(e.args[1], by_id, circled):
+                continue  # ordered again without the circle's edges
             elif (trade := licences.option_trade_in(e.args[1], by_id)) is not None:
                 drafts, drop = licences.split_option_drop(drafts, trade)
                 own_deps[drop.id] = set(own_deps.get(trade.id, ()))
@@ -346,32 +349,6 @@ def _edition_edges(drafts: list[Draft], spec: SiteSpec, catalogue: Catalogue) ->
                 if uid in spec.users
             ):
                 write.deps.add(draft.id)
-
-
-def _reference_edges(drafts: list[Draft], state: SiteState) -> None:
-    """A group's deletion follows the changes that stop others pointing at its number."""
-    numbers = {}
-    for draft in drafts:
-        if draft.kind is Kind.DELETE and draft.target.type in ACTIVATED_GROUP_TYPES:
-            numbers[state.section(draft.target.type)[draft.target.id].item.number] = draft
-    if not numbers:
-        return
-    for draft in drafts:
-        before = _referenced(draft, 0)
-        for number in before - _referenced(draft, 1):
-            if number in numbers:
-                numbers[number].deps.add(draft.id)
-
-
-def _referenced(draft: Draft, side: int) -> set[str]:
-    out = set()
-    no_answer = draft.changes.get("no_answer")
-    if no_answer and no_answer[side]:
-        out.add(no_answer[side].get("forward_to"))
-    deactivation = draft.changes.get("deactivation")
-    if deactivation and deactivation[side]:
-        out.add(deactivation[side].get("transfer_to"))
-    return out
 
 
 # -- order and statuses ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ randomness: the same inputs give a byte-identical plan.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from onenet_apply.gcpause import gc_paused
@@ -25,7 +25,7 @@ from onenet_apply.model.plan import (
     Status,
     Target,
 )
-from onenet_apply.model.spec import DEACTIVATED, SiteSpec, User
+from onenet_apply.model.spec import DEACTIVATED, HuntGroup, SiteSpec, User
 from onenet_apply.model.state import Lifecycle, SiteState
 from onenet_apply.model.vocabulary import (
     ACTIVATED_GROUP_TYPES,
@@ -294,13 +294,45 @@ class _Builder(Drafting):
             self._references(draft, have["number"])
 
     def _references(self, draft: Draft, number: str) -> None:
-        """docs/edge-cases.md #10: a group whose number is a forward or transfer target stays."""
+        """docs/edge-cases.md #10: a group whose number is a forward or transfer target
+        stays while something that stays points there. A holder this plan deletes or
+        changes is ordered before the deletion instead (references.py)."""
+        for reason in self._staying_holders.get(number, ()):
+            draft.hold(Status.BLOCKED, reason)
+
+    @cached_property
+    def _staying_holders(self) -> dict[str, list[str]]:
+        """Number -> what will still forward or transfer to it, found once per plan: the
+        hunt groups and deactivated users of the site file, then those of the site it
+        leaves as they are (unmanaged, or failed: no action deletes them)."""
+        held: dict[str, list[str]] = {}
+
+        def forwards(gid: str, group: HuntGroup) -> None:
+            if group.no_answer and group.no_answer.forward_to:
+                number = group.no_answer.forward_to
+                held.setdefault(number, []).append(f"hunt group {gid} still forwards to {number}")
+
+        def transfers(uid: str, user: User) -> None:
+            if user.deactivation:
+                number = user.deactivation.transfer_to
+                held.setdefault(number, []).append(
+                    f"deactivated user {uid} still transfers to {number}"
+                )
+
         for gid, group in self.spec.hunt_groups.items():
-            if group.no_answer and group.no_answer.forward_to == number:
-                draft.hold(Status.BLOCKED, f"hunt group {gid} still forwards to {number}")
+            forwards(gid, group)
         for uid, user in self.spec.users.items():
-            if user.deactivation and user.deactivation.transfer_to == number:
-                draft.hold(Status.BLOCKED, f"deactivated user {uid} still transfers to {number}")
+            transfers(uid, user)
+        for gid, current in self.state.hunt_groups.items():
+            if gid not in self.spec.hunt_groups and self._left_as_is(gid, current.lifecycle):
+                forwards(gid, current.item)
+        for uid, current_user in self.state.users.items():
+            if uid not in self.spec.users and self._left_as_is(uid, current_user.lifecycle):
+                transfers(uid, current_user.item)
+        return held
+
+    def _left_as_is(self, ident: str, lifecycle: Lifecycle) -> bool:
+        return self.unmanaged(ident) or lifecycle is F
 
     def _update_group(
         self, target: Target, want: dict[str, Any], have: dict[str, Any], lifecycle: Lifecycle
