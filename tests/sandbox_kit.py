@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from onenet_apply.backends.base import ActionResult
-from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.backends.sandbox import SandboxBackend, store
 from onenet_apply.model.plan import Action, Kind, Target
 
 SITE = "berlin"
@@ -115,3 +118,12 @@ def sql_steps(backend: SandboxBackend, run: Callable[[], object]) -> int:
     finally:
         backend.db.set_progress_handler(None, 1)
     return steps
+
+
+@contextmanager
+def at_schema(monkeypatch: pytest.MonkeyPatch, version: int) -> Iterator[None]:
+    """Sandbox files made inside are made as the schema `version` build made them."""
+    with monkeypatch.context() as old:
+        old.setattr(store, "MIGRATIONS", store.MIGRATIONS[:version])
+        old.setattr(store, "SCHEMA_VERSION", version)
+        yield

@@ -18,11 +18,19 @@ from pathlib import Path
 import pytest
 
 from onenet_apply.backends.base import RefusedError
-from onenet_apply.backends.sandbox import SandboxBackend, consistency, store
+from onenet_apply.backends.sandbox import SandboxBackend, consistency
 from onenet_apply.backends.sandbox.context import SiteTx
 from onenet_apply.model.plan import Kind
 from tests.conftest import EXAMPLE
-from tests.sandbox_kit import SITE, act, create_user, sql_steps, user_in_state, user_values
+from tests.sandbox_kit import (
+    SITE,
+    act,
+    at_schema,
+    create_user,
+    sql_steps,
+    user_in_state,
+    user_values,
+)
 
 LIMITS = {"standard": 500, "professional": 500, "call-centre-standard": 500}
 
@@ -145,9 +153,7 @@ def test_a_file_from_before_the_counts_is_migrated_with_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "sandbox.db"
-    with monkeypatch.context() as old:  # the file as version 3 wrote it
-        old.setattr(store, "MIGRATIONS", store.MIGRATIONS[:3])
-        old.setattr(store, "SCHEMA_VERSION", 3)
+    with at_schema(monkeypatch, 3):  # the file as version 3 wrote it
         backend = SandboxBackend(path)
         create_user(backend, "anna", 1)
         create_user(backend, "ben", 2, package="professional", options=[])
@@ -190,9 +196,7 @@ def test_a_file_with_the_first_schema_4_triggers_loses_them_and_counts_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "sandbox.db"
-    with monkeypatch.context() as old:
-        old.setattr(store, "MIGRATIONS", store.MIGRATIONS[:5])
-        old.setattr(store, "SCHEMA_VERSION", 5)
+    with at_schema(monkeypatch, 5):
         backend = SandboxBackend(path)
         backend.configure(SITE, licences={"standard": 3})
         backend.db.execute(FIRST_SCHEMA_4_TRIGGER)

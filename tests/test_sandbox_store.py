@@ -15,6 +15,7 @@ from onenet_apply.backends.sandbox.store import (
     connect,
     statements,
 )
+from tests.sandbox_kit import at_schema
 
 
 def test_new_file_is_created_at_the_current_version_with_durable_settings(tmp_path: Path) -> None:
@@ -116,12 +117,8 @@ def test_a_file_from_before_the_lookup_indexes_gains_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Schema 5 indexes who forwards and transfers to a number (store.FORWARD_TO)."""
-    from onenet_apply.backends.sandbox import store
-
     path = tmp_path / "sandbox.db"
-    with monkeypatch.context() as old:
-        old.setattr(store, "MIGRATIONS", store.MIGRATIONS[:4])
-        old.setattr(store, "SCHEMA_VERSION", 4)
+    with at_schema(monkeypatch, 4):
         SandboxBackend(path).configure("berlin", activation="immediate")
     indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_to'"
     assert sqlite3.connect(path).execute(indexes).fetchall() == []
