@@ -36,10 +36,11 @@ def reference_edges(drafts: list[Draft], state: SiteState, circled: set[str]) ->
 
 
 def block_circle(cycle: list[str], by_id: dict[str, Draft], circled: set[str]) -> bool:
-    """Block a circle of deletions that point at each other's numbers (graphlib's
-    `cycle`), adding them to `circled`; False when the circle is of another kind."""
+    """Block a circle of hunt group deletions that forward to each other's numbers
+    (graphlib's `cycle`), adding them to `circled`; False when the circle is of another
+    kind. (A user's deletion never waits on a forward to its number: no circle.)"""
     drafts = [by_id[i] for i in dict.fromkeys(cycle)]
-    if not all(d.kind is Kind.DELETE and d.target.type in ("hunt_group", "user") for d in drafts):
+    if not all(d.kind is Kind.DELETE and d.target.type == "hunt_group" for d in drafts):
         return False
     for draft in drafts:
         others = ", ".join(str(d.target) for d in drafts if d is not draft)
