@@ -42,6 +42,7 @@ SITE = "big"
 USERS = 3 * BATCH  # four batches of users and groups: an apply long enough to be caught mid-way
 WAITING = re.compile(r"^Site (\S+) is locked by pid (\d+) on (\S+) \((.*)\) since .*waiting up to")
 WAITING_SAID = f"Site {SITE} is locked by pid "  # the store's words to one who waits
+ACTIVATION_SAID = "to be activated"  # the holder's, once all it could do is done
 LOST = "lost the lock of site"
 # the site's apply session, as pg_stat_activity names it
 LOCK_SESSION = "SELECT pid FROM pg_stat_activity WHERE application_name LIKE %s"
@@ -190,7 +191,13 @@ def test_four_applies_at_once_take_turns_naming_the_holder_and_write_each_login_
     assert all(r.proc.poll() is None for r in running), "all four start before any ends"
     deadline = time.monotonic() + 30
     waiters: list[tuple[int]] = []  # as the store shows them: waiting for the site's lock
-    while sum(WAITING_SAID in r.err() for r in running) < 3 or len(waiters) < 3:
+    # the carrier activates once the holder has created everything and waits for it,
+    # and the three others queue behind it (activating earlier would miss a batch)
+    while (
+        sum(WAITING_SAID in r.err() for r in running) < 3
+        or len(waiters) < 3
+        or not any(ACTIVATION_SAID in r.err() for r in running)
+    ):
         assert all(r.proc.poll() is None for r in running), [r.err() for r in running]
         assert time.monotonic() < deadline, ([r.err() for r in running], waiters)
         time.sleep(0.02)
