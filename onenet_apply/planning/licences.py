@@ -64,7 +64,8 @@ def split_agents_leaving(drafts: list[Draft], whole: Draft) -> tuple[list[Draft]
     they meet the edition already); the whole list follows. Both stay as held as the
     whole was (a pending centre's lists wait for its activation alike)."""
     before, after = (list(v or ()) for v in whole.changes["agents"])
-    kept = [u for u in before if u in after]
+    staying = set(after)  # a set: a centre may have thousands of agents
+    kept = [u for u in before if u in staying]
     whole.changes["agents"] = (kept, after)
     note = "first let agents go, freeing their agent licences"
     return _step_before(drafts, whole, {"agents": (before, kept)}, "-leave", note)

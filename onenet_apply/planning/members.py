@@ -29,6 +29,9 @@ class MemberLists:
         self.unmanaged = drafting.unmanaged
         self.creating = drafting.creating  # filled by the user drafts, which come first
         self.option_updates = drafting.option_updates
+        # group type -> user id -> the unmanaged groups of that type it is in, by id:
+        # found once per plan, not once per user who joins a group
+        self._in_unmanaged: dict[str, dict[str, list[str]]] = {}
 
     def warn_deactivated_members(self) -> None:
         """docs/edge-cases.md #7: a deactivated user the site file keeps in a hunt group (or as a
@@ -61,11 +64,11 @@ class MemberLists:
         waiting: dict[str, list[str]] = {}
         blocked: list[str] = []
         for role in roles:
-            current = list(have[role]) if have else []
-            desired = list(want[role])
-            eligible = [u for u in desired if u in current or self._can_join(target, u)]
+            current = set(have[role]) if have else set()  # sets: a list may hold thousands
+            eligible = [u for u in want[role] if u in current or self._can_join(target, u)]
             now[role] = eligible
-            waiting[role] = [u for u in desired if u not in eligible]
+            joining = set(eligible)
+            waiting[role] = [u for u in want[role] if u not in joining]
             blocked += [u for u in waiting[role] if self._never_joins(target, u)]
         weighted = target.type == "hunt_group" and want["policy"] == "weighted"
         current_lists = {r: (list(have[r]) if have else []) for r in roles}
@@ -161,10 +164,14 @@ class MemberLists:
         group of each of these kinds, and this plan never writes that group's list."""
         if target.type in ACTIVATED_GROUP_TYPES:
             return None
-        for gid, current in sorted(self.state.section(target.type).items()):
-            if gid != target.id and self.unmanaged(gid) and uid in current.item.members:
-                return gid
-        return None
+        groups = self._in_unmanaged.get(target.type)
+        if groups is None:
+            groups = self._in_unmanaged[target.type] = {}
+            for gid, current in sorted(self.state.section(target.type).items()):
+                if self.unmanaged(gid):
+                    for member in current.item.members:
+                        groups.setdefault(member, []).append(gid)
+        return next((gid for gid in groups.get(uid, ()) if gid != target.id), None)
 
     def _reactivating(self, uid: str) -> bool:
         user = self.spec.users.get(uid)

@@ -174,13 +174,14 @@ def _split_group_moves(drafts: list[Draft]) -> list[Draft]:
             and (draft.status is Status.READY)
         ):
             before, after = (list(v or ()) for v in draft.changes.get("members", ([], [])))
-            gone = [u for u in before if u not in after]
-            came = [u for u in after if u not in before]
+            staying, had = set(after), set(before)  # sets: a list may hold thousands
+            gone = [u for u in before if u not in staying]
+            came = [u for u in after if u not in had]
             moves_out = any(
                 joins.get((draft.target.type, u), draft.target.id) != draft.target.id for u in gone
             )
             if gone and came and moves_out:
-                kept = [u for u in before if u in after]
+                kept = [u for u in before if u in staying]
                 leave = Draft(
                     Kind.SET_MEMBERS, draft.target, {"members": (before, kept)}, suffix="-leave"
                 )
