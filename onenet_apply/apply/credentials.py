@@ -12,8 +12,9 @@ the batch back, it calls `retract`, which truncates the file back to its size
 before that batch (and syncs): every row in the file is a password that took
 effect. Only a kill between the write and the commit can leave the last batch's
 rows for passwords that never took effect (rerun, and the newer rows hold). A
-write that fails (disk full, I/O error) is undone the same way; a file left with
-no credential in it is removed, so a rerun can use the same name.
+write that fails (disk full, I/O error) or is interrupted (Ctrl-C) is undone the
+same way; a file left with no credential in it is removed, so a rerun can use the
+same name.
 
 Spreadsheets: every cell is exact (no guard character) and quoted, and no cell
 can start a formula, in `,` and `;` (e.g. German) locales alike. Generated
@@ -197,8 +198,22 @@ class CredentialsSink:
             raise CredentialsFileError(
                 f"cannot write {self.path}: {e.strerror}; {self._undo(offset)}"
             ) from None
+        except BaseException:  # Ctrl-C: this record never returns, so nothing commits
+            self._take_out(offset)
+            raise
         self._last = (offset, tuple(credentials))
         self.written += len(credentials)
+
+    def _take_out(self, offset: int) -> None:
+        """The rows of a record interrupted before it returned, taken out again: the
+        platform commits nothing whose recording raised, and nobody retracts them."""
+        try:
+            self._cut(offset)
+        except OSError as e:
+            self._broken = (
+                f"{self.path} holds {_count(self.written)} the platform committed, "
+                f"then the rows of an interrupted batch that could not be taken out ({e.strerror})"
+            )
 
     def retract(self, credentials: Sequence[Credential]) -> None:
         """The platform rolled back the batch just recorded: take its rows out.

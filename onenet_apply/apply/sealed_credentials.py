@@ -89,8 +89,18 @@ class SealedCredentialsSink(CredentialsSink):
                 else "no credential was committed, and no file was created"
             )
             raise CredentialsFileError(f"cannot write {self.path}: {e.strerror}; {held}") from None
+        except BaseException:  # Ctrl-C: this record never returns, so nothing commits
+            self._take_out(offset)
+            raise
         self._last = (offset, tuple(credentials))
         self.written += len(credentials)
+
+    def _take_out(self, offset: int) -> None:
+        """As the plain sink's; a file not yet on disk needs no sealing anew."""
+        if self._created:  # the interrupted seal may have put the rows in place
+            super()._take_out(offset)
+        else:
+            del self._plain[offset:]
 
     def _writing(self) -> bool:
         return True  # the rows are in memory: there is always a file to write anew

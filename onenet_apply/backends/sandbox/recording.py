@@ -25,8 +25,11 @@ class Recording:
 
     def __call__(self, credentials: list[Credential]) -> None:
         if credentials and self.record is not None:
-            self.record(credentials)  # on disk before the commit
+            # noted first: an interrupt just after the recording returned would
+            # otherwise leave rows on disk that a rollback never retracts (a recorder
+            # ignores a retract of rows it did not keep)
             self.issued.extend(credentials)
+            self.record(credentials)  # on disk before the commit
 
     def rolled_back(self) -> None:
         if self.issued:
