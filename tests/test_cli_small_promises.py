@@ -1,6 +1,7 @@
 """Small promises of the command line, each through the real CLI: an import keeps a
 site's extension length, a long Markdown plan is folded, the team's answers to failed
-activations say when nothing has failed, a reset names a site that is not there."""
+activations say when nothing has failed, a reset names a site that is not there, a
+run that wrote one login detail says one."""
 
 from __future__ import annotations
 
@@ -46,3 +47,19 @@ def test_a_reset_for_a_site_not_on_the_backend_names_it(onenet, workdir: Path) -
     assert result.code == 1
     assert result.err == "Error: no site nosuch on the backend\n"
     assert list(workdir.glob("onenet-credentials-*")) == []
+
+
+def test_a_run_stopped_after_one_login_detail_says_one(capsys) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from onenet_apply.cli.apply_report import credentials_note, stopped_note
+
+    for written, word in ((1, "detail"), (2, "details")):
+        sink = SimpleNamespace(written=written, path=Path("c.csv"))
+        stopped_note(sink, "Interrupted")  # type: ignore[arg-type]
+        credentials_note(sink)  # type: ignore[arg-type]
+        captured = capsys.readouterr()
+        assert captured.err.startswith(
+            f"Interrupted after writing {written} desk phone login {word} to c.csv;"
+        )
+        assert captured.out.startswith(f"Wrote {written} desk phone login {word} to c.csv;")

@@ -267,6 +267,43 @@ def test_a_private_key_given_as_recipient_is_refused_and_never_repeated(
     assert f"{recipients}:2:1: this is a private key" in result.err
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["credentials", "show", "c.csv.age", "--identity", "@SECRET"],
+        ["credentials", "show", "@SECRET"],
+        ["credentials", "show", "x@SECRET.csv.age", "--identity", "k.txt"],
+        ["apply", str(EXAMPLE), "--yes", "--credentials-recipients-file", "@SECRET"],
+        ["apply", str(EXAMPLE), "--yes", "--credentials-recipient", "x@SECRET"],
+        ["apply", str(EXAMPLE), "--yes", "--credentials-out", "@SECRET.csv"],
+        ["credentials", "reset", "--site", SITE, "--all", "--yes", "--credentials-out", "@s.csv"],
+        ["plan", str(EXAMPLE), "--out", "@SECRET.json"],
+    ],
+    ids=["identity", "show-file", "in-a-file-name", "recipients-file", "in-a-recipient",
+         "credentials-out", "reset-credentials-out", "plan-out"],
+)  # fmt: skip
+def test_a_private_key_where_a_file_or_key_belongs_is_refused_and_never_repeated(
+    onenet, workdir: Path, args: list[str]
+) -> None:
+    """A key pasted where a file name belongs (any case, anywhere in the name) is named
+    as a private key, never printed back as "cannot read AGE-SECRET-KEY-...", and
+    nothing is created."""
+    key, public = keyfile(workdir)
+    secret = key.read_text().split()[-1]
+    (workdir / "c.csv.age").write_bytes(
+        sealed_credentials.age_keys.encrypt(b"x\n", [x25519.Recipient.from_str(public)])
+    )
+    before = sorted(p.name for p in workdir.iterdir())
+    shown = secret.lower() if "s.csv" in args[-1] else secret
+    result = onenet(*(a.replace("@SECRET", shown).replace("@s", shown) for a in args))
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "private key (AGE-SECRET-KEY-...)" in result.err
+    body = secret.removeprefix("AGE-SECRET-KEY-")
+    assert body[1:5] not in (result.err + result.out).upper()  # the key after its "1"
+    assert sorted(p.name for p in workdir.iterdir()) == before
+    assert not sandbox(workdir).read_state(SITE).exists
+
+
 def test_credentials_reset_encrypts_too(onenet, workdir: Path) -> None:
     key, public = keyfile(workdir)
     assert onenet("apply", str(EXAMPLE), "--yes", "--credentials-recipient", public).code == 3

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 import pyrage
 from pyrage import x25519
 
+from onenet_apply.apply.age_text import NOT_A_FILE_NAME, holds_private_key
+
 READ_LIMIT = 1 << 20  # bytes of a recipients or identity file: keys are short
-SECRET_PREFIX = "AGE-SECRET-KEY-"
 ENV_VAR = "ONENET_CREDENTIALS_RECIPIENTS"
 _SEPARATORS = re.compile(r"[\s,]+")
 _PRIVATE = (
@@ -34,7 +35,7 @@ class AgeKeyError(Exception):
 def recipient(text: str, where: str) -> x25519.Recipient:
     """The age public key `text`; `where` names its place for an error."""
     key = text.strip()
-    if key.upper().startswith(SECRET_PREFIX):
+    if holds_private_key(key):
         raise AgeKeyError(f"{where}: {_PRIVATE}")
     shown = key if len(key) <= 70 else key[:20] + "..."
     if not key.startswith("age1"):
@@ -87,6 +88,8 @@ def identities(path: str) -> list:
 
 def _key_lines(path: str) -> list[tuple[int, int, str]]:
     """(line number, column, text) of each line that is not blank or a comment."""
+    if holds_private_key(path):  # a key given where its file's name belongs
+        raise AgeKeyError(NOT_A_FILE_NAME)
     try:
         if path == "-":
             stream = getattr(sys.stdin, "buffer", sys.stdin)

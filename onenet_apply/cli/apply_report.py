@@ -80,8 +80,9 @@ def stopped_note(sink: CredentialsSink, how: str) -> None:
     batches it committed are (on stderr, beside that error)."""
     if sink.written:
         click.echo(
-            f"{how} after writing {sink.written} desk phone login details to "
-            f"{sink.path}; keep it safe, it is written nowhere else.",
+            f"{how} after writing {sink.written} desk phone login detail"
+            f"{'s' if sink.written != 1 else ''} to {sink.path}; keep it safe, it is "
+            "written nowhere else.",
             err=True,
         )
 
