@@ -13,6 +13,7 @@ import pytest
 
 from onenet_apply.apply.credentials import read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.model.spec import Site
 from tests.conftest import EXAMPLE
 from tests.disk_kit import fill_disk_after
 from tests.sandbox_kit import SITE, create_user, user_in_state
@@ -57,6 +58,44 @@ def test_reset_named_users_and_skips(onenet, workdir: Path) -> None:
     assert "skipped dora: has no desk phone" in result.err
     [csv_file] = workdir.glob("onenet-credentials-*.csv")
     assert [r["user_id"] for r in read_rows(csv_file)] == ["anna"]
+
+
+def _secret_hash(workdir: Path, uid: str) -> str:
+    db = backend(workdir).db
+    return db.execute("SELECT secret_hash FROM users WHERE id = ?", (uid,)).fetchone()[0]
+
+
+@pytest.mark.parametrize("site_named_by", ["its site file", "its id, settings kept"])
+def test_unmanaged_users_are_never_reset(onenet, workdir: Path, site_named_by: str) -> None:
+    """domain.md #S4: site.unmanaged objects are never touched, by a reset either. The
+    patterns are the site file's (--site FILE), else those of the file last applied."""
+    sandbox = backend(workdir)
+    user_in_state(sandbox, "svc-robot", 6, "activated")
+    sandbox.close()
+    robot = _secret_hash(workdir, "svc-robot")
+    if site_named_by == "its site file":
+        site = workdir / "site.yaml"
+        site.write_text(f'version: 1\nsite:\n  id: {SITE}\n  unmanaged: ["svc-*"]\n')
+        named = str(site)
+    else:
+        sandbox = backend(workdir)
+        sandbox.keep_site(Site(SITE, "Berlin", "DE", unmanaged=("svc-*",)))
+        sandbox.close()
+        named = SITE
+    everyone = onenet(
+        "credentials", "reset", "--site", named, "--all", "--yes", "--credentials-out", "r.csv"
+    )
+    assert everyone.code == 0, everyone.err
+    assert [r["user_id"] for r in read_rows(workdir / "r.csv")] == ["anna", "ben"]
+    assert "svc-robot" not in everyone.out + everyone.err
+    alone = onenet("credentials", "reset", "--site", named, "svc-robot")
+    assert alone.code == 1
+    assert alone.err.strip() == (
+        "Error: no login details issued: svc-robot (is not managed by the site file "
+        "(site.unmanaged))"
+    )
+    assert _secret_hash(workdir, "svc-robot") == robot
+    assert list(workdir.glob("onenet-credentials-*.csv")) == []
 
 
 def test_unknown_user_changes_nothing(onenet, workdir: Path) -> None:

@@ -13,7 +13,7 @@ from onenet_apply.cli.help import WholeHelpGroup
 from onenet_apply.cli.option_types import OUT_FILE, SECONDS
 from onenet_apply.cli.options import backend_option, platform_id_option, site_option, state_option
 from onenet_apply.cli.recipients import open_sink, read_recipients, recipient_options
-from onenet_apply.cli.site_ref import platform_id_of
+from onenet_apply.cli.site_ref import platform_id_of, site_file_read
 
 READ_LIMIT = 4096  # bytes of standard input read at most: a password is far shorter
 
@@ -100,8 +100,16 @@ def reset(
             state, platform, kind="credentials-reset", command=COMMAND, site_id=site
         )
         along = {"locks": shared.locks, "ledger": shared.ledger} if shared else {}
+        named_file = site_file_read()  # its site.unmanaged, else the kept settings'
         report = reset_credentials(
-            platform, site, users, sink, password=password, lock_timeout=lock_timeout, **along
+            platform,
+            site,
+            users,
+            sink,
+            password=password,
+            lock_timeout=lock_timeout,
+            unmanaged=named_file.unmanaged if named_file is not None else None,
+            **along,
         )
     except CredentialsFileError as e:  # the platform committed nothing it could not record
         raise click.ClickException(

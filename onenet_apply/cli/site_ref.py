@@ -19,6 +19,7 @@ class SiteFile:
     site_id: str
     platform_id: str | None
     path: str
+    unmanaged: tuple[str, ...] = ()  # site.unmanaged: objects no command touches
 
 
 META = "onenet.site_file"  # where the command's context keeps the SiteFile --site read
@@ -49,7 +50,11 @@ def site_of_file(path: str) -> SiteFile:
         )
         raise ValueError(f"{where.file}:{where.line}:{where.column}: {what}")
     platform_id = site.get("platform_id")
-    return SiteFile(ident, platform_id if isinstance(platform_id, str) else None, path)
+    unmanaged = site.get("unmanaged")
+    patterns = (
+        tuple(p for p in unmanaged if isinstance(p, str)) if isinstance(unmanaged, list) else ()
+    )
+    return SiteFile(ident, platform_id if isinstance(platform_id, str) else None, path, patterns)
 
 
 def _id_rule() -> dict[str, Any]:
