@@ -371,3 +371,14 @@ def test_a_closed_stdin_is_a_usage_error(workdir: Path) -> None:
     )
     assert proc.returncode == 1 and b"Traceback" not in proc.stderr
     assert b"reads the password from standard input" in proc.stderr
+
+
+def test_a_symlink_to_nothing_is_refused_before_anything_changes(onenet, workdir: Path) -> None:
+    """Writing would create the link's target, somewhere the user did not name."""
+    (workdir / "c.csv").symlink_to(workdir / "elsewhere.csv")
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "c.csv")
+    assert result.code == 1 and result.err.count("\n") == 1, result.err
+    assert "c.csv exists; credentials files are never overwritten" in result.err
+    assert "onenet plan" not in result.out  # refused before the plan is shown
+    assert not backend(workdir).read_state("berlin-hq").exists
+    assert not (workdir / "elsewhere.csv").exists()

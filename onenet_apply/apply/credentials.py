@@ -143,7 +143,7 @@ class CredentialsSink:
         self._fd: int | None = None
         self._last: tuple[int, tuple[Credential, ...]] | None = None  # offset, last batch
         self._broken: str | None = None  # why nothing more may be appended
-        if self.explicit and self.path.exists():
+        if self.explicit and os.path.lexists(self.path):  # a dangling symlink too
             raise CredentialsFileError(
                 f"{self.path} exists; credentials files are never overwritten: name a new one"
             )
