@@ -75,11 +75,41 @@ def test_a_bad_url_says_what_is_wrong(scheme: str, location: str, says: str) -> 
         url.parse(scheme, location)
 
 
-def test_a_login_in_the_url_is_refused_without_repeating_it() -> None:
+@pytest.mark.parametrize(
+    "location",
+    [
+        "//admin:hunter2@bw.example/e",
+        "//admin:hunter2@bw.example:99999/e",  # checked before the port
+        "//admin:hunter2@/e",  # and before the host
+        "/admin:hunter2@bw.example/e",
+        "//admin:hunter2@[::1/e",  # and before the URL is even split
+    ],
+)
+def test_a_login_in_the_url_is_refused_without_repeating_it(location: str) -> None:
     with pytest.raises(url.AddressError) as refused:
-        url.parse("ocips", "//admin:hunter2@bw.example/e")
+        url.parse("ocips", location)
     assert "hunter2" not in str(refused.value)
     assert "set ONENET_OCIP_USER and ONENET_OCIP_PASSWORD" in str(refused.value)
+
+
+def test_a_url_that_cannot_be_split_is_one_clear_error() -> None:
+    with pytest.raises(url.AddressError, match=r"'ocip://\[::1/sandbox': not a URL \(.*IPv6"):
+        url.parse("ocip", "//[::1/sandbox")
+
+
+def test_errors_show_the_url_without_its_query() -> None:
+    """A query may hold what was typed by mistake: an option's error names the option."""
+    with pytest.raises(url.AddressError) as refused:
+        url.parse("ocips", "//bw.example/e?password=hunter2")
+    assert str(refused.value).startswith("'ocips://bw.example/e': unknown option 'password'")
+    assert "hunter2" not in str(refused.value)
+
+
+def test_an_unknown_scheme_never_shows_a_login(onenet, workdir: Path) -> None:
+    result = onenet("plan", str(EXAMPLE), "--backend", "OCIP://admin:hunter2@host/e?pw=hunter2")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "unknown backend 'OCIP://...@host/e': installed backends" in result.err
+    assert "hunter2" not in result.err + result.out
 
 
 def test_the_login_comes_from_the_environment_and_hides_its_password(

@@ -14,6 +14,7 @@ scheme nobody installed. `register` adds one in-process (tests, embedding).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,8 +116,19 @@ def open_url(url: str, *, create: bool) -> Backend:
     scheme, sep, location = url.partition(":")
     factory = factory_for(scheme) if sep and scheme else None
     if factory is None:
-        raise BackendError(f"unknown backend {url!r}: installed backends: {_describe_installed()}")
+        raise BackendError(
+            f"unknown backend {shown_url(url)!r}: installed backends: {_describe_installed()}"
+        )
     return factory(location, create=create)
+
+
+_LOGIN = re.compile(r"^([^:/?#]*:/*)[^/?#]*@")  # the user part of SCHEME://USER:PASS@HOST
+
+
+def shown_url(url: str) -> str:
+    """`url` as a message may show it: without a login (`USER:PASSWORD@`), which
+    could hold a password typed there by mistake, nor a query, which could too."""
+    return _LOGIN.sub(r"\1...@", url).split("?", 1)[0]
 
 
 def _describe_installed() -> str:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from onenet_apply.backends.base import BackendError
+from onenet_apply.backends.registry import shown_url
 
 TLS_PORT = 2209
 PLAIN_PORT = 2208
@@ -66,38 +68,44 @@ def parse(scheme: str, location: str) -> Address:
     url = f"{scheme}:{location}"
     tls = scheme == "ocips"
     usage = f"write {scheme}://HOST[:PORT]/ENTERPRISE"
-    parts = urlsplit(url)
-    if not location.startswith("//") or not parts.hostname:
-        raise AddressError(f"{url!r}: no host; {usage}")
-    try:
-        port = parts.port if parts.port is not None else (TLS_PORT if tls else PLAIN_PORT)
-    except ValueError:
-        raise AddressError(f"{url!r}: the port must be a number from 1 to 65535") from None
-    if port == 0:
-        raise AddressError(f"{url!r}: the port must be a number from 1 to 65535")
-    if parts.username or parts.password:
+    if re.match(r"/*[^/?#]*@", location):  # first: a login is never shown, whatever else
         raise AddressError(
             f"{scheme}://...: the login never goes in the URL; set {USER_VARIABLE} and "
             f"{PASSWORD_VARIABLE}"
         )
+    shown = shown_url(url)  # messages name the URL without its query
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:  # e.g. an unclosed [ of an IPv6 address
+        raise AddressError(f"{shown!r}: not a URL ({e}); {usage}") from None
+    if not location.startswith("//") or not parts.hostname:
+        raise AddressError(f"{shown!r}: no host; {usage}")
+    try:
+        port = parts.port if parts.port is not None else (TLS_PORT if tls else PLAIN_PORT)
+    except ValueError:
+        raise AddressError(f"{shown!r}: the port must be a number from 1 to 65535") from None
+    if port == 0:
+        raise AddressError(f"{shown!r}: the port must be a number from 1 to 65535")
     enterprise = unquote(parts.path.strip("/"))
     if not enterprise or "/" in enterprise:
-        raise AddressError(f"{url!r}: name one enterprise (service provider) as the path; {usage}")
+        raise AddressError(
+            f"{shown!r}: name one enterprise (service provider) as the path; {usage}"
+        )
     if parts.fragment:
-        raise AddressError(f"{url!r}: a URL fragment (#...) means nothing here")
-    options = _options(url, parts.query)
+        raise AddressError(f"{shown!r}: a URL fragment (#...) means nothing here")
+    options = _options(shown, parts.query)
     address = Address(
         tls=tls,
         host=parts.hostname,
         port=port,
         enterprise=enterprise,
         ca=options.get("ca") or None,
-        insecure=_flag(url, "insecure", options.get("insecure")),
-        rate=_number(url, "rate", options.get("rate")),
-        timeout=_number(url, "timeout", options.get("timeout")) or DEFAULT_TIMEOUT,
+        insecure=_flag(shown, "insecure", options.get("insecure")),
+        rate=_number(shown, "rate", options.get("rate")),
+        timeout=_number(shown, "timeout", options.get("timeout")) or DEFAULT_TIMEOUT,
         mapping=options.get("mapping") or None,
     )
-    return _checked(url, address)
+    return _checked(shown, address)
 
 
 def _options(url: str, query: str) -> dict[str, str]:
