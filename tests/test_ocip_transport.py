@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from onenet_apply.backends.base import BackendError, TransientError
-from onenet_apply.backends.ocip import codec, url
+from onenet_apply.backends.ocip import codec, transport, url
 from onenet_apply.backends.ocip.link import SiteLink
 from onenet_apply.backends.ocip.peer import login
 from onenet_apply.backends.ocip.peer.context import PeerContext
@@ -27,6 +27,7 @@ from onenet_apply.backends.ocip.peer.faults import FaultPlan
 from onenet_apply.backends.ocip.peer.server import Limits, tls_context
 from onenet_apply.backends.ocip.transport import LoginRefused, SocketChannel
 from onenet_apply.backends.sandbox import SandboxBackend
+from tests.conftest import EXAMPLE
 from tests.ocip_kit import PASSWORD, USER, DocumentTap, running_server, self_signed
 
 READ = codec.request("GroupGetRequest22V5", service_provider_id="sandbox", group_id="acme")
@@ -382,6 +383,58 @@ def test_a_reply_that_cannot_be_ours_is_transient(
     client._buffer.limit = 4096
     with pytest.raises(TransientError, match=f"no whole reply \\({says}\\)"):
         client.exchange([WRITE])
+
+
+@pytest.mark.parametrize(
+    ("request_", "answer", "says"),
+    [
+        (READ, codec.success(), "SuccessResponse in answer to GroupGetRequest22V5"),
+        (READ, READ, "GroupGetRequest22V5 in answer to GroupGetRequest22V5"),  # an echo
+        (WRITE, READ, "GroupGetRequest22V5 in answer to UserDeleteRequest"),
+    ],
+)
+def test_an_answer_of_another_kind_is_no_answer(request_: Any, answer: Any, says: str) -> None:
+    """A SuccessResponse where data was asked for (or an echo of the request) is read
+    as a lost reply, never as the data: the backend would read attributes it lacks."""
+    with pytest.raises(transport._LostReply, match=says):
+        transport._check_kinds([request_], (answer,))
+    transport._check_kinds([READ, WRITE], (codec.Fault("no"), codec.success()))  # fine
+
+
+@pytest.fixture
+def yes_server() -> Iterator[int]:
+    """A server that answers every command, the login's too, with a SuccessResponse."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                sock, _ = listener.accept()
+                with sock, contextlib.suppress(OSError):
+                    data = b""
+                    while chunk := sock.recv(65536):
+                        documents, data = codec.split_documents(data + chunk)
+                        for document in documents:
+                            request = codec.decode(document)
+                            answers = [codec.success() for _ in request.commands]
+                            sock.sendall(codec.encode(request.session_id, answers))
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_a_server_that_says_yes_to_everything_is_one_line_without_a_traceback(
+    onenet, workdir: Path, yes_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONENET_OCIP_USER", USER)
+    monkeypatch.setenv("ONENET_OCIP_PASSWORD", PASSWORD)
+    backend = f"ocip://127.0.0.1:{yes_server}/sandbox?timeout=2"
+    for command in (["plan", str(EXAMPLE)], ["import", "--site", "berlin-hq"]):
+        result = onenet(*command, "--backend", backend)
+        assert result.code == 1, result.err
+        assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+        assert "SuccessResponse in answer to AuthenticationRequest" in result.err
 
 
 def test_tls_to_a_server_that_does_not_speak_it_fails_in_one_line(garbling_server: int) -> None:

@@ -112,6 +112,16 @@ def command_class(name: str) -> type[Any]:
     raise CodecError(f"unknown OCI-P command or type {name!r}")
 
 
+@cache
+def response_name(request_name: str) -> str:
+    """The response a request is answered with (an ErrorResponse aside): its own
+    `...Response...` where the schema defines one (`UserGetRequest23V2` ->
+    `UserGetResponse23V2`), else `SuccessResponse`."""
+    stem, found, version = request_name.rpartition("Request")
+    own = f"{stem}Response{version}"
+    return own if found and isinstance(getattr(_responses, own, None), type) else "SuccessResponse"
+
+
 _FIXED: set[type[Any]] = set()
 
 

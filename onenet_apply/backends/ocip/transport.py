@@ -242,6 +242,7 @@ class SocketChannel:
                 raise _LostReply("a reply for another session")
             if len(reply.commands) != len(commands):
                 raise _LostReply(f"{len(reply.commands)} answers to {len(commands)} requests")
+            _check_kinds(commands, reply.commands)
         except (OSError, _LostReply, codec.CodecError) as e:
             self._drop()
             what = "a reply that is not OCI-P" if isinstance(e, codec.CodecError) else _reason(e)
@@ -275,6 +276,15 @@ class SocketChannel:
         if self._next_send > now:
             self.sleep(self._next_send - now)
         self._next_send = max(now, self._next_send) + requests / self.address.rate
+
+
+def _check_kinds(commands: list[Any], answers: tuple[Any, ...]) -> None:
+    """Each answer is the response its request is answered with, or an error: any
+    other (a SuccessResponse to a Get, an echo) is no answer to it."""
+    for command, answer in zip(commands, answers, strict=True):
+        kind = type(answer).__name__
+        if not isinstance(answer, codec.Fault) and kind != codec.response_name(command.type_):
+            raise _LostReply(f"{kind} in answer to {command.type_}")
 
 
 def _reason(error: BaseException) -> str:
