@@ -133,6 +133,26 @@ def test_two_files_of_one_site_are_an_error_naming_both(onenet, workdir: Path) -
     assert applied.code == 1
     assert "site site-000 is in sites/site-000.yaml and sites/site-001.yaml" in applied.err
     assert not state(workdir, "site-000").users  # neither file was applied
+    # a saved plan holds the first as planned (its run could not know of the second)
+    assert onenet("plan", "sites", "--out", "plan.json").code == 1
+    from_plan = onenet("apply", "plan.json", "--yes")
+    assert from_plan.code == 1
+    both = "site site-000 is in sites/site-000.yaml and sites/site-001.yaml; one site, one file"
+    assert from_plan.err.count(both) == 2
+    assert not state(workdir, "site-000").users  # nor from the saved plan
+
+
+def test_a_file_named_twice_however_spelt_is_one_site(onenet, workdir: Path) -> None:
+    small_sites(workdir, 2)
+    (workdir / "link.yaml").symlink_to(workdir / "sites" / "site-001.yaml")
+    result = onenet(
+        "plan", "sites/site-000.yaml", "./sites/site-000.yaml", "sites", "link.yaml"
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert [line for line in result.out.splitlines() if line.startswith("==")] == [
+        "== site site-000 (sites/site-000.yaml) ==",
+        "== site site-001 (sites/site-001.yaml) ==",
+    ]
 
 
 def test_a_directory_without_site_files_is_an_error(onenet, workdir: Path) -> None:

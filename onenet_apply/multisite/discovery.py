@@ -14,11 +14,13 @@ class SiteFilesError(Exception):
 
 
 def site_files(paths: tuple[str, ...] | list[str]) -> list[str]:
-    """Every site file the paths name, in the order given; a file named twice once."""
-    found: list[str] = []
+    """Every site file the paths name, in the order given; a file named twice once
+    (however it was spelt: `sites/a.yaml`, `./sites/a.yaml`, through a link)."""
+    found: dict[str, str] = {}  # the file itself -> its name as first given
     for path in paths:
-        found += _in_directory(path) if os.path.isdir(path) else [path]
-    return list(dict.fromkeys(found))
+        for name in _in_directory(path) if os.path.isdir(path) else [path]:
+            found.setdefault(os.path.realpath(name), name)
+    return list(found.values())
 
 
 def _in_directory(directory: str) -> list[str]:

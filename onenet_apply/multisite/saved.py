@@ -31,7 +31,28 @@ def read_sites(path: str, document: Any) -> list[SavedSite]:
     entries = document.get("sites")
     if not isinstance(entries, list) or not entries:
         raise PlanFileError(f'{path}: a saved plan of several sites holds a list of "sites"')
-    return [_site(path, index, entry) for index, entry in enumerate(entries)]
+    return one_file_per_site([_site(path, index, entry) for index, entry in enumerate(entries)])
+
+
+def one_file_per_site(sites: list[SavedSite]) -> list[SavedSite]:
+    """Each site of a site id that two files hold refused, both: the plan saved the
+    first as planned (its run could not know of the second yet), and which of the
+    two is right is for a human to say, as `onenet apply DIR` has it."""
+    files: dict[str, list[str]] = {}
+    for saved in sites:
+        if saved.site is not None:
+            files.setdefault(saved.site, []).append(saved.file)
+    return [
+        SavedSite(
+            s.file,
+            s.site,
+            None,
+            f"site {s.site} is in {' and '.join(files[s.site])}; one site, one file",
+        )
+        if s.site is not None and len(files[s.site]) > 1
+        else s
+        for s in sites
+    ]
 
 
 def _site(path: str, index: int, entry: Any) -> SavedSite:
