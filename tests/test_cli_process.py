@@ -200,3 +200,79 @@ def test_ctrl_c_as_the_package_starts_loading_exits_130_without_a_traceback(
     )
     out, err = proc.communicate(timeout=30)
     assert (proc.returncode, err, out) == (130, "Interrupted.\n", "")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+        found = []
+        for task in tasks:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(child) for child in f.read().split()]
+        return found
+    except OSError:
+        return []
+
+
+def _parallel_run(tmp_path: Path, command: str) -> tuple[subprocess.Popen[str], Path]:
+    """`onenet COMMAND` of a directory of three sites, one big (it keeps a worker busy
+    for seconds), in a process group of its own, as a terminal's job; once its three
+    workers run."""
+    from benchmarks.sitegen import generate
+
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "big.yaml").write_text("".join(generate(20_000, 1_000, "big")))
+    for n in range(2):
+        (sites / f"small-{n}.yaml").write_text("".join(generate(5, 1, f"small-{n}")))
+    db = tmp_path / "sandbox.db"
+    SandboxBackend(db).close()
+    args = ["--jobs", "3", "--backend", f"sandbox:{db}"] + (["--yes"] if command == "apply" else [])
+    run = subprocess.Popen(
+        [sys.executable, "-m", "onenet_apply", command, str(sites), *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=as_from_a_terminal,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_children(run.pid)) < 3:
+        time.sleep(0.02)
+    if len(_children(run.pid)) < 3:
+        run.kill()
+        raise AssertionError("the workers never started")
+    return run, db
+
+
+def test_site_workers_leave_ctrl_c_to_the_parent(tmp_path: Path) -> None:
+    """Ctrl-C reaching only the workers changes nothing: the run ends as if none came."""
+    run, _ = _parallel_run(tmp_path, "plan")
+    try:
+        time.sleep(0.2)  # past the workers' start
+        for worker in _children(run.pid):
+            os.kill(worker, signal.SIGINT)
+        out, err = run.communicate(timeout=120)
+    finally:
+        run.kill()
+    assert run.returncode == 0, err
+    assert "Traceback" not in err and out.endswith("3 sites: 3 with changes\n")
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_ctrl_c_in_a_parallel_run_exits_130_without_the_workers_tracebacks(
+    tmp_path: Path, command: str
+) -> None:
+    """A terminal sends Ctrl-C to the whole process group, the site workers too: they
+    leave it to the parent, which stops them, and nothing is applied."""
+    run, db = _parallel_run(tmp_path, command)
+    try:
+        os.killpg(run.pid, signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "Interrupted."
+    backend = SandboxBackend(db)
+    assert [s for s in ("big", "small-0", "small-1") if backend.read_state(s).exists] == []

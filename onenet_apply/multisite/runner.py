@@ -34,7 +34,7 @@ def ordered_map(function: Callable[[T], R], items: Iterable[T], jobs: int) -> It
     from concurrent.futures import ProcessPoolExecutor  # loads multiprocessing: only for jobs
 
     window: deque[Future[R]] = deque()
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(pending)))
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(pending)), initializer=_leave_ctrl_c)
     try:
         queue = iter(pending)
         for item in queue:
@@ -47,5 +47,24 @@ def ordered_map(function: Callable[[T], R], items: Iterable[T], jobs: int) -> It
             if following is not None:
                 window.append(pool.submit(function, following))
             yield result
+    except BaseException:  # Ctrl-C, or the caller stopped: the workers' sites are dropped
+        _stop_workers(pool)
+        raise
     finally:  # an interrupted run leaves no site planning in the background
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _leave_ctrl_c() -> None:
+    """In each worker: Ctrl-C (sent to the whole process group by a terminal) is the
+    parent's to handle; a worker would print a traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_workers(pool: object) -> None:
+    """End the workers now rather than after their sites: they only read (validate,
+    plan), so nothing is left half done. ProcessPoolExecutor has no public way before
+    Python 3.14 (`terminate_workers`)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
