@@ -155,6 +155,23 @@ def test_a_file_named_twice_however_spelt_is_one_site(onenet, workdir: Path) -> 
     ]
 
 
+def test_every_broken_site_is_reported_before_anything_is_applied(
+    onenet, workdir: Path
+) -> None:
+    ids = small_sites(workdir, 2)
+    (workdir / "sites" / "zz-broken.yaml").write_text(BROKEN)
+    applied = onenet("apply", "sites", "--yes")
+    assert applied.code == 1
+    # the broken site (last by name) comes first, so it is on screen before any change
+    headers = [line for line in applied.out.splitlines() if line.startswith("==")]
+    assert headers == [
+        "== sites/zz-broken.yaml ==",
+        *(f"== site {site} (sites/{site}.yaml) ==" for site in ids),
+    ]
+    assert "sites/zz-broken.yaml:7:10: users.anna.frist_name: unknown key" in applied.err
+    assert "3 sites: 2 with deferred work, 1 failed (sites/zz-broken.yaml)" in applied.out
+
+
 def test_a_directory_without_site_files_is_an_error(onenet, workdir: Path) -> None:
     (workdir / "empty").mkdir()
     for command in ("validate", "plan", "apply"):

@@ -46,14 +46,20 @@ def preview(
 
 
 def apply_sites(results: list[SiteResult], apply_one: Callable[[SiteResult], int]) -> int:
-    """Apply each previewed site in order; the combined exit code."""
-    codes: list[tuple[str, int]] = []
-    for result in results:
-        click.echo(f"== {_name(result.site, result.file)} ==")
-        report_problems(result)
-        code = EXIT_ERROR if result.outcome == ERROR else _guarded(lambda r=result: apply_one(r))
-        codes.append((_name(result.site, result.file), code))
-    return combine(codes)
+    """Apply each previewed site in order, once every broken one is reported (before
+    anything changes, and before any site's prompt); the combined exit code."""
+    codes: dict[int, int] = {}
+    for index, result in enumerate(results):
+        if result.outcome == ERROR:
+            click.echo(f"== {_name(result.site, result.file)} ==")
+            report_problems(result)
+            codes[index] = EXIT_ERROR
+    for index, result in enumerate(results):
+        if index not in codes:
+            click.echo(f"== {_name(result.site, result.file)} ==")
+            report_problems(result)  # its warnings
+            codes[index] = _guarded(lambda r=result: apply_one(r))
+    return combine((_name(r.site, r.file), codes[i]) for i, r in enumerate(results))
 
 
 def apply_saved_sites(
