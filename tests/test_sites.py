@@ -10,11 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from benchmarks.sitegen import generate
 from onenet_apply.backends.sandbox import SandboxBackend
 from onenet_apply.model.plan import Kind
-from tests.conftest import run_process
+from tests.conftest import EXAMPLE, run_process
 from tests.sandbox_kit import act
 
 BROKEN = "version: 1\nsite:\n  id: broken\n  name: Broken\n  country: DE\nusers:\n  anna: {frist_name: Anna}\n"
@@ -170,6 +171,31 @@ def test_every_broken_site_is_reported_before_anything_is_applied(
     ]
     assert "sites/zz-broken.yaml:7:10: users.anna.frist_name: unknown key" in applied.err
     assert "3 sites: 2 with deferred work, 1 failed (sites/zz-broken.yaml)" in applied.out
+
+
+def test_files_a_site_includes_beside_it_are_part_of_it_not_sites(
+    onenet, workdir: Path
+) -> None:
+    """The README's split site (`users: !include users.yaml`) in a directory of sites."""
+    ids = small_sites(workdir, 1)
+    sites = workdir / "sites"
+    example = yaml.safe_load(EXAMPLE.read_text())
+    (sites / "groups").mkdir()
+    (sites / "a-users.yaml").write_text(yaml.safe_dump(example["users"]))  # sorts first
+    (sites / "groups" / "hunt-groups.yaml").write_text(yaml.safe_dump(example["hunt_groups"]))
+    head = EXAMPLE.read_text().split("\nusers:\n")[0]
+    (sites / "berlin.yaml").write_text(
+        f"{head}\nusers: !include a-users.yaml\nhunt_groups: !include 'groups/hunt-groups.yaml'\n"
+    )
+    checked = onenet("validate", "sites")
+    assert checked.code == 0, checked.err
+    assert [line.split(":")[0] for line in checked.out.splitlines()] == [
+        "sites/berlin.yaml",
+        f"sites/{ids[0]}.yaml",
+    ]
+    planned = onenet("plan", "sites")
+    assert planned.code == 0 and planned.out.endswith("2 sites: 2 with changes\n"), planned.err
+    assert onenet("plan", "sites/a-users.yaml").code == 1  # named, it is read as a site
 
 
 def test_a_directory_without_site_files_is_an_error(onenet, workdir: Path) -> None:

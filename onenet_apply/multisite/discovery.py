@@ -1,10 +1,14 @@
 """The site files a command is given: files as they are, a directory as the
 `*.yaml`/`*.yml` files directly inside it (not recursive, hidden files skipped,
-sorted by name)."""
+sorted by name), except those another file of the directory includes
+(`users: !include users.yaml` beside its site file): part of that site, not a site."""
 
 from __future__ import annotations
 
 import os
+import re
+
+from onenet_apply.sitefile.reading import MAX_FILE_BYTES
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -35,8 +39,33 @@ def _in_directory(directory: str) -> list[str]:
         and not name.startswith(".")
         and os.path.isfile(os.path.join(directory, name))
     ]
+    included = _included_by(files)
+    files = [f for f in files if os.path.realpath(f) not in included]
     if not files:
         raise SiteFilesError(
             f"{directory} is a directory with no site file in it (*.yaml or *.yml, directly inside)"
         )
     return files
+
+
+# `!include FILE`, FILE plain or quoted, as a site file writes it
+_INCLUDE = re.compile(r"""!include\s+(?:"([^"\n]+)"|'([^'\n]+)'|([^\s#,\]}]+))""")
+
+
+def _included_by(files: list[str]) -> set[str]:
+    """The files (real paths) that `files` name in an `!include`, found in their text
+    without reading them as YAML: a mention in a comment or a string counts too, at
+    worst leaving a file out that only such a mention names (planned when named)."""
+    included: set[str] = set()
+    for path in files:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read(MAX_FILE_BYTES)  # the loader reads no more
+        except OSError:
+            continue  # its own error comes when it is read as a site
+        if "!include" not in text:
+            continue
+        for match in _INCLUDE.finditer(text):
+            target = next(group for group in match.groups() if group)
+            included.add(os.path.realpath(os.path.join(os.path.dirname(path), target)))
+    return included
