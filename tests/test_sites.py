@@ -7,6 +7,7 @@ everything with --all-or-nothing), `onenet show` and the nightly drift check."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -196,6 +197,21 @@ def test_files_a_site_includes_beside_it_are_part_of_it_not_sites(
     planned = onenet("plan", "sites")
     assert planned.code == 0 and planned.out.endswith("2 sites: 2 with changes\n"), planned.err
     assert onenet("plan", "sites/a-users.yaml").code == 1  # named, it is read as a site
+
+
+def test_an_apply_of_several_sites_refuses_a_pipe_up_front(onenet, workdir: Path) -> None:
+    """It reads each file twice; a pipe would be empty the second time (plan reads
+    each once, and takes one)."""
+    ids = small_sites(workdir, 1)
+    os.mkfifo(workdir / "pipe.yaml")
+    applied = onenet("apply", "pipe.yaml", f"sites/{ids[0]}.yaml", "--yes")
+    assert applied.code == 1
+    assert applied.err == (
+        "Error: pipe.yaml is not a regular file: an apply of several sites reads each "
+        "file twice (planned with the others first, then applied); save it to a file, "
+        "or apply it alone\n"
+    )
+    assert not state(workdir, ids[0]).users
 
 
 def test_a_directory_without_site_files_is_an_error(onenet, workdir: Path) -> None:

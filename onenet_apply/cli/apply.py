@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -266,6 +267,13 @@ def _apply_site_files(
     jobs: int | None,
 ) -> int:
     """Several site files: planned in parallel, applied one after another."""
+    for file in files:  # read twice (planned, then applied): a pipe would be empty then
+        if not os.path.isfile(file):
+            raise click.ClickException(
+                f"{file} is not a regular file: an apply of several sites reads each file "
+                "twice (planned with the others first, then applied); save it to a file, "
+                "or apply it alone"
+            )
     from onenet_apply.model.digest import spec_digest
     from onenet_apply.multisite.applying import apply_sites, preview
     from onenet_apply.planning.planner import PlanOptions
