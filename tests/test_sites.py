@@ -214,6 +214,23 @@ def test_an_apply_of_several_sites_refuses_a_pipe_up_front(onenet, workdir: Path
     assert not state(workdir, ids[0]).users
 
 
+def test_a_sites_problems_come_under_its_header_in_a_log_of_both_streams(
+    workdir: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    small_sites(workdir, 1)
+    (workdir / "sites" / "zz-broken.yaml").write_text(BROKEN)
+    log = subprocess.run(
+        [sys.executable, "-m", "onenet_apply", "plan", "sites", "--jobs", "1"],
+        cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60,
+    ).stdout  # fmt: skip
+    lines = log.splitlines()
+    header = lines.index("== sites/zz-broken.yaml ==")
+    assert lines[header + 1].startswith("sites/zz-broken.yaml:7:")
+
+
 def test_a_directory_without_site_files_is_an_error(onenet, workdir: Path) -> None:
     (workdir / "empty").mkdir()
     for command in ("validate", "plan", "apply"):

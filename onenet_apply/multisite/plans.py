@@ -47,9 +47,9 @@ def plan_sites(
         if save is not None:
             reports.append(PlanReport("json", [save]))
         for result in one_site_per_file(ordered_map(plan_site, tasks, jobs)):
-            report_problems(result)
             for report in reports:
                 report.add(result)
+            report_problems(result)  # under its section's header, in a log of both streams
         for report in reports:
             report.finish()
     if out is not None:
