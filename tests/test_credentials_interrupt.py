@@ -3,7 +3,9 @@
 A batch's rows are written and synced before the sandbox commits it. An interrupt
 that lands while they are written or synced, or just after, stops the batch: the
 sandbox rolls it back, so its rows must leave the file again, and the count the
-run reports is the file's. Each test interrupts the second batch of a site of 600
+run reports is the file's. (The sandbox notes a batch's credentials before it
+records them, so no instant between the recording and the noting is left where
+an interrupt would escape the rollback's retract.) Each test interrupts the second batch of a site of 600
 users (500 actions a batch) at one point of its recording, in plain and encrypted
 files, then checks every row against the sandbox and that a rerun converges."""
 
@@ -20,6 +22,7 @@ from benchmarks.sitegen import generate
 from onenet_apply.apply import credentials, sealed_credentials
 from onenet_apply.apply.credentials import CredentialsSink, read_rows
 from onenet_apply.backends.sandbox import SandboxBackend
+from onenet_apply.backends.sandbox.recording import Recording
 from tests.test_credentials_encrypted import decrypted_rows, keyfile
 
 SITE = "bench"
@@ -57,7 +60,7 @@ def verified(workdir: Path, rows: list[dict[str, str]]) -> bool:
 
 @pytest.mark.parametrize(
     "where",
-    ["the sync of the rows", "just after the recording returned"],
+    ["the sync of the rows", "between the recording and the commit"],
 )
 def test_ctrl_c_in_a_batch_leaves_the_plain_file_with_what_committed(
     onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch, where: str
@@ -69,9 +72,9 @@ def test_ctrl_c_in_a_batch_leaves_the_plain_file_with_what_committed(
         if where == "the sync of the rows":
             sync = interrupt_on_second(credentials._sync, calls)
             interrupting.setattr(credentials, "_sync", sync)
-        else:
-            record = interrupt_on_second(CredentialsSink.record, calls)
-            interrupting.setattr(CredentialsSink, "record", record)
+        else:  # the batch's recording done, its commit not yet
+            record = interrupt_on_second(Recording.__call__, calls)
+            interrupting.setattr(Recording, "__call__", record)
         result = onenet("apply", str(site), "--yes", "--credentials-out", "c.csv")
     assert result.code == 130, result.err
     rows = list(read_rows(workdir / "c.csv"))

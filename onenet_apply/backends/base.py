@@ -108,7 +108,8 @@ Recorder = Callable[[Sequence[Credential]], None]
 
 A recorder may also have a `retract(credentials)` method: the platform calls it
 when it rolls back the credentials of the last call, so the recorder can take
-them out again (see `retract`)."""
+them out again (see `retract`). A call that raised is never retracted: the
+recorder keeps nothing of it (an interrupt, too, must leave nothing behind)."""
 
 
 def retract(record: Recorder | None, credentials: Sequence[Credential]) -> None:

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from onenet_apply.apply.age_text import NOT_A_FILE_NAME, holds_private_key
-
 
 class Seconds(click.ParamType):
     """A duration in seconds: a finite number, 0 or more.
@@ -51,8 +49,11 @@ class OutFile(click.Path):
     ) -> str:
         if isinstance(value, str) and not value.strip():
             self.fail(f"the file name is empty ({value!r}): name a file", param, ctx)
-        if isinstance(value, str) and holds_private_key(value):  # never echoed back
-            self.fail(NOT_A_FILE_NAME, param, ctx)
+        if isinstance(value, str):
+            from onenet_apply.apply.age_text import NOT_A_FILE_NAME, holds_private_key
+
+            if holds_private_key(value):  # a key pasted as a name: never echoed back
+                self.fail(NOT_A_FILE_NAME, param, ctx)
         return super().convert(value, param, ctx)
 
 

@@ -26,10 +26,13 @@ class Recording:
     def __call__(self, credentials: list[Credential]) -> None:
         if credentials and self.record is not None:
             # noted first: an interrupt just after the recording returned would
-            # otherwise leave rows on disk that a rollback never retracts (a recorder
-            # ignores a retract of rows it did not keep)
+            # otherwise leave rows on disk that the rollback never retracts
             self.issued.extend(credentials)
-            self.record(credentials)  # on disk before the commit
+            try:
+                self.record(credentials)  # on disk before the commit
+            except BaseException:  # nothing kept (the recorder undid it): nothing to retract
+                del self.issued[-len(credentials) :]
+                raise
 
     def rolled_back(self) -> None:
         if self.issued:
