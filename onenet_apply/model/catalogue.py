@@ -8,15 +8,33 @@ from __future__ import annotations
 
 import json
 import pkgutil
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class GroupLimits:
+    """Where a platform holds pickup and park groups more narrowly than a site file
+    may write them, so that a plan refuses the file at review, not half way through
+    its apply. The sandbox has none; BroadWorks names each group in one field."""
+
+    # the platform's name of a group (id, display name, states a recall timer) and its
+    # longest length; None: no limit
+    name_of: Callable[[str, str, bool], str] | None = None
+    max_name_length: int = 0
+    one_park_recall_timer: bool = False  # one recall timer for all the site's park groups
+
+
+NO_GROUP_LIMITS = GroupLimits()
+
+
+@dataclass(frozen=True, slots=True)
 class Catalogue:
     """What a platform sells: packages, options, services and desk phones, and which
-    agent level an option grants and a call centre edition needs."""
+    agent level an option grants and a call centre edition needs; and how it holds
+    groups (`GroupLimits`)."""
 
     packages: frozenset[str]
     options: frozenset[str]
@@ -26,6 +44,7 @@ class Catalogue:
     agent_levels: dict[str, int]
     # call centre edition -> agent level it requires
     edition_levels: dict[str, int]
+    group_limits: GroupLimits = field(default=NO_GROUP_LIMITS, compare=False)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Catalogue:

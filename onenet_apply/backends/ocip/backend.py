@@ -11,6 +11,7 @@ group of the site file is a BroadWorks user or service instance whose id is
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
 from onenet_apply.backends.base import Credential, NotFoundError, Recorder
@@ -18,6 +19,7 @@ from onenet_apply.backends.common import Call, SequentialBackend
 from onenet_apply.backends.host_lock import HostLocks
 from onenet_apply.backends.ocip import group_reading, groups, reading, user_reading, users
 from onenet_apply.backends.ocip.channel import Channel
+from onenet_apply.backends.ocip.instance_names import GROUP_LIMITS
 from onenet_apply.backends.ocip.link import SiteLink, fallback_domain
 from onenet_apply.backends.ocip.services import ServiceMapping
 from onenet_apply.model.catalogue import Catalogue
@@ -79,7 +81,9 @@ class OcipBackend(SequentialBackend):
         self._domains.pop(self.group_id(site_id), None)
 
     def catalogue(self) -> Catalogue:
-        return self.mapping.catalogue
+        """The mapping's catalogue, with how BroadWorks holds pickup and park groups
+        (one name field, one park recall timer), so a plan refuses what it cannot hold."""
+        return replace(self.mapping.catalogue, group_limits=GROUP_LIMITS)
 
     def read_state(self, site_id: str) -> SiteState:
         """The site as BroadWorks reports it, in the same `SiteState` the sandbox

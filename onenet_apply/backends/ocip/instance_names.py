@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from onenet_apply.backends.base import RefusedError
+from onenet_apply.model.catalogue import GroupLimits
 
 MAX_LENGTH = 80  # ServiceInstanceName
 RECALL_MARK = "; recall"
@@ -28,15 +29,22 @@ class InstanceName:
     recall: bool = False  # a call park group that states the site's recall timer
 
     def encode(self) -> str:
-        mark = RECALL_MARK if self.recall else ""
-        text = f"{self.name} [{self.id}{mark}]"
-        if len(text) > MAX_LENGTH:
+        text = instance_text(self.id, self.name, self.recall)
+        if len(text) > MAX_LENGTH:  # validation against the backend's catalogue refuses it first
             raise RefusedError(
                 "ocip-instance-name",
                 f"{self.id}: BroadWorks names a pickup or park group in at most {MAX_LENGTH} "
                 f"characters, and `{text}` (name and id) has {len(text)}: shorten the name",
             )
         return text
+
+
+def instance_text(ident: str, name: str, recall: bool) -> str:
+    """The instance name of a group: `NAME [ID]`, `NAME [ID; recall]`."""
+    return f"{name} [{ident}{RECALL_MARK if recall else ''}]"
+
+
+GROUP_LIMITS = GroupLimits(instance_text, MAX_LENGTH, one_park_recall_timer=True)
 
 
 def decode(text: str) -> InstanceName | None:
