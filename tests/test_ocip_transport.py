@@ -444,6 +444,32 @@ def test_tls_to_a_server_that_does_not_speak_it_fails_in_one_line(garbling_serve
     assert not isinstance(failed.value, TransientError)  # trying again will not help
 
 
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A server that accepts and then says nothing (a plain OCI-P port waits so)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for sock in held:
+        sock.close()
+
+
+def test_tls_to_a_port_that_never_answers_the_handshake_says_so_once(silent_server: int) -> None:
+    address = url.parse("ocips", f"//127.0.0.1:{silent_server}/sandbox?timeout=0.5")
+    with pytest.raises(BackendError, match=r"never answered the TLS handshake") as failed:
+        SocketChannel(address, url.Login(USER, PASSWORD)).exchange([READ])
+    assert not isinstance(failed.value, TransientError)  # no retries for two minutes
+    assert f"is port {silent_server} a TLS port? Plain OCI-P is ocip://" in str(failed.value)
+
+
 def test_a_tls_connection_the_server_closed_while_idle_is_replaced(
     tmp_path: Path, handlers: Handlers, certificate: tuple[Path, Path], sent_documents: DocumentTap
 ) -> None:

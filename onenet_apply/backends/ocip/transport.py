@@ -191,6 +191,13 @@ class SocketChannel:
         except ssl.SSLError as e:
             raw.close()
             raise BackendError(f"{where}: the TLS handshake failed ({e.reason})") from None
+        except TimeoutError:  # connected, and then nothing: not TLS there
+            raw.close()
+            raise BackendError(
+                f"{where}: the server accepted the connection but never answered the TLS "
+                f"handshake ({self.address.timeout:g} s): is port {self.address.port} a TLS "
+                "port? Plain OCI-P is ocip:// (port 2208)"
+            ) from None
         except OSError as e:
             raw.close()
             raise Unreachable(f"cannot connect to {where}: {_reason(e)}") from None
