@@ -26,7 +26,7 @@ def test_every_answer_an_error_is_a_refusal_naming_the_server_and_code() -> None
     with pytest.raises(RefusedError) as refused:
         raise_for_faults([DELETE, DELETE], [ERROR, ERROR])
     assert refused.value.rule == "OCI-P error 4008"
-    assert "UserDeleteRequest: [Error 4008] User not found" in str(refused.value)
+    assert str(refused.value) == "UserDeleteRequest: [Error 4008] User not found [OCI-P error 4008]"
 
 
 @pytest.mark.parametrize(

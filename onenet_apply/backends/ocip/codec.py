@@ -82,11 +82,15 @@ class Fault:
     def is_warning(self) -> bool:
         return self.kind == "Warning"
 
+    @property
+    def words(self) -> str:
+        """The server's own words (BroadWorks starts them with `[Error CODE]`)."""
+        return self.summary_english or self.summary
+
     def describe(self) -> str:
         """The server's own words, with its code: what a refusal shows the user."""
-        text = self.summary_english or self.summary
         code = f" [OCI-P error {self.code}]" if self.code is not None else ""
-        return f"{text}{code}"
+        return f"{self.words}{code}"
 
 
 Answer = OCIResponse | Fault

@@ -48,8 +48,10 @@ def raise_for_faults(commands: Sequence[Any], answers: Sequence[codec.Answer]) -
     if not faults:
         return list(answers)
     command, fault = faults[0]
-    what = f"{command.type_}: {fault.describe()}"
     if any(f.is_warning for _, f in faults) or len(faults) < len(answers):
-        raise TransientError(f"{what} (partly carried out; re-reading the site)")
+        raise TransientError(
+            f"{command.type_}: {fault.describe()} (partly carried out; re-reading the site)"
+        )
     rule = f"OCI-P error {fault.code}" if fault.code is not None else "OCI-P"
-    raise RefusedError(rule, what)
+    # the server's words: the rule, shown after them, names the code once
+    raise RefusedError(rule, f"{command.type_}: {fault.words}")
