@@ -382,3 +382,18 @@ def test_a_symlink_to_nothing_is_refused_before_anything_changes(onenet, workdir
     assert "onenet plan" not in result.out  # refused before the plan is shown
     assert not backend(workdir).read_state("berlin-hq").exists
     assert not (workdir / "elsewhere.csv").exists()
+
+
+def test_a_refused_credentials_file_leaves_a_new_directory_as_it_was(
+    onenet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused before the backend opens: no sandbox is created for a run that never runs."""
+    empty = tmp_path / "new"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    monkeypatch.delenv("ONENET_BACKEND", raising=False)
+    (empty / "existing.txt").write_text("hi\n")
+    result = onenet("apply", str(EXAMPLE), "--yes", "--credentials-out", "existing.txt")
+    assert result.code == 1
+    assert "existing.txt exists; credentials files are never overwritten" in result.err
+    assert sorted(p.name for p in empty.iterdir()) == ["existing.txt"]

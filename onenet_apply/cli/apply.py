@@ -114,6 +114,8 @@ def apply_command(
     PATH is a site file, or a directory: the *.yaml and *.yml files directly in it.
     Several sites are planned at once (--jobs), then applied one after another."""
     recipients = read_recipients(recipient_keys, recipient_files, credentials_out)
+    if credentials_out is not None:  # refused before the backend opens (and is created)
+        open_sink(None, credentials_out, recipients).close()
     document = _saved_document(sources)
     if document is not None and (allow_delete or force):
         raise click.ClickException(
