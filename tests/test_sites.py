@@ -360,6 +360,11 @@ def test_show_of_one_site_and_of_files_that_are_no_plan(onenet, workdir: Path) -
     broken = onenet("show", "bad.json")
     assert broken.code == 1 and "not valid JSON" in broken.err
     assert onenet("apply", "bad.json", "--yes").code == 1
+    missing = onenet("show", "missing.json")
+    assert (missing.code, missing.err) == (1, "Error: cannot read missing.json: no such file\n")
+    (workdir / "notes.json").write_text("{}")
+    other = onenet("show", "notes.json")
+    assert other.err == "Error: notes.json is not a saved onenet plan (onenet plan --out)\n"
 
 
 def test_sites_are_planned_in_worker_processes_of_a_fresh_interpreter(workdir: Path) -> None:

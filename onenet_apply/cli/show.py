@@ -5,6 +5,7 @@ and its plan printed as `onenet plan` printed it, in any format."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ def show_command(plan_file: str, fmt: str) -> None:
     from onenet_apply.savedplan.recognition import is_saved_plan
 
     if not is_saved_plan(plan_file):
+        if not os.path.lexists(plan_file):
+            raise click.ClickException(f"cannot read {plan_file}: no such file")
         raise click.ClickException(f"{plan_file} is not a saved onenet plan (onenet plan --out)")
     try:
         document = read_document(plan_file)
