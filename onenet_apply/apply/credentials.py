@@ -11,7 +11,8 @@ credential on disk before the platform commits it. If the platform then rolls
 the batch back, it calls `retract`, which truncates the file back to its size
 before that batch (and syncs): every row in the file is a password that took
 effect. Only a kill between the write and the commit can leave the last batch's
-rows for passwords that never took effect (rerun, and the newer rows hold). A
+rows for passwords that never took effect (rerun, and the newer rows hold), and,
+over OCI-P, a request whose reply was lost, which may have taken effect. A
 write that fails (disk full, I/O error) or is interrupted (Ctrl-C) is undone the
 same way; a file left with no credential in it is removed, so a rerun can use the
 same name.

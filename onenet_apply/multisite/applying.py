@@ -49,16 +49,13 @@ def apply_sites(results: list[SiteResult], apply_one: Callable[[SiteResult], int
     """Apply each previewed site in order, once every broken one is reported (before
     anything changes, and before any site's prompt); the combined exit code."""
     codes: dict[int, int] = {}
-    for index, result in enumerate(results):
-        if result.outcome == ERROR:
-            click.echo(f"== {_name(result.site, result.file)} ==")
-            report_problems(result)
-            codes[index] = EXIT_ERROR
-    for index, result in enumerate(results):
-        if index not in codes:
-            click.echo(f"== {_name(result.site, result.file)} ==")
-            report_problems(result)  # its warnings
-            codes[index] = _guarded(lambda r=result: apply_one(r))
+    broken_first = sorted(range(len(results)), key=lambda i: results[i].outcome != ERROR)
+    for index in broken_first:  # a stable sort: each part keeps the given order
+        result = results[index]
+        click.echo(f"== {_name(result.site, result.file)} ==")
+        report_problems(result)  # a broken site's problems, another's warnings
+        broken = result.outcome == ERROR
+        codes[index] = EXIT_ERROR if broken else _guarded(lambda r=result: apply_one(r))
     return combine((_name(r.site, r.file), codes[i]) for i, r in enumerate(results))
 
 
