@@ -31,3 +31,7 @@ def main() -> None:
         cli_main()
     finally:
         gcpause.freeze_after_pause = False  # callers in this process (tests) as before
+        # the entry point's command is done and has said so: a Ctrl-C now would only
+        # interrupt the interpreter's exit (joining threads, exit handlers) with a
+        # traceback, or end it by the signal with another exit code
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -202,6 +202,26 @@ def test_ctrl_c_as_the_package_starts_loading_exits_130_without_a_traceback(
     assert (proc.returncode, err, out) == (130, "Interrupted.\n", "")
 
 
+def test_ctrl_c_as_the_command_exits_changes_neither_its_words_nor_its_code(
+    tmp_path: Path,
+) -> None:
+    """The command has said everything; a Ctrl-C while the interpreter exits (here from
+    an exit handler) would print "Exception ignored ... KeyboardInterrupt" or end the
+    process by the signal instead of its exit code."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import atexit, os, signal, time\n"
+        "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.2)))\n"
+    )
+    proc = onenet_process(
+        "validate", str(EXAMPLE), cwd=tmp_path, env={"PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"}
+    )
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (0, ""), err
+    assert out.startswith("examples/site.yaml: site berlin-hq is valid") or "is valid" in out
+
+
 def _children(pid: int) -> list[int]:
     try:
         tasks = os.listdir(f"/proc/{pid}/task")

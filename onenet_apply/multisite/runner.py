@@ -47,24 +47,16 @@ def ordered_map(function: Callable[[T], R], items: Iterable[T], jobs: int) -> It
             if following is not None:
                 window.append(pool.submit(function, following))
             yield result
-    except BaseException:  # Ctrl-C, or the caller stopped: the workers' sites are dropped
-        _stop_workers(pool)
-        raise
     finally:  # an interrupted run leaves no site planning in the background
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _leave_ctrl_c() -> None:
     """In each worker: Ctrl-C (sent to the whole process group by a terminal) is the
-    parent's to handle; a worker would print a traceback of its own."""
+    parent's to handle; a worker would print a traceback of its own. The parent then
+    waits for the sites the workers are on (at most `jobs`), never killing one: a
+    worker killed while it sends its result leaves half a message in the pool's pipe,
+    and the pool waits for the rest forever."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _stop_workers(pool: object) -> None:
-    """End the workers now rather than after their sites: they only read (validate,
-    plan), so nothing is left half done. ProcessPoolExecutor has no public way before
-    Python 3.14 (`terminate_workers`)."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
