@@ -134,8 +134,10 @@ class Recorded(list[Credential]):
         self.extend(credentials)
 
     def retract(self, credentials: list[Credential]) -> None:
+        """What it kept of them: a call that raised may be retracted too."""
         for credential in credentials:
-            self.remove(credential)
+            if credential in self:
+                self.remove(credential)
 
 
 def _ready(backend: Backend, body: str) -> list[Action]:

@@ -159,3 +159,24 @@ def test_an_interrupt_before_an_encrypted_file_exists_creates_none(
     assert bytes(sink._plain) == b""  # the rows taken out of the CSV in memory too
     sink.close()
     assert list(tmp_path.glob("*c*.age*")) == [] and sink.written == 0
+
+
+def test_the_rollbacks_retract_of_an_interrupted_record_takes_out_nothing_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox retracts every batch it passed to the recorder, one whose record
+    was interrupted too: the sink took those rows out itself, and keeps the rest."""
+    from tests.test_credentials import credential
+
+    with CredentialsSink("berlin", tmp_path / "c.csv") as sink:
+        sink.record([credential()])
+        batch = [credential("ben")]
+        with monkeypatch.context() as interrupting:
+            interrupting.setattr(credentials, "_sync", interrupt_on_second(credentials._sync, [1]))
+            with pytest.raises(KeyboardInterrupt):
+                sink.record(batch)
+        assert sink.written == 1  # a backend without transactions retracts nothing
+        sink.retract(batch)
+        assert sink.written == 1
+        sink.record([credential("carla")])
+    assert [row["user_id"] for row in read_rows(tmp_path / "c.csv")] == ["anna", "carla"]

@@ -192,22 +192,42 @@ class CredentialsSink:
         if self._fd is None:
             self._fd = self._create()
         offset = os.lseek(self._fd, 0, os.SEEK_CUR)
+        previous = self._claim(offset, credentials)
         try:
             self._append(rows if offset else [COLUMNS, *rows])
             _sync(self._fd)
         except OSError as e:  # disk full, I/O error: the rows may be partly written
+            self._unclaim(previous, credentials)
             raise CredentialsFileError(
                 f"cannot write {self.path}: {e.strerror}; {self._undo(offset)}"
             ) from None
         except BaseException:  # Ctrl-C: this record never returns, so nothing commits
+            self._unclaim(previous, credentials)
             self._take_out(offset)
             raise
+
+    def _claim(
+        self, offset: int, credentials: Sequence[Credential]
+    ) -> tuple[int, tuple[Credential, ...]] | None:
+        """Count the batch in, and make it the one a `retract` takes out, before its
+        rows are written: an interrupt after the write, before `record` returns,
+        leaves no row a rollback's retract would not find. The batch before it."""
+        previous = self._last
         self._last = (offset, tuple(credentials))
         self.written += len(credentials)
+        return previous
+
+    def _unclaim(
+        self, previous: tuple[int, tuple[Credential, ...]] | None, credentials: Sequence[Credential]
+    ) -> None:
+        """The batch's write failed: the one before is the last again."""
+        self._last = previous
+        self.written -= len(credentials)
 
     def _take_out(self, offset: int) -> None:
         """The rows of a record interrupted before it returned, taken out again: the
-        platform commits nothing whose recording raised, and nobody retracts them."""
+        platform commits nothing whose recording raised, and a backend without
+        transactions retracts nothing then."""
         try:
             self._cut(offset)
         except OSError as e:

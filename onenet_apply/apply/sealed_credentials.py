@@ -75,10 +75,12 @@ class SealedCredentialsSink(CredentialsSink):
         rows = [self._row(c) for c in credentials]  # a refused cell writes nothing
         self.check_place()
         offset = len(self._plain)
+        previous = self._claim(offset, credentials)
         self._plain += csv_bytes(rows if offset else [COLUMNS, *rows])
         try:
             self._seal()
         except (OSError, CredentialsFileError) as e:
+            self._unclaim(previous, credentials)
             del self._plain[offset:]
             self._broken = f"{self.path} could not be written"
             if isinstance(e, CredentialsFileError):
@@ -90,10 +92,9 @@ class SealedCredentialsSink(CredentialsSink):
             )
             raise CredentialsFileError(f"cannot write {self.path}: {e.strerror}; {held}") from None
         except BaseException:  # Ctrl-C: this record never returns, so nothing commits
+            self._unclaim(previous, credentials)
             self._take_out(offset)
             raise
-        self._last = (offset, tuple(credentials))
-        self.written += len(credentials)
 
     def _take_out(self, offset: int) -> None:
         """As the plain sink's; a file not yet on disk needs no sealing anew."""

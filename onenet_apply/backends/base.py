@@ -108,8 +108,9 @@ Recorder = Callable[[Sequence[Credential]], None]
 
 A recorder may also have a `retract(credentials)` method: the platform calls it
 when it rolls back the credentials of the last call, so the recorder can take
-them out again (see `retract`). A call that raised is never retracted: the
-recorder keeps nothing of it (an interrupt, too, must leave nothing behind)."""
+them out again (see `retract`). It may name the credentials of a call that
+raised (an interrupt lands at any instant, even just as a call returns): the
+recorder takes out what it kept of them and ignores the rest."""
 
 
 def retract(record: Recorder | None, credentials: Sequence[Credential]) -> None:

@@ -25,14 +25,10 @@ class Recording:
 
     def __call__(self, credentials: list[Credential]) -> None:
         if credentials and self.record is not None:
-            # noted first: an interrupt just after the recording returned would
-            # otherwise leave rows on disk that the rollback never retracts
+            # noted first: an interrupt at any instant of the recording, or just after
+            # it, is then retracted on the rollback (the recorder takes out what it kept)
             self.issued.extend(credentials)
-            try:
-                self.record(credentials)  # on disk before the commit
-            except BaseException:  # nothing kept (the recorder undid it): nothing to retract
-                del self.issued[-len(credentials) :]
-                raise
+            self.record(credentials)  # on disk before the commit
 
     def rolled_back(self) -> None:
         if self.issued:
