@@ -81,6 +81,7 @@ def test_ctrl_c_in_a_batch_leaves_the_plain_file_with_what_committed(
     # the sandbox holds the first batch only, and the file each of its phones once
     assert sorted(r["user_id"] for r in rows) == phone_users(workdir) and len(rows) > 300
     assert f"Interrupted after writing {len(rows)} desk phone login details to c.csv" in result.err
+    assert result.err.count("Interrupted after writing") == 1  # said once, however deep
     assert verified(workdir, rows)
     again = onenet("apply", str(site), "--yes", "--credentials-out", "d.csv")
     assert again.code == 3, again.err  # the rest created, pending activation
@@ -180,3 +181,78 @@ def test_the_rollbacks_retract_of_an_interrupted_record_takes_out_nothing_more(
         assert sink.written == 1
         sink.record([credential("carla")])
     assert [row["user_id"] for row in read_rows(tmp_path / "c.csv")] == ["anna", "carla"]
+
+
+def _stop_on_call(real: Callable[..., object], call: int) -> Callable[..., object]:
+    """`real`, with KeyboardInterrupt instead of its `call`-th call."""
+    calls: list[int] = []
+
+    def stopped(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    return stopped
+
+
+def _rows_said(result_err: str, csv_name: str) -> int:
+    import re
+
+    found = re.search(
+        rf"Interrupted after writing (\d+) desk phone login details? to {csv_name}", result_err
+    )
+    assert found, result_err
+    return int(found.group(1))
+
+
+def test_ctrl_c_as_a_single_site_apply_reports_says_where_the_login_details_are(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the last batch, while the apply line is written: the file is whole."""
+    from onenet_apply.cli import apply as apply_cli
+
+    site = workdir / "site.yaml"
+    site.write_text("".join(generate(60, 0, SITE)))
+    monkeypatch.setattr(apply_cli, "summarise", _stop_on_call(apply_cli.summarise, 1))
+    result = onenet("apply", str(site), "--yes", "--credentials-out", "c.csv")
+    assert result.code == 130
+    rows = list(read_rows(workdir / "c.csv"))
+    assert _rows_said(result.err, "c.csv") == len(rows) > 40
+    assert result.err.count("Interrupted after writing") == 1
+
+
+def test_ctrl_c_between_the_sites_of_an_apply_says_where_the_login_details_are(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onenet_apply.sitefile import validate
+
+    sites = workdir / "sites"
+    sites.mkdir()
+    for n in range(2):
+        (sites / f"s{n}.yaml").write_text("".join(generate(30, 0, f"s{n}")))
+    # planned (two reads), then each file read again as it is applied: the second interrupted
+    monkeypatch.setattr(validate, "validate_file", _stop_on_call(validate.validate_file, 4))
+    result = onenet("apply", "sites", "--yes", "--jobs", "1", "--credentials-out", "c.csv")
+    assert result.code == 130
+    rows = list(read_rows(workdir / "c.csv"))
+    assert {r["site"] for r in rows} == {"s0"}
+    assert _rows_said(result.err, "c.csv") == len(rows) > 20
+
+
+def test_ctrl_c_in_a_credentials_reset_says_where_the_new_details_are(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = workdir / "site.yaml"
+    site.write_text("".join(generate(30, 0, SITE)))
+    assert onenet("apply", str(site), "--yes", "--credentials-out", "first.csv").code == 3
+    assert onenet("sandbox", "activate", "--site", SITE, "--all").code == 0
+    reset_login = _stop_on_call(SandboxBackend.reset_login, 4)
+    monkeypatch.setattr(SandboxBackend, "reset_login", reset_login)
+    result = onenet(
+        "credentials", "reset", "--site", SITE, "--all", "--yes", "--credentials-out", "r.csv"
+    )
+    assert result.code == 130
+    rows = list(read_rows(workdir / "r.csv"))
+    assert _rows_said(result.err, "r.csv") == len(rows) == 3
+    assert verified(workdir, rows)

@@ -18,6 +18,7 @@ from onenet_apply.cli.apply_report import (
     site_exit,
     stopped_note,
     summarise,
+    tells_where_on_interrupt,
 )
 from onenet_apply.cli.completion import complete_site_files
 from onenet_apply.cli.confirm import yes_option
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
     help="With a saved plan of several sites: refuse it whole, before anything changes, "
     "if any site is stale or tampered (default: refuse only those).",
 )
+@tells_where_on_interrupt
 def apply_command(
     sources: tuple[str, ...],
     backend: str | None,

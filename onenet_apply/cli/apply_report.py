@@ -3,8 +3,12 @@ apply line, where login details went, and the site's exit code."""
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import TYPE_CHECKING
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -66,8 +70,46 @@ def apply_line(report: ApplyReport) -> None:
         click.secho(f"Failed: {action_id}: {why}", fg="red", err=True)
 
 
+SINKS = "onenet.credentials_sinks"  # the command context's meta: the sinks it opened
+_told: weakref.WeakSet[CredentialsSink] = weakref.WeakSet()  # said where their rows are
+
+
+def opened(sink: CredentialsSink) -> CredentialsSink:
+    """Note `sink` as one of the running command's, for `telling_where_on_interrupt`."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.find_root().meta.setdefault(SINKS, []).append(sink)
+    return sink
+
+
+@contextmanager
+def telling_where_on_interrupt() -> Iterator[None]:
+    """Around a command that writes login details: Ctrl-C at any instant of it (between
+    sites, while closing, while reporting) first says where the ones it committed are,
+    for each credentials file it opened, once."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        ctx = click.get_current_context(silent=True)
+        for sink in ctx.find_root().meta.get(SINKS, []) if ctx is not None else []:
+            stopped_note(sink, "Interrupted")
+        raise
+
+
+def tells_where_on_interrupt(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A command's callback inside `telling_where_on_interrupt`."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with telling_where_on_interrupt():
+            return command(*args, **kwargs)
+
+    return run
+
+
 def credentials_note(sink: CredentialsSink) -> None:
-    if sink.written:
+    if sink.written and sink not in _told:
+        _told.add(sink)
         click.echo(
             f"Wrote {sink.written} desk phone login detail"
             f"{'s' if sink.written != 1 else ''} to {sink.path}; keep it safe, it is "
@@ -77,8 +119,9 @@ def credentials_note(sink: CredentialsSink) -> None:
 
 def stopped_note(sink: CredentialsSink, how: str) -> None:
     """Before the error of a run that stopped midway: where the login details of the
-    batches it committed are (on stderr, beside that error)."""
-    if sink.written:
+    batches it committed are (on stderr, beside that error); said once."""
+    if sink.written and sink not in _told:
+        _told.add(sink)
         click.echo(
             f"{how} after writing {sink.written} desk phone login detail"
             f"{'s' if sink.written != 1 else ''} to {sink.path}; keep it safe, it is "

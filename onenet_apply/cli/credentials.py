@@ -7,6 +7,7 @@ import sys
 import click
 
 from onenet_apply.backends import open_backend
+from onenet_apply.cli.apply_report import tells_where_on_interrupt
 from onenet_apply.cli.completion import reset_user_ids
 from onenet_apply.cli.confirm import confirm, yes_option
 from onenet_apply.cli.help import WholeHelpGroup
@@ -51,6 +52,7 @@ def credentials() -> None:
 )
 @backend_option
 @state_option
+@tells_where_on_interrupt
 def reset(
     site: str,
     platform_id: str | None,

@@ -69,12 +69,13 @@ def open_sink(
     """The credentials sink: encrypted when there are recipients (`site` None: of
     several sites)."""
     from onenet_apply.apply.credentials import CredentialsFileError, CredentialsSink
+    from onenet_apply.cli.apply_report import opened
 
     try:
         if not recipients:
-            return CredentialsSink(site, credentials_out)
+            return opened(CredentialsSink(site, credentials_out))
         from onenet_apply.apply.sealed_credentials import SealedCredentialsSink
 
-        return SealedCredentialsSink(site, recipients, credentials_out)
+        return opened(SealedCredentialsSink(site, recipients, credentials_out))
     except CredentialsFileError as e:
         raise click.ClickException(str(e)) from None
