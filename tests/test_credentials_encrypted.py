@@ -257,14 +257,13 @@ def test_a_private_key_given_as_recipient_is_refused_and_never_repeated(
     secret = key.read_text().split()[-1]
     recipients = workdir / "recipients.txt"
     recipients.write_text(f"# oops\n{secret}\n")
-    for args in (
-        ["--credentials-recipient", secret],
-        ["--credentials-recipients-file", str(recipients)],
+    for args, says in (
+        (["--credentials-recipient", secret], "a private key (AGE-SECRET-KEY-...) is on the"),
+        (["--credentials-recipients-file", str(recipients)], f"{recipients}:2:1: this is a"),
     ):
         result = onenet("credentials", "reset", "--site", SITE, "--all", "--yes", *args)
-        assert result.code == 1 and "this is a private key" in result.err
+        assert result.code == 1 and says in result.err
         assert secret[15:] not in result.err + result.out
-    assert f"{recipients}:2:1: this is a private key" in result.err
 
 
 @pytest.mark.parametrize(
@@ -278,9 +277,15 @@ def test_a_private_key_given_as_recipient_is_refused_and_never_repeated(
         ["apply", str(EXAMPLE), "--yes", "--credentials-out", "@SECRET.csv"],
         ["credentials", "reset", "--site", SITE, "--all", "--yes", "--credentials-out", "@s.csv"],
         ["plan", str(EXAMPLE), "--out", "@SECRET.json"],
+        ["validate", "@SECRET"],
+        ["plan", "@s"],
+        ["plan", str(EXAMPLE), "--backend", "sandbox:@SECRET"],
+        ["history", "--site", "@SECRET"],
+        ["credentials", "reset", "--site", "./@SECRET", "--all", "--yes"],
     ],
     ids=["identity", "show-file", "in-a-file-name", "recipients-file", "in-a-recipient",
-         "credentials-out", "reset-credentials-out", "plan-out"],
+         "credentials-out", "reset-credentials-out", "plan-out", "validate-file",
+         "plan-file-lower-case", "backend", "history-site", "reset-site"],
 )  # fmt: skip
 def test_a_private_key_where_a_file_or_key_belongs_is_refused_and_never_repeated(
     onenet, workdir: Path, args: list[str]
@@ -294,7 +299,7 @@ def test_a_private_key_where_a_file_or_key_belongs_is_refused_and_never_repeated
         sealed_credentials.age_keys.encrypt(b"x\n", [x25519.Recipient.from_str(public)])
     )
     before = sorted(p.name for p in workdir.iterdir())
-    shown = secret.lower() if "s.csv" in args[-1] else secret
+    shown = secret.lower() if any(a.startswith("@s") for a in args) else secret
     result = onenet(*(a.replace("@SECRET", shown).replace("@s", shown) for a in args))
     assert result.code == 1 and "Traceback" not in result.err
     assert "private key (AGE-SECRET-KEY-...)" in result.err
@@ -302,6 +307,18 @@ def test_a_private_key_where_a_file_or_key_belongs_is_refused_and_never_repeated
     assert body[1:5] not in (result.err + result.out).upper()  # the key after its "1"
     assert sorted(p.name for p in workdir.iterdir()) == before
     assert not sandbox(workdir).read_state(SITE).exists
+
+
+def test_a_private_key_where_the_environment_names_a_backend_is_never_shown(
+    onenet, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, _ = keyfile(workdir)
+    secret = key.read_text().split()[-1]
+    monkeypatch.setenv("ONENET_BACKEND", f"sandbox:{secret}")
+    result = onenet("plan", str(EXAMPLE))
+    assert result.code == 1
+    assert result.err.startswith("Error: $ONENET_BACKEND: expected the name of a file, not")
+    assert secret[16:24] not in result.err.upper()
 
 
 def test_credentials_reset_encrypts_too(onenet, workdir: Path) -> None:

@@ -59,6 +59,7 @@ def test_version_and_help_load_no_model_site_file_or_backend(
         "onenet_apply.gcpause",  # the console sets how the collector resumes
         "onenet_apply.backends",
         "onenet_apply.backends.errors",
+        "onenet_apply.private_keys",  # no private key on the command line: no imports
     }
 
 

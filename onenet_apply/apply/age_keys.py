@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import pyrage
 from pyrage import x25519
 
-from onenet_apply.apply.age_text import NOT_A_FILE_NAME, holds_private_key
+from onenet_apply.private_keys import NOT_A_FILE_NAME, holds_private_key
 
 READ_LIMIT = 1 << 20  # bytes of a recipients or identity file: keys are short
 ENV_VAR = "ONENET_CREDENTIALS_RECIPIENTS"

@@ -9,6 +9,7 @@ never 2, so CI cannot take a mistyped command for "changes found".
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import import_module
 
@@ -61,11 +62,29 @@ def cli() -> None:
     """Config-as-code for Vodafone One Net Business sites."""
 
 
+# what names a file, a backend or a site where a key pasted by mistake would be shown
+_PLACES = ("ONENET_BACKEND", "ONENET_STATE")
+
+
+def _refuse_private_keys() -> None:
+    """An age private key anywhere on the command line (or where a backend is named)
+    is refused before the command line is even parsed, and never shown: a message naming the
+    file, site or backend it was taken for would print it, and so would a CI log."""
+    from onenet_apply.private_keys import NOT_A_FILE_NAME, ON_THE_COMMAND_LINE, holds_private_key
+
+    if any(holds_private_key(arg) for arg in sys.argv[1:]):
+        raise click.ClickException(ON_THE_COMMAND_LINE)
+    for name in _PLACES:
+        if holds_private_key(os.environ.get(name, "")):
+            raise click.ClickException(f"${name}: {NOT_A_FILE_NAME}")
+
+
 def main() -> None:
     """Run the command line: click's usage errors exit 1 (2 means 'changes found'),
     Ctrl-C exits 130 and a closed stdout exits quietly, never with a traceback."""
     try:
         try:
+            _refuse_private_keys()
             code = cli.main(standalone_mode=False, complete_var=COMPLETE_VAR)
         finally:
             sys.stdout.flush()  # a closed pipe fails here, inside the guard, not at exit

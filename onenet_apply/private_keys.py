@@ -1,7 +1,8 @@
 """What an age private key looks like, so that none is ever repeated in a message.
 
-Kept apart from age_keys.py, which loads pyrage: the commands check every file
-name they would print (a key pasted where a file belongs) without loading it.
+Kept apart from apply/age_keys.py, which loads pyrage, and importing nothing: every
+command checks its own command line first (cli/main.py), and the options that take
+a file name or a key check theirs, without loading pyrage.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ NOT_A_FILE_NAME = (
     "command line is seen by other users and kept in shell history; keep it in a file "
     "only you can read (or give it on standard input, -), and make a new key pair if "
     "this one was shared"
+)
+
+ON_THE_COMMAND_LINE = (
+    "a private key (AGE-SECRET-KEY-...) is on the command line, where other users and "
+    "shell history see it: a recipient is its public key (age1..., `age-keygen -y "
+    "KEYFILE` prints it), an identity the file that holds it (or -, standard input); "
+    "make a new key pair if this one was shared"
 )
 
 
