@@ -122,13 +122,18 @@ def open_url(url: str, *, create: bool) -> Backend:
     return factory(location, create=create)
 
 
-_LOGIN = re.compile(r"^([^:/?#]*:/*)[^/?#]*@")  # the user part of SCHEME://USER:PASS@HOST
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/*")
 
 
 def shown_url(url: str) -> str:
-    """`url` as a message may show it: without a login (`USER:PASSWORD@`), which
-    could hold a password typed there by mistake, nor a query, which could too."""
-    return _LOGIN.sub(r"\1...@", url).split("?", 1)[0]
+    """`url` as a message may show it: nothing before its last `@` but the scheme (a
+    login, whatever its password holds: / ? # too), and no query or fragment, which
+    could hold one as well."""
+    head, at, tail = url.rpartition("@")
+    if at:
+        scheme = _SCHEME.match(head)
+        url = f"{scheme.group(0) if scheme else ''}...@{tail}"
+    return re.split(r"[?#]", url, maxsplit=1)[0]
 
 
 def _describe_installed() -> str:

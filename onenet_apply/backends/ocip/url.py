@@ -16,7 +16,6 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -68,10 +67,10 @@ def parse(scheme: str, location: str) -> Address:
     url = f"{scheme}:{location}"
     tls = scheme == "ocips"
     usage = f"write {scheme}://HOST[:PORT]/ENTERPRISE"
-    if re.match(r"/*[^/?#]*@", location):  # first: a login is never shown, whatever else
+    if "@" in location:  # first, and never shown: a login, whatever its password holds
         raise AddressError(
-            f"{scheme}://...: the login never goes in the URL; set {USER_VARIABLE} and "
-            f"{PASSWORD_VARIABLE}"
+            f"{scheme}://...: the login never goes in the URL (an @ in it reads as one); "
+            f"set {USER_VARIABLE} and {PASSWORD_VARIABLE}"
         )
     shown = shown_url(url)  # messages name the URL without its query
     try:
