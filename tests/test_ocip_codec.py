@@ -129,3 +129,16 @@ def test_tables_of_one_heading_share_one_row_class() -> None:
     assert [(r.service_pack_name, r.assigned) for r in rows] == [("Pro", "true"), ("Std", "false")]
     assert type(rows[0]) is type(second.service_packs_assignment_table[0])
     assert first.user_services_assignment_table == []
+
+
+def test_a_response_missing_what_its_type_requires_is_a_codec_error() -> None:
+    """An answer of the right type with nothing in it (a broken or hostile server) is
+    a reply that is not OCI-P, which the transport reports in one line, never the
+    library's own exception and its traceback."""
+    from lxml import etree
+
+    document = etree.fromstring(codec.encode("s", [codec.success()]))
+    command = document.find("command")
+    command.set("{http://www.w3.org/2001/XMLSchema-instance}type", "UserGetResponse23V2")
+    with pytest.raises(codec.CodecError, match=r"UserGetResponse23V2: "):
+        codec.decode(etree.tostring(document))

@@ -282,7 +282,7 @@ def _decode_command(element: Any, session_id: str) -> Any:
         return cls.build_from_etree_(
             api=_TypeLookup, element=element, extras={"session_id": session_id}
         )
-    except (TypeError, ValueError, KeyError) as e:
+    except (TypeError, ValueError, KeyError, _exceptions.OCIError) as e:  # e.g. a field missing
         raise CodecError(f"{name}: {e}") from None
 
 
