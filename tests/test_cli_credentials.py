@@ -98,6 +98,26 @@ def test_unmanaged_users_are_never_reset(onenet, workdir: Path, site_named_by: s
     assert list(workdir.glob("onenet-credentials-*.csv")) == []
 
 
+@pytest.mark.parametrize("written", ["svc-*", "[1]", "{a: b}"])
+def test_a_site_file_whose_unmanaged_cannot_be_read_resets_nobody(
+    onenet, workdir: Path, written: str
+) -> None:
+    """Who must never be touched is never guessed: not as nobody, nor as the kept list."""
+    sandbox = backend(workdir)
+    user_in_state(sandbox, "svc-robot", 6, "activated")
+    sandbox.keep_site(Site(SITE, "Berlin", "DE", unmanaged=("svc-*",)))
+    sandbox.close()
+    site = workdir / "site.yaml"
+    site.write_text(f"version: 1\nsite:\n  id: {SITE}\n  unmanaged: {written}\n")
+    result = onenet("credentials", "reset", "--site", str(site), "--all", "--yes")
+    assert result.code == 1
+    assert result.err == (
+        f"Error: {site}:4:14: site.unmanaged is not a list of patterns (unmanaged: "
+        '["svc-*"])\n'
+    )
+    assert list(workdir.glob("onenet-credentials-*.csv")) == []
+
+
 def test_unknown_user_changes_nothing(onenet, workdir: Path) -> None:
     result = onenet("credentials", "reset", "--site", SITE, "anna", "zed")
     assert result.code == 1

@@ -50,11 +50,17 @@ def site_of_file(path: str) -> SiteFile:
         )
         raise ValueError(f"{where.file}:{where.line}:{where.column}: {what}")
     platform_id = site.get("platform_id")
-    unmanaged = site.get("unmanaged")
-    patterns = (
-        tuple(p for p in unmanaged if isinstance(p, str)) if isinstance(unmanaged, list) else ()
+    unmanaged = site.get("unmanaged", [])
+    if not isinstance(unmanaged, list) or not all(isinstance(p, str) for p in unmanaged):
+        # what no command may touch: never guessed (`onenet validate` says more)
+        where = loaded.source.locate(("site", "unmanaged"))
+        raise ValueError(
+            f"{where.file}:{where.line}:{where.column}: site.unmanaged is not a list of "
+            'patterns (unmanaged: ["svc-*"])'
+        )
+    return SiteFile(
+        ident, platform_id if isinstance(platform_id, str) else None, path, tuple(unmanaged)
     )
-    return SiteFile(ident, platform_id if isinstance(platform_id, str) else None, path, patterns)
 
 
 def _id_rule() -> dict[str, Any]:
