@@ -50,14 +50,15 @@ def test_a_reset_for_a_site_not_on_the_backend_names_it(onenet, workdir: Path) -
 
 
 def test_a_run_stopped_after_one_login_detail_says_one(capsys) -> None:  # type: ignore[no-untyped-def]
-    from types import SimpleNamespace
-
     from onenet_apply.cli.apply_report import credentials_note, stopped_note
 
+    class Sink:  # what the notes read of a credentials sink
+        def __init__(self, written: int) -> None:
+            self.written, self.path = written, Path("c.csv")
+
     for written, word in ((1, "detail"), (2, "details")):
-        sink = SimpleNamespace(written=written, path=Path("c.csv"))
-        stopped_note(sink, "Interrupted")  # type: ignore[arg-type]
-        credentials_note(sink)  # type: ignore[arg-type]
+        stopped_note(Sink(written), "Interrupted")  # type: ignore[arg-type]
+        credentials_note(Sink(written))  # type: ignore[arg-type]
         captured = capsys.readouterr()
         assert captured.err.startswith(
             f"Interrupted after writing {written} desk phone login {word} to c.csv;"
