@@ -58,7 +58,7 @@ def test_fifty_sites_of_200_users_validated_planned_and_applied_in_parallel(
     planned = onenet("plan", "sites", "--jobs", "2", "--format", "json", "--detailed-exitcode")
     assert planned.code == 1, planned.err  # an error outweighs the changes
     document = json.loads(planned.out)
-    assert [s["id"] for s in document["sites"]] == [*ids, None]  # in input order
+    assert [s["id"] for s in document["sites"]] == [*ids, "broken"]  # in input order
     assert document["summary"] == {
         "sites": 51,
         "in_sync": 0,
@@ -142,6 +142,26 @@ def test_two_files_of_one_site_are_an_error_naming_both(onenet, workdir: Path) -
     both = "site site-000 is in sites/site-000.yaml and sites/site-001.yaml; one site, one file"
     assert from_plan.err.count(both) == 2
     assert not state(workdir, "site-000").users  # nor from the saved plan
+
+
+def test_two_files_of_one_site_are_both_refused_when_one_is_broken(
+    onenet, workdir: Path
+) -> None:
+    """The broken one still names its site: neither is applied, from the files or
+    from a plan saved of them."""
+    sites = workdir / "sites"
+    sites.mkdir()
+    (sites / "a.yaml").write_text(EXAMPLE.read_text())
+    (sites / "b.yaml").write_text(EXAMPLE.read_text().replace("package: standard", "package: std"))
+    both = "site berlin-hq is in sites/a.yaml and sites/b.yaml; one site, one file"
+    applied = onenet("apply", "sites", "--yes")
+    assert applied.code == 1 and both in applied.err
+    assert onenet("plan", "sites", "--out", "plan.json").code == 1
+    from_plan = onenet("apply", "plan.json", "--yes")
+    assert from_plan.code == 1 and from_plan.err.count(both) == 2
+    checked = onenet("validate", "sites")
+    assert "sites/b.yaml: site berlin-hq is also in sites/a.yaml" in checked.err
+    assert not state(workdir, "berlin-hq").users
 
 
 def test_a_file_named_twice_however_spelt_is_one_site(onenet, workdir: Path) -> None:
@@ -314,10 +334,10 @@ def test_a_site_saved_with_an_error_is_reported_again_and_the_others_applied(
     shown = onenet("show", "plan.json", "--format", "markdown")
     assert shown.code == 1
     assert "### onenet plan: `sites/zz-broken.yaml`: error" in shown.out
-    assert "| `?` | `sites/zz-broken.yaml` | error |" in shown.out
+    assert "| `broken` | `sites/zz-broken.yaml` | error |" in shown.out
     applied = onenet("apply", "plan.json", "--yes")
     assert applied.code == 1
-    assert "site sites/zz-broken.yaml was not planned: sites/zz-broken.yaml:7:3" in applied.err
+    assert "site broken was not planned: sites/zz-broken.yaml:7:3" in applied.err
     assert all(len(state(workdir, site).users) == 6 for site in ids)
 
 

@@ -35,11 +35,14 @@ def preview(
     results = list(ordered_map(plan_site, tasks, jobs))
     holders: dict[str, list[str]] = {}
     for result in results:
-        if result.site is not None:
-            holders.setdefault(result.site, []).append(result.file)
+        if result.claimed_site is not None:
+            holders.setdefault(result.claimed_site, []).append(result.file)
     return [
-        r.failed(f"site {r.site} is in {' and '.join(holders[r.site])}; one site, one file")
-        if r.site is not None and len(holders[r.site]) > 1
+        r.failed(
+            f"site {r.claimed_site} is in {' and '.join(holders[r.claimed_site])}; "
+            "one site, one file"
+        )
+        if r.claimed_site is not None and len(holders[r.claimed_site]) > 1
         else r
         for r in results
     ]

@@ -24,7 +24,8 @@ def validate_site(path: str) -> SiteResult:
     problems = problems_of(result)
     valid = result.valid
     if valid is None:
-        return SiteResult(path, None, ERROR, problems, first_error(problems))
+        error = first_error(problems)
+        return SiteResult(path, None, ERROR, problems, error, named_site=result.named_site)
     line = f"{result.path}: site {valid.site_id} is valid: {valid.summary()}"
     return SiteResult(path, valid.site_id, VALID, problems, rendered={"text": line})
 

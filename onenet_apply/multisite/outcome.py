@@ -37,7 +37,16 @@ class SiteResult:
     # (json: its saved-plan document); validate: {"text": the "is valid" line}
     counts: dict[str, int] = field(default_factory=dict)
     spec_digest: str | None = None
+    named_site: str | None = None  # a broken file's site id, as it states it
+
+    @property
+    def claimed_site(self) -> str | None:
+        """The site the file is of, broken or not: two files of one site are both
+        errors, whichever of them is broken."""
+        return self.site or self.named_site
 
     def failed(self, error: str) -> SiteResult:
         """This site as an error (another file holds the same site, say)."""
-        return SiteResult(self.file, self.site, ERROR, self.problems, error)
+        return SiteResult(
+            self.file, self.site, ERROR, self.problems, error, named_site=self.named_site
+        )

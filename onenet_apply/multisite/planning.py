@@ -61,7 +61,8 @@ def _plan_on(backend: Backend, task: PlanTask) -> SiteResult:
         result = validate_file(task.path, catalogue)
         problems = problems_of(result)
         if result.spec is None:
-            return SiteResult(task.path, None, ERROR, problems, first_error(problems))
+            error = first_error(problems)
+            return SiteResult(task.path, None, ERROR, problems, error, named_site=result.named_site)
         spec = result.spec
         site = spec.site.id
         address_site(backend, site, spec.site.platform_id)

@@ -50,14 +50,14 @@ def one_site_per_file(results: Iterable[SiteResult]) -> Iterator[SiteResult]:
     naming both files."""
     seen: dict[str, str] = {}
     for result in results:
-        if result.site is not None and result.site in seen:
+        site = result.claimed_site
+        if site is not None and site in seen:
             yield result.failed(
-                f"{result.file}: site {result.site} is also in {seen[result.site]}; "
-                "one site, one file"
+                f"{result.file}: site {site} is also in {seen[site]}; one site, one file"
             )
             continue
-        if result.site is not None:
-            seen[result.site] = result.file
+        if site is not None:
+            seen[site] = result.file
         yield result
 
 
@@ -68,8 +68,9 @@ def report_problems(result: SiteResult) -> None:
         click.secho(line, fg="yellow" if warning else "red", err=True)
     if result.problems.dropped_line:
         click.echo(result.problems.dropped_line, err=True)
-    if result.error is not None and not result.problems.errors:
-        click.secho(f"Error: {result.error}", fg="red", err=True)
+    said = {line for line, _ in result.problems.lines}
+    if result.error is not None and (not result.problems.errors or result.error not in said):
+        click.secho(f"Error: {result.error}", fg="red", err=True)  # e.g. a second file of a site
 
 
 class PlanReport:
@@ -115,7 +116,11 @@ class PlanReport:
 
 def site_entry(result: SiteResult) -> str:
     """One site of the JSON document: id, file, outcome, and its saved plan (or errors)."""
-    head: dict[str, Any] = {"id": result.site, "file": result.file, "outcome": result.outcome}
+    head: dict[str, Any] = {
+        "id": result.claimed_site,  # a broken file's too: apply refuses two of one site
+        "file": result.file,
+        "outcome": result.outcome,
+    }
     if result.outcome == ERROR:
         head |= {"error": result.error, "problems": list(result.problems.as_json)}
         return json.dumps(head, ensure_ascii=False)

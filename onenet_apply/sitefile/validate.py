@@ -66,7 +66,13 @@ def validate_file(path: str, catalogue: Catalogue | None = None) -> Validation:
 def validate_loaded(loaded: LoadedFile, catalogue: Catalogue) -> Validation:
     valid = _Validator(loaded, catalogue).run()
     problems = sorted(loaded.problems.items, key=Problem.sort_key)
-    return Validation(loaded.path, problems, loaded.problems.dropped, valid)
+    return Validation(loaded.path, problems, loaded.problems.dropped, valid, _named_site(loaded))
+
+
+def _named_site(loaded: LoadedFile) -> str | None:
+    site = loaded.data.get("site") if isinstance(loaded.data, dict) else None
+    ident = site.get("id") if isinstance(site, dict) else None
+    return ident if isinstance(ident, str) else None
 
 
 @dataclass(slots=True)

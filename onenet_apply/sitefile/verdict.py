@@ -54,6 +54,9 @@ class Validation:
     problems: list[Problem]
     dropped: int = 0  # problems beyond the report limit
     valid: ValidSite | None = None
+    # the site id the file states, valid or not: a broken file still names its site
+    # (a run over many files finds two files of one site, whichever is broken)
+    named_site: str | None = None
 
     @property
     def ok(self) -> bool:
