@@ -217,6 +217,14 @@ def test_files_a_site_includes_beside_it_are_part_of_it_not_sites(
     planned = onenet("plan", "sites")
     assert planned.code == 0 and planned.out.endswith("2 sites: 2 with changes\n"), planned.err
     assert onenet("plan", "sites/a-users.yaml").code == 1  # named, it is read as a site
+    # a comment that mentions a site file, or a file that names itself, drops no site
+    other = sites / f"{ids[0]}.yaml"
+    other.write_text(f"# was: !include {other.name}\n{other.read_text()}")
+    (sites / "berlin.yaml").write_text(
+        (sites / "berlin.yaml").read_text() + f"# users: !include {ids[0]}.yaml\n"
+    )
+    again = onenet("validate", "sites")
+    assert again.code == 0 and len(again.out.splitlines()) == 2, again.err
 
 
 def test_an_apply_of_several_sites_refuses_a_pipe_up_front(onenet, workdir: Path) -> None:

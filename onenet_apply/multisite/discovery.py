@@ -52,10 +52,14 @@ def _in_directory(directory: str) -> list[str]:
 _INCLUDE = re.compile(r"""!include\s+(?:"([^"\n]+)"|'([^'\n]+)'|([^\s#,\]}]+))""")
 
 
+_COMMENT = re.compile(r"(?:^|\s)#.*")  # from a # at a line's start or after a space
+
+
 def _included_by(files: list[str]) -> set[str]:
     """The files (real paths) that `files` name in an `!include`, found in their text
-    without reading them as YAML: a mention in a comment or a string counts too, at
-    worst leaving a file out that only such a mention names (planned when named)."""
+    without reading them as YAML: comments are left out, a mention in a string counts
+    (at worst a file only such a mention names is left out: planned when named), and
+    a file naming itself is still a site."""
     included: set[str] = set()
     for path in files:
         try:
@@ -65,7 +69,13 @@ def _included_by(files: list[str]) -> set[str]:
             continue  # its own error comes when it is read as a site
         if "!include" not in text:
             continue
-        for match in _INCLUDE.finditer(text):
-            target = next(group for group in match.groups() if group)
-            included.add(os.path.realpath(os.path.join(os.path.dirname(path), target)))
+        itself = os.path.realpath(path)
+        for line in text.splitlines():
+            if "!include" not in line:
+                continue
+            for match in _INCLUDE.finditer(_COMMENT.sub("", line)):
+                target = next(group for group in match.groups() if group)
+                real = os.path.realpath(os.path.join(os.path.dirname(path), target))
+                if real != itself:
+                    included.add(real)
     return included
