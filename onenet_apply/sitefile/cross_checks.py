@@ -53,11 +53,8 @@ class CrossChecks:
         self.v = validator
 
     def run(self, data: dict[str, Any], users: dict[str, Any]) -> None:
-        from onenet_apply.sitefile.group_limits import check_group_limits
-
         self._memberships(data, users)
         self._licences(data, users)
-        check_group_limits(self.v, data)
 
     def _memberships(self, data: dict[str, Any], users: dict[str, Any]) -> None:
         known: dict[str, Any] = data["users"] if isinstance(data.get("users"), dict) else {}

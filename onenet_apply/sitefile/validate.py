@@ -27,6 +27,7 @@ from onenet_apply.model.spec import DEACTIVATED
 from onenet_apply.model.vocabulary import GROUP_SECTIONS, GROUPS
 from onenet_apply.sitefile.catalogue_fields import catalogue_hint, value_at
 from onenet_apply.sitefile.cross_checks import CrossChecks
+from onenet_apply.sitefile.group_limits import check_group_limits
 from onenet_apply.sitefile.hints import did_you_mean
 from onenet_apply.sitefile.load_state import FileReads
 from onenet_apply.sitefile.loader import LoadedFile, load_site_file
@@ -147,6 +148,7 @@ class _Validator:
         for gid, g in self.section(data, "hunt_groups").items():
             self._hunt_group(("hunt_groups", gid), g)
         CrossChecks(self).run(data, users)
+        check_group_limits(self, data)  # the backend's, where its catalogue has any
         if self.problems.has_errors:
             return None
         return ValidSite(data, self.normalised)
