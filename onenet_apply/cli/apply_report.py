@@ -6,8 +6,7 @@ from __future__ import annotations
 import functools
 import time
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -75,34 +74,27 @@ _told: weakref.WeakSet[CredentialsSink] = weakref.WeakSet()  # said where their 
 
 
 def opened(sink: CredentialsSink) -> CredentialsSink:
-    """Note `sink` as one of the running command's, for `telling_where_on_interrupt`."""
+    """Note `sink` as one of the running command's, for `tells_where_on_interrupt`."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.find_root().meta.setdefault(SINKS, []).append(sink)
     return sink
 
 
-@contextmanager
-def telling_where_on_interrupt() -> Iterator[None]:
-    """Around a command that writes login details: Ctrl-C at any instant of it (between
-    sites, while closing, while reporting) first says where the ones it committed are,
-    for each credentials file it opened, once."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        ctx = click.get_current_context(silent=True)
-        for sink in ctx.find_root().meta.get(SINKS, []) if ctx is not None else []:
-            stopped_note(sink, "Interrupted")
-        raise
-
-
 def tells_where_on_interrupt(command: Callable[..., Any]) -> Callable[..., Any]:
-    """A command's callback inside `telling_where_on_interrupt`."""
+    """A command that writes login details: Ctrl-C at any instant of it (between sites,
+    while closing, while reporting) first says where the ones it committed are, for
+    each credentials file it opened (`opened`), once."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        with telling_where_on_interrupt():
+        try:
             return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            ctx = click.get_current_context(silent=True)
+            for sink in ctx.find_root().meta.get(SINKS, []) if ctx is not None else []:
+                stopped_note(sink, "Interrupted")
+            raise
 
     return run
 
