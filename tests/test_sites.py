@@ -225,6 +225,15 @@ def test_files_a_site_includes_beside_it_are_part_of_it_not_sites(
     )
     again = onenet("validate", "sites")
     assert again.code == 0 and len(again.out.splitlines()) == 2, again.err
+    # a # in a quoted name is the name's; the name may follow the tag on the next line
+    (sites / "a-users.yaml").rename(sites / "a #users.yaml")
+    (sites / "groups" / "hunt-groups.yaml").rename(sites / "hunt groups.yaml")
+    text = (sites / "berlin.yaml").read_text()
+    text = text.replace("!include a-users.yaml", '!include "a #users.yaml"')
+    text = text.replace("!include 'groups/hunt-groups.yaml'", "!include\n  hunt groups.yaml")
+    (sites / "berlin.yaml").write_text(text)
+    third = onenet("validate", "sites")
+    assert third.code == 0 and len(third.out.splitlines()) == 2, third.err
 
 
 def test_an_apply_of_several_sites_refuses_a_pipe_up_front(onenet, workdir: Path) -> None:

@@ -49,10 +49,10 @@ def _in_directory(directory: str) -> list[str]:
 
 
 # `!include FILE`, FILE plain or quoted, as a site file writes it
-_INCLUDE = re.compile(r"""!include\s+(?:"([^"\n]+)"|'([^'\n]+)'|([^\s#,\]}]+))""")
+_INCLUDE = re.compile(r"""!include\s+(?:"([^"\n]+)"|'([^'\n]+)'|([^\s"'#,\[\]{}][^\n,\[\]{}]*))""")
 
 
-_COMMENT = re.compile(r"(?:^|\s)#.*")  # from a # at a line's start or after a space
+_COMMENT = re.compile(r"(?:^|\s)#", re.MULTILINE)  # at a line's start or after a space
 
 
 def _included_by(files: list[str]) -> set[str]:
@@ -70,12 +70,13 @@ def _included_by(files: list[str]) -> set[str]:
         if "!include" not in text:
             continue
         itself = os.path.realpath(path)
-        for line in text.splitlines():
-            if "!include" not in line:
-                continue
-            for match in _INCLUDE.finditer(_COMMENT.sub("", line)):
-                target = next(group for group in match.groups() if group)
-                real = os.path.realpath(os.path.join(os.path.dirname(path), target))
-                if real != itself:
-                    included.add(real)
+        for match in _INCLUDE.finditer(text):  # the name may follow on the next line
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            if _COMMENT.search(text, line_start, match.start()):
+                continue  # the tag is inside a comment (a # in the name is the name's)
+            quoted = match.group(1) or match.group(2)
+            target = quoted or _COMMENT.split(match.group(3), maxsplit=1)[0].strip()
+            real = os.path.realpath(os.path.join(os.path.dirname(path), target))
+            if real != itself:
+                included.add(real)
     return included
