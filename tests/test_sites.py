@@ -144,15 +144,23 @@ def test_two_files_of_one_site_are_an_error_naming_both(onenet, workdir: Path) -
     assert not state(workdir, "site-000").users  # nor from the saved plan
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [
+        lambda text: text.replace("package: standard", "package: std"),  # a rule
+        lambda text: text + "  oops: [\n",  # YAML that ends before it is whole
+    ],
+    ids=["invalid", "not-yaml-all-through"],
+)
 def test_two_files_of_one_site_are_both_refused_when_one_is_broken(
-    onenet, workdir: Path
-) -> None:
+    onenet, workdir: Path, broken
+) -> None:  # type: ignore[no-untyped-def]
     """The broken one still names its site: neither is applied, from the files or
     from a plan saved of them."""
     sites = workdir / "sites"
     sites.mkdir()
     (sites / "a.yaml").write_text(EXAMPLE.read_text())
-    (sites / "b.yaml").write_text(EXAMPLE.read_text().replace("package: standard", "package: std"))
+    (sites / "b.yaml").write_text(broken(EXAMPLE.read_text()))
     both = "site berlin-hq is in sites/a.yaml and sites/b.yaml; one site, one file"
     applied = onenet("apply", "sites", "--yes")
     assert applied.code == 1 and both in applied.err

@@ -41,6 +41,7 @@ from onenet_apply.sitefile.problems import (
 )
 from onenet_apply.sitefile.schema import Violation, site_checker
 from onenet_apply.sitefile.spec_builder import Normalised
+from onenet_apply.sitefile.stated_site import stated_site_id
 from onenet_apply.sitefile.values import text_problem
 from onenet_apply.sitefile.verdict import Validation, ValidSite
 
@@ -67,13 +68,8 @@ def validate_file(path: str, catalogue: Catalogue | None = None) -> Validation:
 def validate_loaded(loaded: LoadedFile, catalogue: Catalogue) -> Validation:
     valid = _Validator(loaded, catalogue).run()
     problems = sorted(loaded.problems.items, key=Problem.sort_key)
-    return Validation(loaded.path, problems, loaded.problems.dropped, valid, _named_site(loaded))
-
-
-def _named_site(loaded: LoadedFile) -> str | None:
-    site = loaded.data.get("site") if isinstance(loaded.data, dict) else None
-    ident = site.get("id") if isinstance(site, dict) else None
-    return ident if isinstance(ident, str) else None
+    named = stated_site_id(loaded.data, loaded.path)
+    return Validation(loaded.path, problems, loaded.problems.dropped, valid, named)
 
 
 @dataclass(slots=True)
