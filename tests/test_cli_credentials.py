@@ -417,3 +417,22 @@ def test_a_refused_credentials_file_leaves_a_new_directory_as_it_was(
     assert result.code == 1
     assert "existing.txt exists; credentials files are never overwritten" in result.err
     assert sorted(p.name for p in empty.iterdir()) == ["existing.txt"]
+
+
+def test_why_nothing_was_issued_is_one_short_line_whatever_the_site(
+    onenet, workdir: Path
+) -> None:
+    """Each reason once, five users named and the rest counted: `--all` on a site of
+    thousands of pending users is one readable line, not one of every user."""
+    sandbox = backend(workdir)
+    pending = [f"p{n}" for n in range(8)]
+    for n, uid in enumerate(pending, 10):
+        create_user(sandbox, uid, n)
+    sandbox.close()
+    result = onenet("credentials", "reset", "--site", SITE, *pending, "emil")
+    assert result.code == 1
+    assert result.err == (
+        "Error: no login details issued: p0, p1, p2, p3, p4 and 3 more (is pending: login "
+        "details can be renewed once it is activated); emil (its activation failed: "
+        "contact the One Net Business team)\n"
+    )

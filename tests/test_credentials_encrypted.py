@@ -317,7 +317,7 @@ def test_a_private_key_where_the_environment_names_a_backend_is_never_shown(
     monkeypatch.setenv("ONENET_BACKEND", f"sandbox:{secret}")
     result = onenet("plan", str(EXAMPLE))
     assert result.code == 1
-    assert result.err.startswith("Error: $ONENET_BACKEND: expected the name of a file, not")
+    assert result.err.startswith("Error: $ONENET_BACKEND holds a private key (AGE-SECRET-KEY")
     assert secret[16:24] not in result.err.upper()
 
 

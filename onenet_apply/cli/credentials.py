@@ -127,7 +127,7 @@ def reset(
     event = "set the chosen password for" if password else "issued new login details to"
     count = len(report.done)
     if not count:  # nothing asked for could be done: say why, and fail
-        whys = [f"{uid} ({why})" for uid, why in report.skipped]
+        whys = _skipped_in_short(report.skipped)
         raise click.ClickException(
             "no login details issued: "
             + ("; ".join(whys) if whys else f"no user of site {site} has a desk phone")
@@ -139,6 +139,23 @@ def reset(
         + (f"; written to {sink.path}, and nowhere else" if sink.written else "")
     )
     sys.exit(0)
+
+
+SHOWN_BY_NAME = 5  # users named in one reason; the others counted
+
+
+def _skipped_in_short(skipped: list[tuple[str, str]]) -> list[str]:
+    """Each reason once, with the users it holds back: one line, whatever the site's size."""
+    by_reason: dict[str, list[str]] = {}
+    for uid, why in skipped:
+        by_reason.setdefault(why, []).append(uid)
+    parts = []
+    for why, users in by_reason.items():
+        named = ", ".join(users[:SHOWN_BY_NAME])
+        more = len(users) - SHOWN_BY_NAME
+        who = f"{named} and {more} more" if more > 0 else named
+        parts.append(f"{who} ({why})")
+    return parts
 
 
 # how an age file starts: binary, or armored (`age -a`)

@@ -70,13 +70,17 @@ def _refuse_private_keys() -> None:
     """An age private key anywhere on the command line (or where a backend is named)
     is refused before the command line is even parsed, and never shown: a message naming the
     file, site or backend it was taken for would print it, and so would a CI log."""
-    from onenet_apply.private_keys import NOT_A_FILE_NAME, ON_THE_COMMAND_LINE, holds_private_key
+    from onenet_apply.private_keys import ON_THE_COMMAND_LINE, holds_private_key
 
     if any(holds_private_key(arg) for arg in sys.argv[1:]):
         raise click.ClickException(ON_THE_COMMAND_LINE)
     for name in _PLACES:
         if holds_private_key(os.environ.get(name, "")):
-            raise click.ClickException(f"${name}: {NOT_A_FILE_NAME}")
+            raise click.ClickException(
+                f"${name} holds a private key (AGE-SECRET-KEY-...) where a backend or a "
+                "store is named: it is shown wherever those are; take it out, and make a "
+                "new key pair if this one was shared"
+            )
 
 
 def main() -> None:
