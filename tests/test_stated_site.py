@@ -36,3 +36,19 @@ def test_a_loaded_file_names_the_site_of_its_data() -> None:
     assert stated_site_id({"site": {"id": 7}}, "unread.yaml") is None
     assert stated_site_id(["site"], "unread.yaml") is None
     assert stated_site_id(None, "/nonexistent/site.yaml") is None
+
+
+def test_a_pipe_is_never_opened_again(tmp_path: Path) -> None:
+    """A FIFO the loader read already: opening it again would wait for a writer."""
+    import os
+    import threading
+
+    fifo = tmp_path / "site.yaml"
+    os.mkfifo(fifo)
+    found: list[str | None] = []
+    reader = threading.Thread(target=lambda: found.append(stated_site_id(None, str(fifo))))
+    reader.daemon = True
+    reader.start()
+    reader.join(timeout=5)
+    assert not reader.is_alive(), "stated_site_id waits on the FIFO"
+    assert found == [None]

@@ -7,6 +7,7 @@ at its end), from its YAML events up to the error: `site.id` usually comes first
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,10 +26,12 @@ def stated_site_id(data: Any, path: str) -> str | None:
         ident = site.get("id") if isinstance(site, dict) else None
         return ident if isinstance(ident, str) else None
     try:
+        if not os.path.isfile(path):  # a pipe or FIFO: read once already (and opening
+            return None  # a FIFO again would wait for a writer forever)
         with open(path, "rb") as f:
             text = f.read(MAX_FILE_BYTES)
     except OSError:
-        return None  # a pipe read once already, a file gone: no site named
+        return None  # gone, unreadable: no site named
     events = yaml.parse(text, Loader=_LOADER)
     try:
         for event in events:
