@@ -1,8 +1,9 @@
 """What an age private key looks like, so that none is ever repeated in a message.
 
 Kept apart from apply/age_keys.py, which loads pyrage, and importing nothing: every
-command checks its own command line first (cli/main.py), and the options that take
-a file name or a key check theirs, without loading pyrage.
+command refuses a key anywhere on its command line first (cli/main.py), so no option
+needs a check of its own; age_keys.py checks the names and keys it is given too,
+for callers other than the command line.
 """
 
 from __future__ import annotations

@@ -174,10 +174,6 @@ SHOW_LIMIT = 256 << 20  # bytes of a credentials file read at most
 )
 def show(file: str, identity: str | None) -> None:
     """Print a credentials file (.csv, or .csv.age decrypted with --identity) as CSV."""
-    from onenet_apply.private_keys import NOT_A_FILE_NAME, holds_private_key
-
-    if holds_private_key(file):  # a key pasted as the file: never printed back
-        raise click.UsageError(f"FILE: {NOT_A_FILE_NAME}")
     try:
         with open(file, "rb") as f:
             data = f.read(SHOW_LIMIT + 1)

@@ -49,11 +49,6 @@ class OutFile(click.Path):
     ) -> str:
         if isinstance(value, str) and not value.strip():
             self.fail(f"the file name is empty ({value!r}): name a file", param, ctx)
-        if isinstance(value, str):
-            from onenet_apply.private_keys import NOT_A_FILE_NAME, holds_private_key
-
-            if holds_private_key(value):  # a key pasted as a name: never echoed back
-                self.fail(NOT_A_FILE_NAME, param, ctx)
         return super().convert(value, param, ctx)
 
 
