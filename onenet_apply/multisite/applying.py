@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 import click
 
 from onenet_apply.backends.errors import BackendError
-from onenet_apply.multisite.outcome import ERROR, SiteResult
+from onenet_apply.multisite.outcome import ERROR, SiteResult, shared_sites
 from onenet_apply.multisite.planning import PlanTask, plan_site
 from onenet_apply.multisite.report import report_problems
 from onenet_apply.multisite.runner import ordered_map
@@ -33,19 +33,8 @@ def preview(
     site are both errors: which of them is right is for a human to say."""
     tasks = [PlanTask(path, backend, options, ()) for path in files]
     results = list(ordered_map(plan_site, tasks, jobs))
-    holders: dict[str, list[str]] = {}
-    for result in results:
-        if result.claimed_site is not None:
-            holders.setdefault(result.claimed_site, []).append(result.file)
-    return [
-        r.failed(
-            f"site {r.claimed_site} is in {' and '.join(holders[r.claimed_site])}; "
-            "one site, one file"
-        )
-        if r.claimed_site is not None and len(holders[r.claimed_site]) > 1
-        else r
-        for r in results
-    ]
+    shared = shared_sites((r.claimed_site, r.file) for r in results)
+    return [r.failed(shared[r.claimed_site]) if r.claimed_site in shared else r for r in results]
 
 
 def apply_sites(results: list[SiteResult], apply_one: Callable[[SiteResult], int]) -> int:

@@ -5,6 +5,7 @@ the parent of a run over hundreds of sites holds only what it prints."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,3 +51,17 @@ class SiteResult:
         return SiteResult(
             self.file, self.site, ERROR, self.problems, error, named_site=self.named_site
         )
+
+
+def shared_sites(entries: Iterable[tuple[str | None, str]]) -> dict[str, str]:
+    """Of (site id, file) pairs, each site id that two or more files hold, with why
+    every one of them is refused: which file is right is for a human to say."""
+    files: dict[str, list[str]] = {}
+    for site, file in entries:
+        if site is not None:
+            files.setdefault(site, []).append(file)
+    return {
+        site: f"site {site} is in {' and '.join(held)}; one site, one file"
+        for site, held in files.items()
+        if len(held) > 1
+    }

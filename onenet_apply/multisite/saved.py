@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from onenet_apply.model.plan import PlanFileError
+from onenet_apply.multisite.outcome import shared_sites
 from onenet_apply.multisite.report import FORMAT_VERSION
 from onenet_apply.savedplan.plan_file import SavedPlan, saved_from_document
 
@@ -38,20 +39,9 @@ def one_file_per_site(sites: list[SavedSite]) -> list[SavedSite]:
     """Each site of a site id that two files hold refused, both: the plan saved the
     first as planned (its run could not know of the second yet), and which of the
     two is right is for a human to say, as `onenet apply DIR` has it."""
-    files: dict[str, list[str]] = {}
-    for saved in sites:
-        if saved.site is not None:
-            files.setdefault(saved.site, []).append(saved.file)
+    shared = shared_sites((s.site, s.file) for s in sites)
     return [
-        SavedSite(
-            s.file,
-            s.site,
-            None,
-            f"site {s.site} is in {' and '.join(files[s.site])}; one site, one file",
-        )
-        if s.site is not None and len(files[s.site]) > 1
-        else s
-        for s in sites
+        SavedSite(s.file, s.site, None, shared[s.site]) if s.site in shared else s for s in sites
     ]
 
 
