@@ -38,6 +38,9 @@ class OcipBackend(SequentialBackend):
         self.channel = channel
         self.enterprise = enterprise
         self.mapping = mapping or ServiceMapping.default()
+        # the mapping's catalogue, with how BroadWorks holds pickup and park groups (one
+        # name field, one park recall timer), so a plan refuses what it cannot hold
+        self._catalogue = replace(self.mapping.catalogue, group_limits=GROUP_LIMITS)
         self._domains: dict[str, str] = {}  # by group id
         self._groups: dict[str, str] = {}  # site id -> group id, where they differ
         # BroadWorks keeps no apply lock: this machine's, until a shared store gives one
@@ -81,9 +84,7 @@ class OcipBackend(SequentialBackend):
         self._domains.pop(self.group_id(site_id), None)
 
     def catalogue(self) -> Catalogue:
-        """The mapping's catalogue, with how BroadWorks holds pickup and park groups
-        (one name field, one park recall timer), so a plan refuses what it cannot hold."""
-        return replace(self.mapping.catalogue, group_limits=GROUP_LIMITS)
+        return self._catalogue
 
     def read_state(self, site_id: str) -> SiteState:
         """The site as BroadWorks reports it, in the same `SiteState` the sandbox
